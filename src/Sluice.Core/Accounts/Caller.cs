@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace Sluice.Accounts;
+
+/// <summary>An authenticated request's account, the key it used and the address it came from.</summary>
+public sealed record Caller(Account Account, ApiKey Key, IPAddress? ClientIp)
+{
+    public string Actor => Key.Id;
+
+    public bool IsAtLeast(KeyRole role) => Key.Role >= role;
+}
+
+/// <summary>What a request wants to do, which decides the account states it may do it in.</summary>
+public enum CallerPurpose
+{
+    /// <summary>Call a model: active accounts only.</summary>
+    Proxy,
+
+    /// <summary>Read or change the account: active accounts only.</summary>
+    Manage,
+
+    /// <summary>Read the account's own data (status, export): also allowed while it is closed and awaiting purge,
+    /// so closing an account is not a trap. Never while suspended.</summary>
+    ReadOwnData,
+}

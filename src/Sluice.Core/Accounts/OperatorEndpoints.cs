@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Sluice.Accounts;
+
+public static class OperatorEndpoints
+{
+    public static IEndpointRouteBuilder MapSluiceOperator(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/" + SluiceRoutes.OperatorAccounts, (HttpContext c, OperatorHandlers h) => h.CreateAccountAsync(c));
+        app.MapGet("/" + SluiceRoutes.OperatorAccounts, (HttpContext c, OperatorHandlers h) => h.ListAccountsAsync(c));
+        app.MapGet("/" + SluiceRoutes.OperatorAccount, (HttpContext c, string accountId, OperatorHandlers h) => h.GetAccountAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.OperatorAccountKeys, (HttpContext c, string accountId, OperatorHandlers h) => h.CreateKeyAsync(c, accountId));
+        return app;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Sluice.Proxy;
+
+namespace Sluice.Accounts;
+
+/// <summary>
+/// The operator API, for whoever runs the stamp: create accounts and their first keys, list them by state.
+/// Authenticated by the deployment secret (<c>Sluice__Operator__Secret</c>, from Key Vault in Azure) sent as a
+/// bearer token; compared in constant time.
+/// </summary>
+public sealed class OperatorHandlers(
+    AccountLifecycle lifecycle,
+    AccountStore accounts,
+    IOptionsMonitor<OperatorOptions> operatorOptions,
+    IOptions<AccountOptions> accountOptions,
+    IOptions<ProxyOptions> proxyOptions)
+{
+    public const string Actor = "operator";
+
+    public async Task<IResult> CreateAccountAsync(HttpContext context)
+    {
+        if (Authorize(context) is { } denied)
+        {
+            return denied;
+        }
+        var (body, error) = await JsonBody.ReadAsync(context, SluiceJson.Wire.CreateAccountRequest);
+        if (body is null)
+        {
+            return error!;
+        }
+        var (account, key, createError) = await lifecycle.CreateAsync(body.Name, body.Region, Actor, SourceIp(context), context.RequestAborted);
+        if (account is null)
+        {
+            return createError!;
+        }
+        return TypedResults.Json(new CreatedAccount(AccountView.From(account, accountOptions.Value), key!),
+            SluiceJson.Wire.CreatedAccount, statusCode: StatusCodes.Status201Created);
+    }
+
+    public async Task<IResult> ListAccountsAsync(HttpContext context)
+    {
+        if (Authorize(context) is { } denied)
+        {
+            return denied;
+        }
+        AccountState? state = null;
+        if (context.Request.Query["state"].ToString() is { Length: > 0 } text)
+        {
+            if (!AccountStateNames.TryParse(text, out var parsed))
+            {
+                return ApiError.InvalidRequest("'state' must be one of active, suspended, expired, purged.", "state");
+            }
+            state = parsed;
+        }
+        var list = new List<AccountView>();
+        await foreach (var account in accounts.ListAsync(state, context.RequestAborted))
+        {
+            list.Add(AccountView.From(account, accountOptions.Value));
+        }
+        return TypedResults.Json(new AccountList(list), SluiceJson.Wire.AccountList);
+    }
+
+    public async Task<IResult> GetAccountAsync(HttpContext context, string accountId)
+    {
+        if (Authorize(context) is { } denied)
+        {
+            return denied;
+        }
+        var account = await accounts.GetAsync(accountId, context.RequestAborted);
+        return account is null
+            ? ApiError.NotFound("The account")
+            : TypedResults.Json(AccountView.From(account, accountOptions.Value), SluiceJson.Wire.AccountView);
+    }
+
+    public async Task<IResult> CreateKeyAsync(HttpContext context, string accountId)
+    {
+        if (Authorize(context) is { } denied)
+        {
+            return denied;
+        }
+        var (body, error) = await JsonBody.ReadAsync(context, SluiceJson.Wire.CreateKeyRequest);
+        if (body is null)
+        {
+            return error!;
+        }
+        var account = await accounts.GetAsync(accountId, context.RequestAborted);
+        if (account is null)
+        {
+            return ApiError.NotFound("The account");
+        }
+        if (account.State != AccountState.Active)
+        {
+            return ApiError.Conflict("account_not_active", $"Keys can only be created for active accounts; this one is {account.State.ToWire()}.");
+        }
+        var (key, keyError) = await lifecycle.CreateKeyAsync(account, body, grantorRole: null, Actor, SourceIp(context), context.RequestAborted);
+        return key is null ? keyError! : TypedResults.Json(key, SluiceJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>Null when the request carries the operator secret; otherwise the error to answer with.</summary>
+    public ApiError? Authorize(HttpContext context)
+    {
+        var secret = operatorOptions.CurrentValue.Secret;
+        if (string.IsNullOrEmpty(secret))
+        {
+            return ApiError.Forbidden("operator_api_disabled",
+                "The operator API is disabled: this deployment has no Sluice:Operator:Secret. Use the local host's CLI instead.");
+        }
+        var header = context.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+        // Hash both sides so the comparison takes the same time whatever the lengths.
+        var equal = CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+        return equal ? null : new ApiError(401, "invalid_request_error", "invalid_operator_secret", "The operator secret is missing or wrong.");
+    }
+
+    private System.Net.IPAddress? SourceIp(HttpContext context) => ClientAddress.Of(context, proxyOptions.Value);
+}

@@ -1,0 +1,54 @@
+using Azure.Core;
+using Microsoft.Extensions.Options;
+using Sluice.Proxy;
+using Sluice.Routing;
+
+namespace Sluice.Providers;
+
+/// <summary>
+/// Azure OpenAI: <c>{endpoint}openai/deployments/{deployment}/chat/completions?api-version=…</c>, where the route's
+/// UpstreamModel is the deployment name. Authenticates with the <c>api-key</c> header, or with an Entra ID token of
+/// the app's managed identity (<c>Auth: entra</c>, role Cognitive Services OpenAI User on the resource).
+/// </summary>
+public sealed class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions<StampOptions> stamp) : IChatProvider
+{
+    private static readonly string[] s_scopes = ["https://cognitiveservices.azure.com/.default"];
+    private readonly Lazy<TokenCredential> _credential = new(() => stamp.Value.CreateCredential());
+
+    public string Name => "azure-openai";
+
+    public void Validate(ModelRoute route)
+    {
+        if (route.BaseUrl is null || string.IsNullOrWhiteSpace(route.ApiVersion))
+        {
+            throw new InvalidOperationException(
+                $"Route '{route.Id}' (azure-openai) needs BaseUrl (https://<resource>.openai.azure.com) and ApiVersion.");
+        }
+    }
+
+    public async Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(route.BaseUrl!,
+            $"openai/deployments/{Uri.EscapeDataString(route.UpstreamModel)}/chat/completions?api-version={Uri.EscapeDataString(route.ApiVersion!)}");
+        string? bearer = null;
+        if (route.UseManagedIdentity)
+        {
+            // The credential caches tokens and refreshes them before they expire.
+            bearer = (await _credential.Value.GetTokenAsync(new TokenRequestContext(s_scopes), cancellationToken)).Token;
+        }
+        // The deployment in the URL picks the model; sending "model" as well is allowed but pointless.
+        using var body = OpenAIRequestBody.Write(request, upstreamModel: null);
+        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), uri, body, headers =>
+        {
+            if (bearer is not null)
+            {
+                headers.Authorization = new("Bearer", bearer);
+            }
+            else
+            {
+                headers.Add("api-key", route.Credential.Value ?? "");
+            }
+        }, cancellationToken);
+        return await UpstreamHttp.ReadOpenAIResponseAsync(response, request.Stream, cancellationToken);
+    }
+}

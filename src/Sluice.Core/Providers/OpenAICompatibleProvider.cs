@@ -1,0 +1,36 @@
+using Sluice.Proxy;
+using Sluice.Routing;
+
+namespace Sluice.Providers;
+
+/// <summary>
+/// Any server that speaks OpenAI's chat-completions API at its own base URL: Mistral (<c>https://api.mistral.ai/v1</c>),
+/// Groq (<c>https://api.groq.com/openai/v1</c>), vLLM, Ollama (<c>http://localhost:11434/v1</c>), LM Studio, …
+/// The bearer key is optional: local servers often need none.
+/// </summary>
+public sealed class OpenAICompatibleProvider(IHttpClientFactory httpClients) : IChatProvider
+{
+    public string Name => "openai-compatible";
+
+    public void Validate(ModelRoute route)
+    {
+        if (route.BaseUrl is null)
+        {
+            throw new InvalidOperationException($"Route '{route.Id}' (openai-compatible) needs a BaseUrl, e.g. https://api.mistral.ai/v1.");
+        }
+    }
+
+    public async Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
+    {
+        using var body = OpenAIRequestBody.Write(request, route.UpstreamModel);
+        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), new Uri(route.BaseUrl!, "chat/completions"), body,
+            headers =>
+            {
+                if (route.Credential.Value is { } key)
+                {
+                    headers.Authorization = new("Bearer", key);
+                }
+            }, cancellationToken);
+        return await UpstreamHttp.ReadOpenAIResponseAsync(response, request.Stream, cancellationToken);
+    }
+}

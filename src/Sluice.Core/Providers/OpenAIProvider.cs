@@ -1,0 +1,24 @@
+using Sluice.Proxy;
+using Sluice.Routing;
+
+namespace Sluice.Providers;
+
+/// <summary>OpenAI's own API: <c>{BaseUrl}chat/completions</c> with a bearer key. BaseUrl defaults to OpenAI's.</summary>
+public sealed class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvider
+{
+    private static readonly Uri s_defaultBase = new("https://api.openai.com/v1/");
+
+    public string Name => "openai";
+
+    public void Validate(ModelRoute route)
+    {
+    }
+
+    public async Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
+    {
+        using var body = OpenAIRequestBody.Write(request, route.UpstreamModel);
+        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), new Uri(route.BaseUrl ?? s_defaultBase, "chat/completions"), body,
+            headers => headers.Authorization = new("Bearer", route.Credential.Value ?? ""), cancellationToken);
+        return await UpstreamHttp.ReadOpenAIResponseAsync(response, request.Stream, cancellationToken);
+    }
+}

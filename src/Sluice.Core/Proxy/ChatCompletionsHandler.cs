@@ -1,0 +1,279 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Accounts;
+using Sluice.Providers;
+using Sluice.Routing;
+using Sluice.Usage;
+
+namespace Sluice.Proxy;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>, the whole request path in one place:
+/// <list type="number">
+/// <item>authenticate the gateway key (account, role, state, IP allowlist);</item>
+/// <item>read and validate the body (size limit, JSON, required fields and types);</item>
+/// <item>resolve the model to the routes the caller's data policy allows, in order;</item>
+/// <item>forward, trying the next allowed route on a refused connection, 429 or 5xx, before any byte has reached
+/// the client;</item>
+/// <item>relay the answer as it arrives: JSON, or server-sent events flushed one by one;</item>
+/// <item>record one usage row (tokens, cost, latency, status, route), committed before the invocation ends.</item>
+/// </list>
+/// The response is always written here; the handler returns an empty result so both hosts finish the same way.
+/// </summary>
+public sealed partial class ChatCompletionsHandler(
+    GatewayAuthenticator authenticator,
+    RouteSelector routeSelector,
+    UsageMeter meter,
+    TokenEstimator estimator,
+    IOptions<StampOptions> stamp,
+    IOptions<ProxyOptions> options,
+    TimeProvider time,
+    ILogger<ChatCompletionsHandler> logger)
+{
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var started = time.GetTimestamp();
+        var requestId = RequestId.New(time.GetUtcNow());
+        context.Response.Headers["x-request-id"] = requestId.Value;
+        var aborted = context.RequestAborted;
+
+        // :: Step 1: authenticate. A request without an account has no one to bill, so it writes no row.
+        var (caller, authError) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
+        if (caller is null)
+        {
+            return authError!;
+        }
+        var row = new UsageRecord
+        {
+            RequestId = requestId,
+            AccountId = caller.Account.Id,
+            KeyId = caller.Key.Id,
+            DataRegion = stamp.Value.DataRegion,
+            Model = "",
+            Status = 0,
+        };
+
+        // :: Step 2: read and validate the body.
+        var (rented, length, bodyError) = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, aborted);
+        if (bodyError is not null)
+        {
+            return await RejectAsync(context, bodyError, row, started);
+        }
+        if (!ChatRequest.TryParse(rented!, length, out var parsed, out var invalid))
+        {
+            return await RejectAsync(context, invalid!, row, started);
+        }
+        using var request = parsed!;
+        row = row with { Model = request.Model, Streamed = request.Stream };
+
+        // :: Step 3: resolve the model to the routes the data policy allows.
+        var (policy, policyError) = routeSelector.EffectivePolicy(caller.Account, context.Request.Headers);
+        if (policyError is not null)
+        {
+            return await RejectAsync(context, policyError, row, started);
+        }
+        var (routes, routeError) = routeSelector.Select(request.Model, caller.Key, policy!);
+        if (routeError is not null)
+        {
+            return await RejectAsync(context, routeError, row, started);
+        }
+
+        // :: Step 4: forward, failing over between allowed routes before the first byte.
+        var (upstream, route, forwardError) = await ForwardAsync(request, routes, aborted);
+        if (upstream is null)
+        {
+            row = WithRoute(row, route);
+            return await RejectAsync(context, forwardError!, row, started);
+        }
+        await using (upstream)
+        {
+            row = WithRoute(row, route);
+            if (upstream.Error is { } upstreamError)
+            {
+                // Passed through to the client that sent the prompt, never stored or logged: it may echo the prompt.
+                context.Response.StatusCode = upstreamError.Status;
+                context.Response.ContentType = "application/json";
+                await context.Response.Body.WriteAsync(upstreamError.Body, aborted);
+                await context.Response.CompleteAsync();
+                await RecordAsync(row with { Status = upstreamError.Status, ErrorCode = upstreamError.Code }, started);
+                return Results.Empty;
+            }
+
+            // :: Step 5: relay the answer as it arrives.
+            return await RelayAsync(context, request, upstream, route!, row, started);
+        }
+    }
+
+    private async Task<IResult> RelayAsync(HttpContext context, ChatRequest request, UpstreamResponse upstream, ModelRoute route,
+        UsageRecord row, long started)
+    {
+        var aborted = context.RequestAborted;
+        var inspector = upstream.Events is not null ? new ChunkInspector() : null;
+        using var scanner = upstream.Json is not null ? new JsonUsageScanner() : null;
+        double? firstTokenMs = null;
+        int status;
+        string? errorCode = null;
+        try
+        {
+            if (upstream.Events is not null)
+            {
+                var completed = await ResponseRelay.RelayEventsAsync(context, upstream.Events, inspector!, request.ClientWantsStreamUsage,
+                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe: null, aborted);
+                if (completed)
+                {
+                    await context.Response.CompleteAsync();
+                    status = StatusCodes.Status200OK;
+                }
+                else
+                {
+                    // The upstream broke off mid-stream. Abort so the client cannot take a cut answer as complete.
+                    status = StatusCodes.Status502BadGateway;
+                    errorCode = "upstream_stream_broken";
+                    Log.StreamBroken(logger, row.RequestId.Value, route.Id);
+                    context.Abort();
+                }
+            }
+            else
+            {
+                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe: null, aborted);
+                await context.Response.CompleteAsync();
+                status = StatusCodes.Status200OK;
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            status = 499;
+            errorCode = "client_disconnected";
+            Log.ClientDisconnected(logger, row.RequestId.Value);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException)
+        {
+            status = StatusCodes.Status502BadGateway;
+            errorCode = "upstream_stream_broken";
+            Log.StreamBroken(logger, row.RequestId.Value, route.Id);
+            context.Abort();
+        }
+
+        // :: Step 6: meter. Estimate with the tokenizer when the upstream gave no usage.
+        var usage = inspector?.Usage ?? scanner?.Usage;
+        var estimated = false;
+        if (usage is null)
+        {
+            estimated = true;
+            usage = new TokenUsage(estimator.CountPrompt(request),
+                inspector is not null ? estimator.CountCompletion(inspector) : estimator.CountCompletion(scanner!));
+        }
+        var u = usage.Value;
+        await RecordAsync(row with
+        {
+            Status = status,
+            ErrorCode = errorCode,
+            PromptTokens = u.PromptTokens,
+            CompletionTokens = u.CompletionTokens,
+            CostNanoUsd = route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens),
+            UsageEstimated = estimated,
+            TimeToFirstTokenMs = firstTokenMs,
+        }, started);
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// Tries each allowed route in order. A refused connection, 429 or 5xx moves on to the next route (the provider's
+    /// HTTP pipeline has already retried the same route); any other answer is final. Returns the last error when no
+    /// route answered. Nothing has been sent to the client yet, so trying again can never replay a started stream.
+    /// </summary>
+    private async Task<(UpstreamResponse? Response, ModelRoute? Route, ApiError? Error)> ForwardAsync(
+        ChatRequest request, ImmutableArray<ModelRoute> routes, CancellationToken aborted)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        deadline.CancelAfter(options.Value.UpstreamTimeout);
+        ApiError? lastError = null;
+        ModelRoute? lastRoute = null;
+        for (var i = 0; i < routes.Length; i++)
+        {
+            var route = routes[i];
+            lastRoute = route;
+            UpstreamResponse response;
+            try
+            {
+                response = await route.Provider.SendAsync(request, route, deadline.Token);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException || e.InnerException is TimeoutException)
+            {
+                Log.UpstreamFailed(logger, route.Id, "timeout");
+                return (null, route, ApiError.UpstreamTimeout());
+            }
+            catch (HttpRequestException)
+            {
+                Log.UpstreamFailed(logger, route.Id, "unreachable");
+                lastError = ApiError.UpstreamUnreachable();
+                continue;
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+            {
+                Log.UpstreamFailed(logger, route.Id, "bad_response");
+                lastError = ApiError.UpstreamBadResponse();
+                continue;
+            }
+
+            if (response.Error is { IsRetryable: true } && i < routes.Length - 1)
+            {
+                Log.UpstreamFailed(logger, route.Id, response.Error.Code);
+                await response.DisposeAsync();
+                continue;
+            }
+            // The deadline covered getting an answer; the body may stream for as long as the client stays.
+            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            return (response, route, null);
+        }
+        return (null, lastRoute, lastError);
+    }
+
+    private async Task<IResult> RejectAsync(HttpContext context, ApiError error, UsageRecord row, long started)
+    {
+        await error.ExecuteAsync(context);
+        await context.Response.CompleteAsync();
+        await RecordAsync(row with { Status = error.Status, ErrorCode = error.Code }, started);
+        return Results.Empty;
+    }
+
+    /// <summary>Commits the row; the usage write takes no request token: an aborted request is metered too.</summary>
+    private Task RecordAsync(UsageRecord row, long started)
+    {
+        var done = row with { LatencyMs = ElapsedMs(started) };
+        Log.Served(logger, done.RequestId.Value, done.Model, done.RouteId, done.Status, done.LatencyMs);
+        return meter.RecordAsync(done);
+    }
+
+    private static UsageRecord WithRoute(UsageRecord row, ModelRoute? route) => route is null ? row : row with
+    {
+        Provider = route.Provider.Name,
+        RouteId = route.Id,
+        RouteRegion = route.Facts.Region,
+        RouteRetention = route.Facts.RetentionWire,
+        UpstreamModel = route.UpstreamModel,
+    };
+
+    private double ElapsedMs(long started) => time.GetElapsedTime(started).TotalMilliseconds;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Request {RequestId} for {Model} via {RouteId} ended with {Status} after {LatencyMs} ms.")]
+        public static partial void Served(ILogger logger, string requestId, string model, string? routeId, int status, double latencyMs);
+
+        [LoggerMessage(2, LogLevel.Warning, "Upstream route {RouteId} failed: {Failure}.")]
+        public static partial void UpstreamFailed(ILogger logger, string routeId, string failure);
+
+        [LoggerMessage(3, LogLevel.Debug, "Client disconnected from request {RequestId}; the upstream call was cancelled.")]
+        public static partial void ClientDisconnected(ILogger logger, string requestId);
+
+        [LoggerMessage(4, LogLevel.Warning, "Upstream route {RouteId} broke off the stream of request {RequestId}.")]
+        public static partial void StreamBroken(ILogger logger, string requestId, string routeId);
+    }
+}

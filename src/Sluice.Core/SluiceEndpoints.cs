@@ -1,0 +1,16 @@
+using Microsoft.AspNetCore.Routing;
+using Sluice.Accounts;
+using Sluice.Proxy;
+
+namespace Sluice;
+
+public static class SluiceEndpoints
+{
+    /// <summary>Every Sluice route, for the local host.</summary>
+    public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
+    {
+        app.MapSluiceProxy();
+        app.MapSluiceOperator();
+        return app;
+    }
+}

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Sluice.Accounts;
+using Sluice.Providers;
+using Sluice.Proxy;
+using Sluice.Retention;
+using Sluice.Routing;
+using Sluice.Storage;
+using Sluice.Usage;
+
+namespace Sluice;
+
+/// <summary>The composition root both hosts share: one <c>AddSluice</c> made of one <c>Add…</c> per capability.</summary>
+public static class SluiceServiceCollectionExtensions
+{
+    public static IServiceCollection AddSluice(this IServiceCollection services)
+    {
+        // Tests put a FakeTimeProvider in first; TryAdd keeps it.
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddSluiceOptions<StampOptions>(StampOptions.Section);
+        return services
+            .AddSluiceStorage()
+            .AddSluiceProviders()
+            .AddSluiceRouting()
+            .AddSluiceUsage()
+            .AddSluiceAccounts()
+            .AddSluiceRetention()
+            .AddSluiceProxy();
+    }
+
+    public static IServiceCollection AddSluiceStorage(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<StorageOptions>(StorageOptions.Section);
+        services.AddSingleton<SluiceStorage>();
+        services.AddHostedService<StorageInitializer>();
+        return services;
+    }
+
+    public static IServiceCollection AddSluiceProviders(this IServiceCollection services)
+    {
+        services.AddUpstreamHttp();
+        services.AddSingleton<IChatProvider, OpenAIProvider>();
+        services.AddSingleton<IChatProvider, OpenAICompatibleProvider>();
+        services.AddSingleton<IChatProvider, AzureOpenAIProvider>();
+        services.AddSingleton<IChatProvider, MockProvider>();
+        return services;
+    }
+
+    public static IServiceCollection AddSluiceRouting(this IServiceCollection services)
+    {
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section);
+        services.AddSluiceOptions<DataPolicyOptions>(DataPolicyOptions.Section);
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<RouteSelector>();
+        return services;
+    }
+
+    public static IServiceCollection AddSluiceUsage(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<UsageOptions>(UsageOptions.Section);
+        services.AddSingleton<UsageTable>();
+        services.AddSingleton<TokenEstimator>();
+        services.AddSingleton<UsageMeter>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageMeter>());
+        return services;
+    }
+
+    public static IServiceCollection AddSluiceAccounts(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<AccountOptions>(AccountOptions.Section);
+        services.AddSluiceOptions<OperatorOptions>(OperatorOptions.Section);
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<KeyStore>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<GatewayAuthenticator>();
+        services.AddSingleton<AccountLifecycle>();
+        services.AddSingleton<OperatorHandlers>();
+        return services;
+    }
+
+    public static IServiceCollection AddSluiceRetention(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
+        return services;
+    }
+
+    public static IServiceCollection AddSluiceProxy(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
+        services.AddSingleton<ChatCompletionsHandler>();
+        services.AddSingleton<ModelsHandler>();
+        return services;
+    }
+
+    internal static void AddSluiceOptions<T>(this IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+}

@@ -1,0 +1,178 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Sluice.Usage;
+
+/// <summary>
+/// Reads what metering needs from each streamed <c>chat.completion.chunk</c>: the usage object of the final chunk,
+/// and a bounded sample of the completion text in case the stream ends without usage. One forward pass of
+/// <see cref="Utf8JsonReader"/> per chunk; no regex, no LINQ, no allocation beyond the bounded sample.
+/// </summary>
+public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
+{
+    private readonly StringBuilder _sample = new();
+
+    /// <summary>Usage reported by the upstream, if a chunk carried it.</summary>
+    public TokenUsage? Usage { get; private set; }
+
+    /// <summary>Chunks that carried completion text or tool-call arguments.</summary>
+    public int ContentChunks { get; private set; }
+
+    /// <summary>Chunks whose text went into <see cref="Sample"/>; the rest are extrapolated from it.</summary>
+    public int SampledChunks { get; private set; }
+
+    public string Sample => _sample.ToString();
+
+    /// <summary>Inspects one chunk. Returns true when it is a usage-only chunk (no choices, usage set), which the
+    /// relay drops for clients that did not ask for usage.</summary>
+    public bool Inspect(ReadOnlySpan<byte> chunk)
+    {
+        var reader = new Utf8JsonReader(chunk, new JsonReaderOptions { MaxDepth = 64 });
+        var usageOnly = false;
+        var choicesCount = -1;
+        var hadContent = false;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        Usage = ReadUsage(ref reader);
+                    }
+                    else
+                    {
+                        reader.TrySkip();
+                    }
+                }
+                else if (reader.ValueTextEquals("choices"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        choicesCount = 0;
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            choicesCount++;
+                            hadContent |= ReadChoice(ref reader);
+                        }
+                    }
+                    else
+                    {
+                        reader.TrySkip();
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.TrySkip();
+                }
+            }
+            usageOnly = choicesCount == 0 && Usage is not null;
+        }
+        catch (JsonException)
+        {
+            // A chunk the gateway cannot read is still relayed as is; it only does not count.
+        }
+        if (hadContent)
+        {
+            ContentChunks++;
+            if (_sample.Length < sampleCharLimit)
+            {
+                SampledChunks++;
+            }
+        }
+        return usageOnly;
+    }
+
+    /// <summary>Reads one choice object; appends its delta text to the sample. Returns whether it carried text.</summary>
+    private bool ReadChoice(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.TrySkip();
+            return false;
+        }
+        var had = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("message"u8))
+            {
+                reader.Read();
+                had |= ReadTextFields(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.TrySkip();
+            }
+        }
+        return had;
+    }
+
+    /// <summary>Walks an object and samples every string under <c>content</c>, <c>refusal</c>, <c>reasoning_content</c>
+    /// or <c>arguments</c>, at any depth (tool calls nest their arguments).</summary>
+    private bool ReadTextFields(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return false;
+        }
+        var depth = reader.CurrentDepth;
+        var had = false;
+        var take = false;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    take = reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("arguments"u8)
+                        || reader.ValueTextEquals("refusal"u8) || reader.ValueTextEquals("reasoning_content"u8);
+                    break;
+                case JsonTokenType.String when take:
+                    had = true;
+                    if (_sample.Length < sampleCharLimit)
+                    {
+                        _sample.Append(reader.GetString());
+                    }
+                    take = false;
+                    break;
+                default:
+                    take = false;
+                    break;
+            }
+        }
+        return had;
+    }
+
+    internal static TokenUsage? ReadUsage(ref Utf8JsonReader reader)
+    {
+        int? prompt = null;
+        int? completion = null;
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("prompt_tokens"u8))
+            {
+                reader.Read();
+                prompt = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : null;
+            }
+            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("completion_tokens"u8))
+            {
+                reader.Read();
+                completion = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : null;
+            }
+        }
+        return prompt is null && completion is null ? null : new TokenUsage(prompt ?? 0, completion ?? 0);
+    }
+}

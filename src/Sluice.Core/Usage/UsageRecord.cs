@@ -1,0 +1,48 @@
+namespace Sluice.Usage;
+
+/// <summary>
+/// The metadata of one request: who, which model and route, how many tokens, what it cost, how long it took and
+/// how it ended. Never any prompt or completion text; <see cref="ContentBlob"/> only names where opted-in,
+/// encrypted content lives.
+/// </summary>
+public sealed record UsageRecord
+{
+    public required RequestId RequestId { get; init; }
+    public required string AccountId { get; init; }
+    public required string KeyId { get; init; }
+    public required string DataRegion { get; init; }
+
+    /// <summary>The model the client asked for.</summary>
+    public required string Model { get; init; }
+
+    public string? Provider { get; init; }
+    public string? RouteId { get; init; }
+    public string? RouteRegion { get; init; }
+    public string? RouteRetention { get; init; }
+    public string? UpstreamModel { get; init; }
+
+    public int PromptTokens { get; init; }
+    public int CompletionTokens { get; init; }
+    public int TotalTokens => PromptTokens + CompletionTokens;
+    public long CostNanoUsd { get; init; }
+
+    /// <summary>Milliseconds from the request's arrival to the last byte sent.</summary>
+    public double LatencyMs { get; init; }
+
+    /// <summary>Milliseconds to the first streamed token (streams only).</summary>
+    public double? TimeToFirstTokenMs { get; init; }
+
+    public required int Status { get; init; }
+
+    /// <summary>A short machine code for a failure (<c>upstream_timeout</c>, <c>client_disconnected</c>, an upstream's
+    /// sanitised error code); never a message.</summary>
+    public string? ErrorCode { get; init; }
+
+    public bool Streamed { get; init; }
+    public bool UsageEstimated { get; init; }
+
+    public string? ContentBlob { get; init; }
+    public string? ContentExpiresOn { get; init; }
+
+    public bool IsError => Status >= 400;
+}

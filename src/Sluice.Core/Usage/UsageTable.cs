@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Sluice.Storage;
+
+namespace Sluice.Usage;
+
+/// <summary>
+/// The usage table's layout. PartitionKey <c>{account}|{yyyyMMdd}|{shard}</c>, RowKey <c>{inverted ms}_{request id}</c>:
+/// <list type="bullet">
+/// <item>one account's rows over a time range are a few partition-range queries, newest first within each;</item>
+/// <item>everything of an account older than a date is one PartitionKey range, deleted in same-partition batches;</item>
+/// <item>a busy account's writes spread over <see cref="UsageOptions.PartitionShards"/> partitions per day.</item>
+/// </list>
+/// Each partition also holds one counter row per model (RowKey <c>~rollup|{model}</c>), updated in the same
+/// transaction as the rows it counts, so a day's counters always equal the sum of its rows.
+/// </summary>
+public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> options)
+{
+    internal const string CounterPrefix = "~rollup|";
+    private const long MaxMs = 9_999_999_999_999;
+
+    public TableClient Client => storage.Usage;
+    public int Shards => options.Value.PartitionShards;
+
+    public static string DayKey(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    public static string DayKey(DateOnly day) => day.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+
+    public string PartitionKey(UsageRecord record) =>
+        PartitionKey(record.AccountId, DayKey(record.RequestId.CreatedAt), (int)(record.RequestId.Random % (ulong)Shards));
+
+    public static string PartitionKey(string accountId, string dayKey, int shard) =>
+        string.Create(CultureInfo.InvariantCulture, $"{accountId}|{dayKey}|{shard}");
+
+    /// <summary>The first PartitionKey of <paramref name="dayKey"/> for an account; the day's range ends before <c>…|{day}|~</c>.</summary>
+    public static string DayPrefix(string accountId, string dayKey) => $"{accountId}|{dayKey}|";
+
+    public static string AccountPrefix(string accountId) => accountId + "|";
+
+    public static string RowKey(RequestId id) =>
+        string.Create(CultureInfo.InvariantCulture, $"{MaxMs - id.CreatedAt.ToUnixTimeMilliseconds():D13}_{id.Value}");
+
+    /// <summary>RowKey bound for an instant: rows at or after it sort before this key.</summary>
+    private static string RowKeyBound(DateTimeOffset time) =>
+        string.Create(CultureInfo.InvariantCulture, $"{MaxMs - time.ToUnixTimeMilliseconds():D13}");
+
+    public static string CounterRowKey(string model) => CounterPrefix + EscapeKey(model);
+
+    /// <summary>Table keys may not hold '/', '\\', '#', '?' or control characters; model names can.</summary>
+    internal static string EscapeKey(string value)
+    {
+        if (value.AsSpan().IndexOfAny("/\\#?%") < 0 && !value.Any(char.IsControl))
+        {
+            return value;
+        }
+        var sb = new System.Text.StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
+            {
+                sb.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
+
+    public TableEntity ToEntity(UsageRecord r)
+    {
+        var e = new TableEntity(PartitionKey(r), RowKey(r.RequestId))
+        {
+            ["RequestId"] = r.RequestId.Value,
+            ["AccountId"] = r.AccountId,
+            ["KeyId"] = r.KeyId,
+            ["DataRegion"] = r.DataRegion,
+            ["Model"] = r.Model,
+            ["Provider"] = r.Provider,
+            ["RouteId"] = r.RouteId,
+            ["RouteRegion"] = r.RouteRegion,
+            ["RouteRetention"] = r.RouteRetention,
+            ["UpstreamModel"] = r.UpstreamModel,
+            ["PromptTokens"] = r.PromptTokens,
+            ["CompletionTokens"] = r.CompletionTokens,
+            ["TotalTokens"] = r.TotalTokens,
+            ["CostNanoUsd"] = r.CostNanoUsd,
+            ["LatencyMs"] = r.LatencyMs,
+            ["TimeToFirstTokenMs"] = r.TimeToFirstTokenMs,
+            ["Status"] = r.Status,
+            ["ErrorCode"] = r.ErrorCode,
+            ["Streamed"] = r.Streamed,
+            ["UsageEstimated"] = r.UsageEstimated,
+            ["CreatedAt"] = r.RequestId.CreatedAt,
+            ["ContentBlob"] = r.ContentBlob,
+            ["ContentExpiresOn"] = r.ContentExpiresOn,
+        };
+        return e;
+    }
+
+    public static UsageRecord FromEntity(TableEntity e)
+    {
+        if (!RequestId.TryParse(e.GetString("RequestId"), out var id))
+        {
+            throw new InvalidDataException("A usage row has no valid request id.");
+        }
+        return new UsageRecord
+        {
+            RequestId = id,
+            AccountId = e.GetString("AccountId") ?? "",
+            KeyId = e.GetString("KeyId") ?? "",
+            DataRegion = e.GetString("DataRegion") ?? "",
+            Model = e.GetString("Model") ?? "",
+            Provider = e.GetString("Provider"),
+            RouteId = e.GetString("RouteId"),
+            RouteRegion = e.GetString("RouteRegion"),
+            RouteRetention = e.GetString("RouteRetention"),
+            UpstreamModel = e.GetString("UpstreamModel"),
+            PromptTokens = e.GetInt32("PromptTokens") ?? 0,
+            CompletionTokens = e.GetInt32("CompletionTokens") ?? 0,
+            CostNanoUsd = e.GetInt64("CostNanoUsd") ?? 0,
+            LatencyMs = e.GetDouble("LatencyMs") ?? 0,
+            TimeToFirstTokenMs = e.GetDouble("TimeToFirstTokenMs"),
+            Status = e.GetInt32("Status") ?? 0,
+            ErrorCode = e.GetString("ErrorCode"),
+            Streamed = e.GetBoolean("Streamed") ?? false,
+            UsageEstimated = e.GetBoolean("UsageEstimated") ?? false,
+            // Erasure leaves empty strings behind (a merge cannot remove a property).
+            ContentBlob = e.GetString("ContentBlob") is { Length: > 0 } blob ? blob : null,
+            ContentExpiresOn = e.GetString("ContentExpiresOn") is { Length: > 0 } expires ? expires : null,
+        };
+    }
+
+    /// <summary>One request's row, found from its id alone.</summary>
+    public async Task<(UsageRecord Record, TableEntity Entity)?> GetAsync(string accountId, RequestId id, CancellationToken cancellationToken)
+    {
+        var day = DayKey(id.CreatedAt);
+        var from = DayPrefix(accountId, day);
+        var to = from + "~";
+        var rk = RowKey(id);
+        // A range over the day's few partitions rather than a point read: finding a row must not depend on the
+        // shard count it was written under.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {to} and RowKey eq {rk}");
+        await foreach (var e in Client.QueryAsync<TableEntity>(filter, maxPerPage: 1, cancellationToken: cancellationToken))
+        {
+            return (FromEntity(e), e);
+        }
+        return null;
+    }
+
+    /// <summary>An account's rows between two instants, newest first: per day from the newest, the day's shard
+    /// partitions merged by RowKey.</summary>
+    public async IAsyncEnumerable<UsageRecord> QueryAsync(string accountId, DateTimeOffset from, DateTimeOffset to,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var rkFrom = RowKeyBound(to);
+        var rkTo = RowKeyBound(from) + "~";
+        for (var day = DateOnly.FromDateTime(to.UtcDateTime); day >= DateOnly.FromDateTime(from.UtcDateTime); day = day.AddDays(-1))
+        {
+            var heads = new List<IAsyncEnumerator<TableEntity>>(Shards);
+            try
+            {
+                for (var shard = 0; shard < Shards; shard++)
+                {
+                    var pk = PartitionKey(accountId, DayKey(day), shard);
+                    var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {rkFrom} and RowKey lt {rkTo}");
+                    var enumerator = Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+                    if (await enumerator.MoveNextAsync())
+                    {
+                        heads.Add(enumerator);
+                    }
+                    else
+                    {
+                        await enumerator.DisposeAsync();
+                    }
+                }
+                while (heads.Count > 0)
+                {
+                    var newest = 0;
+                    for (var i = 1; i < heads.Count; i++)
+                    {
+                        if (string.CompareOrdinal(heads[i].Current.RowKey, heads[newest].Current.RowKey) < 0)
+                        {
+                            newest = i;
+                        }
+                    }
+                    yield return FromEntity(heads[newest].Current);
+                    if (!await heads[newest].MoveNextAsync())
+                    {
+                        await heads[newest].DisposeAsync();
+                        heads.RemoveAt(newest);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var head in heads)
+                {
+                    await head.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Clears a row's content reference after its content was erased; the metadata stays.</summary>
+    public Task ClearContentAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        var patch = new TableEntity(entity.PartitionKey, entity.RowKey) { ["ContentBlob"] = "", ["ContentExpiresOn"] = "" };
+        return Client.UpdateEntityAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+}

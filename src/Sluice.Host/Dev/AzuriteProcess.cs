@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace Sluice.Host.Dev;
+
+/// <summary>
+/// Runs Azurite, the real Table and Blob service for local runs and tests, from the repository's own npm
+/// dependency (installed on first use with <c>npm ci</c>, so nothing needs installing by hand). Telemetry is off.
+/// </summary>
+public sealed partial class AzuriteProcess : IAsyncDisposable
+{
+    /// <summary>Azurite's well-known development account; public, documented, and only ever valid on loopback.</summary>
+    private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly Process _process;
+
+    private AzuriteProcess(Process process, int blobPort, int tablePort)
+    {
+        _process = process;
+        BlobPort = blobPort;
+        TablePort = tablePort;
+    }
+
+    public int BlobPort { get; }
+    public int TablePort { get; }
+
+    public string ConnectionString => ConnectionStringFor(BlobPort, TablePort);
+
+    public static string ConnectionStringFor(int blobPort, int tablePort) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
+
+    /// <summary>Starts Azurite. With <paramref name="location"/> it persists there on the default ports (10000-10002);
+    /// without, it keeps everything in memory on free ports (tests).</summary>
+    public static async Task<AzuriteProcess> StartAsync(string? location, CancellationToken cancellationToken = default)
+    {
+        var root = RepoRoot.Find();
+        var script = await EnsureInstalledAsync(root, cancellationToken);
+        var args = new List<string> { script, "--skipApiVersionCheck", "--disableTelemetry", "--loose" };
+        if (location is null)
+        {
+            args.AddRange(["--inMemoryPersistence", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0"]);
+        }
+        else
+        {
+            Directory.CreateDirectory(location);
+            args.AddRange(["--location", location]);
+        }
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = root,
+        };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
+        int? blob = null, table = null;
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new List<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                ready.TrySetException(new InvalidOperationException("Azurite exited during start:\n" + string.Join('\n', output)));
+                return;
+            }
+            lock (output)
+            {
+                output.Add(e.Data);
+            }
+            var match = ListeningLine().Match(e.Data);
+            if (match.Success)
+            {
+                var port = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (match.Groups["service"].Value == "Blob") { blob = port; }
+                if (match.Groups["service"].Value == "Table") { table = port; }
+                if (blob is not null && table is not null)
+                {
+                    ready.TrySetResult();
+                }
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (output)
+                {
+                    output.Add(e.Data);
+                }
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return new AzuriteProcess(process, blob!.Value, table!.Value);
+    }
+
+    /// <summary>Whether something already listens on Azurite's default ports (a developer's own Azurite).</summary>
+    public static bool DefaultPortsInUse()
+    {
+        foreach (var port in (int[])[10000, 10002])
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect("127.0.0.1", port);
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Installs the repository's pinned Azurite once (<c>npm ci</c>), under a file lock so parallel test
+    /// processes do not install over each other. Returns the path of its entry script.</summary>
+    private static async Task<string> EnsureInstalledAsync(string root, CancellationToken cancellationToken)
+    {
+        var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (File.Exists(script))
+        {
+            return script;
+        }
+        var lockDir = Path.Combine(root, ".local");
+        Directory.CreateDirectory(lockDir);
+        await using var gate = await AcquireLockAsync(Path.Combine(lockDir, "npm-install.lock"), cancellationToken);
+        if (File.Exists(script))
+        {
+            return script;
+        }
+        var npm = new ProcessStartInfo(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
+        {
+            WorkingDirectory = root,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in (string[])["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+        {
+            npm.ArgumentList.Add(a);
+        }
+        using var install = Process.Start(npm) ?? throw new InvalidOperationException("Could not run npm; install Node.js 20 or later.");
+        var stdout = install.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = install.StandardError.ReadToEndAsync(cancellationToken);
+        await install.WaitForExitAsync(cancellationToken);
+        if (install.ExitCode != 0 || !File.Exists(script))
+        {
+            throw new InvalidOperationException($"npm ci failed ({install.ExitCode}):\n{await stdout}\n{await stderr}");
+        }
+        return script;
+    }
+
+    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException)
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at http://[^:]+:(?<port>\d+)")]
+    private static partial Regex ListeningLine();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>Finds the repository root (where package.json pins Azurite), from the working directory or the binaries.</summary>
+public static class RepoRoot
+{
+    public static string Find()
+    {
+        foreach (var start in (string[])[Directory.GetCurrentDirectory(), AppContext.BaseDirectory])
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var package = Path.Combine(dir.FullName, "package.json");
+                if (File.Exists(package) && File.ReadAllText(package).Contains("\"sluice-dev-tools\"", StringComparison.Ordinal))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+        throw new InvalidOperationException("Run from inside the Sluice repository: its package.json pins the Azurite used for local runs.");
+    }
+}

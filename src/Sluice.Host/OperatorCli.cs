@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Sluice.Accounts;
+using Sluice.Storage;
+
+namespace Sluice.Host;
+
+/// <summary>
+/// Operator commands for self-hosters, run in-process against the configured storage (no secret needed: whoever
+/// can run this has the storage credentials anyway). Output is JSON, so scripts can read it.
+/// </summary>
+internal static class OperatorCli
+{
+    private static readonly JsonSerializerOptions s_json = new(SluiceJson.Wire.Options) { WriteIndented = true };
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "accounts" or "keys" or "--help" or "help";
+
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args)
+    {
+        var ct = CancellationToken.None;
+        await services.GetRequiredService<SluiceStorage>().EnsureCreatedAsync(ct);
+        var lifecycle = services.GetRequiredService<AccountLifecycle>();
+        var accounts = services.GetRequiredService<AccountStore>();
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AccountOptions>>().Value;
+        switch (args)
+        {
+            case ["accounts", "create", .. var rest]:
+            {
+                var (account, key, error) = await lifecycle.CreateAsync(Option(rest, "--name"), Option(rest, "--region"), "cli", null, ct);
+                return account is null ? Fail(error!.Message) : Print(new CreatedAccount(AccountView.From(account, options), key!));
+            }
+            case ["accounts", "list", .. var rest]:
+            {
+                AccountState? state = null;
+                if (Option(rest, "--state") is { } s)
+                {
+                    if (!AccountStateNames.TryParse(s, out var parsed))
+                    {
+                        return Fail("--state must be one of active, suspended, expired, purged.");
+                    }
+                    state = parsed;
+                }
+                var list = new List<AccountView>();
+                await foreach (var a in accounts.ListAsync(state, ct))
+                {
+                    list.Add(AccountView.From(a, options));
+                }
+                return Print(new AccountList(list));
+            }
+            case ["keys", "create", .. var rest]:
+            {
+                var account = await accounts.GetAsync(Option(rest, "--account") ?? "", ct);
+                if (account is null)
+                {
+                    return Fail("No such account (--account acct_…).");
+                }
+                var models = Option(rest, "--models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var (key, error) = await lifecycle.CreateKeyAsync(account,
+                    new CreateKeyRequest(Option(rest, "--name"), Option(rest, "--role"), null, models), null, "cli", null, ct);
+                return key is null ? Fail(error!.Message) : Print(key);
+            }
+            default:
+                Console.WriteLine("""
+                    Sluice operator commands (local host):
+                      accounts create [--name NAME] [--region REGION]
+                      accounts list [--state active|suspended|expired|purged]
+                      keys create --account ACCOUNT_ID [--role owner|admin|developer|restricted] [--name NAME] [--models m1,m2]
+                    """);
+                return args is [] or ["--help"] or ["help"] ? 0 : 2;
+        }
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static int Print<T>(T value)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(value, s_json));
+        return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 1;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Sluice.Testing.Upstreams;
+
+/// <summary>How the fake answers one request.</summary>
+public sealed record FakeBehavior
+{
+    public int Status { get; init; } = 200;
+
+    /// <summary>Body of an error answer; defaults to an OpenAI-style error.</summary>
+    public string? ErrorBody { get; init; }
+
+    public string? RetryAfter { get; init; }
+
+    /// <summary>Content chunks of the answer ("w0 ", "w1 ", …); the completion counts one token per chunk.</summary>
+    public int Chunks { get; init; } = 5;
+
+    /// <summary>Characters per content chunk (padding after the word), for large-response tests.</summary>
+    public int ChunkSize { get; init; }
+
+    public TimeSpan ChunkDelay { get; init; }
+
+    /// <summary>Delay before the response headers (for timeouts).</summary>
+    public TimeSpan HeadersDelay { get; init; }
+
+    /// <summary>Abort the connection after this many content chunks (a broken stream).</summary>
+    public int? BreakAfterChunks { get; init; }
+
+    /// <summary>Report usage (non-streaming always, streaming when asked). False models a provider without usage.</summary>
+    public bool ReportUsage { get; init; } = true;
+
+    public int PromptTokens { get; init; } = 17;
+}
+
+/// <summary>
+/// A fake OpenAI chat-completions server: <c>/v1/chat/completions</c> and Azure OpenAI's
+/// <c>/openai/deployments/{d}/chat/completions</c>, JSON and SSE exactly in OpenAI's format (the official OpenAI
+/// .NET client reads it in a test). Its answer is scripted per request.
+/// </summary>
+public sealed class FakeOpenAIUpstream : FakeUpstreamServer
+{
+    public FakeBehavior Behavior { get; set; } = new();
+
+    /// <summary>Per-call override: gets the 1-based call number; null means <see cref="Behavior"/>.</summary>
+    public Func<int, RecordedRequest, FakeBehavior?>? Script { get; set; }
+
+    /// <summary><c>http://127.0.0.1:port/v1/</c></summary>
+    public Uri BaseUrl => new(Root, "v1/");
+
+    public static async Task<FakeOpenAIUpstream> StartAsync()
+    {
+        var fake = new FakeOpenAIUpstream();
+        await fake.StartCoreAsync();
+        return fake;
+    }
+
+    public static string Content(int chunks) => string.Concat(Enumerable.Range(0, chunks).Select(i => $"w{i} "));
+
+    protected override void Map(WebApplication app)
+    {
+        app.MapPost("/v1/chat/completions", HandleAsync);
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", HandleAsync);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = await RecordAsync(context);
+        var behavior = Script?.Invoke(Calls, request) ?? Behavior;
+        if (behavior.HeadersDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(behavior.HeadersDelay, context.RequestAborted);
+        }
+        var response = context.Response;
+        if (behavior.Status != 200)
+        {
+            response.StatusCode = behavior.Status;
+            if (behavior.RetryAfter is not null)
+            {
+                response.Headers.RetryAfter = behavior.RetryAfter;
+            }
+            response.ContentType = "application/json";
+            await response.WriteAsync(behavior.ErrorBody
+                ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
+            return;
+        }
+
+        using var doc = JsonDocument.Parse(request.Body);
+        var root = doc.RootElement;
+        var model = root.TryGetProperty("model", out var m) ? m.GetString() : "deployment-model";
+        var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+        var includeUsage = root.TryGetProperty("stream_options", out var so) && so.TryGetProperty("include_usage", out var iu) && iu.GetBoolean();
+        const string id = "chatcmpl-fake123";
+
+        if (!stream)
+        {
+            var usage = behavior.ReportUsage
+                ? $$$""","usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}"""
+                : "";
+            response.ContentType = "application/json";
+            await response.WriteAsync($$"""{"id":"{{id}}","object":"chat.completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{Content(behavior.Chunks)}}","refusal":null},"logprobs":null,"finish_reason":"stop"}]{{usage}},"system_fingerprint":"fp_fake"}""");
+            return;
+        }
+
+        response.ContentType = "text/event-stream";
+        var usageField = includeUsage ? ",\"usage\":null" : "";
+        await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
+        var padding = behavior.ChunkSize > 0 ? new string('x', behavior.ChunkSize) : "";
+        for (var i = 0; i < behavior.Chunks; i++)
+        {
+            if (behavior.BreakAfterChunks == i)
+            {
+                context.Abort();
+                return;
+            }
+            if (behavior.ChunkDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(behavior.ChunkDelay, context.RequestAborted);
+            }
+            await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":"w{{i}} {{padding}}"},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
+        }
+        await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]{{usageField}}}""");
+        if (includeUsage && behavior.ReportUsage)
+        {
+            await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}}""");
+        }
+        await WriteEventAsync(response, "[DONE]");
+    }
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Testing.Upstreams;
+
+/// <summary>A request a fake upstream received, kept so tests can check what the gateway sent.</summary>
+public sealed record RecordedRequest(string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    public JsonElement Json => JsonDocument.Parse(Body).RootElement;
+}
+
+/// <summary>A Kestrel server on a free loopback port; the fake upstreams build on it. A fixture, not a mock:
+/// it speaks HTTP on a real socket, so streaming, cancellation and connection errors behave as in production.</summary>
+public abstract class FakeUpstreamServer : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+
+    public int Calls => Requests.Count;
+
+    public Uri Root { get; private set; } = null!;
+
+    protected async Task StartCoreAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _app = builder.Build();
+        Map(_app);
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Root = new Uri(address.TrimEnd('/') + "/");
+    }
+
+    protected abstract void Map(WebApplication app);
+
+    protected async Task<RecordedRequest> RecordAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body);
+        var body = await reader.ReadToEndAsync();
+        var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        var recorded = new RecordedRequest(context.Request.Path, context.Request.QueryString.Value ?? "", headers, body);
+        Requests.Enqueue(recorded);
+        return recorded;
+    }
+
+    protected static async Task WriteEventAsync(HttpResponse response, string data, string? eventName = null)
+    {
+        var text = eventName is null ? $"data: {data}\n\n" : $"event: {eventName}\ndata: {data}\n\n";
+        await response.WriteAsync(text);
+        await response.Body.FlushAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        GC.SuppressFinalize(this);
+    }
+}
