@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Sluice.Accounts;
+
+namespace Sluice.Functions;
+
+/// <summary>The operator API (deployment-secret protected inside the handler, the same as on the local host).</summary>
+public sealed class OperatorFunctions(OperatorHandlers operators)
+{
+    [Function(nameof(CreateAccount))]
+    public Task<IResult> CreateAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorAccounts)] HttpRequest request) =>
+        operators.CreateAccountAsync(request.HttpContext);
+
+    [Function(nameof(ListAccounts))]
+    public Task<IResult> ListAccounts(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.OperatorAccounts)] HttpRequest request) =>
+        operators.ListAccountsAsync(request.HttpContext);
+
+    [Function(nameof(GetAccount))]
+    public Task<IResult> GetAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.OperatorAccount)] HttpRequest request, string accountId) =>
+        operators.GetAccountAsync(request.HttpContext, accountId);
+
+    [Function(nameof(CreateAccountKey))]
+    public Task<IResult> CreateAccountKey(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorAccountKeys)] HttpRequest request, string accountId) =>
+        operators.CreateKeyAsync(request.HttpContext, accountId);
+}
