@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
 using Sluice.Proxy;
+using Sluice.Retention;
 
 namespace Sluice;
 
@@ -11,6 +12,7 @@ public static class SluiceEndpoints
     {
         app.MapSluiceProxy();
         app.MapSluiceOperator();
+        app.MapSluicePurge();
         return app;
     }
 }

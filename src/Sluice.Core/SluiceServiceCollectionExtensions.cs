@@ -83,6 +83,10 @@ public static class SluiceServiceCollectionExtensions
     public static IServiceCollection AddSluiceRetention(this IServiceCollection services)
     {
         services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
+        // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
+        // per-kind retention rules. Each rule is one IPurgeRule registered here.
+        services.AddSingleton<PurgeEngine>();
+        services.AddSingleton<PurgeHandlers>();
         return services;
     }
 

@@ -12,6 +12,7 @@ internal static class LocalHostExtensions
     {
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxRequestBodyBytes + 1));
+        builder.Services.AddHostedService<PurgeScheduler>();
         return builder;
     }
 }

@@ -12,7 +12,7 @@ internal static class OperatorCli
 {
     private static readonly JsonSerializerOptions s_json = new(SluiceJson.Wire.Options) { WriteIndented = true };
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "accounts" or "keys" or "--help" or "help";
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "accounts" or "keys" or "purge" or "--help" or "help";
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args)
     {
@@ -58,12 +58,19 @@ internal static class OperatorCli
                     new CreateKeyRequest(Option(rest, "--name"), Option(rest, "--role"), null, models), null, "cli", null, ct);
                 return key is null ? Fail(error!.Message) : Print(key);
             }
+            case ["purge", "run"]:
+            {
+                var result = await services.GetRequiredService<Sluice.Retention.PurgeEngine>().RunAsync(ct);
+                Console.WriteLine($"{result.Status}: {string.Join(", ", result.Counts.Select(c => $"{c.Key}={c.Value}"))}");
+                return result.Status.StartsWith("completed", StringComparison.Ordinal) ? 0 : 3;
+            }
             default:
                 Console.WriteLine("""
                     Sluice operator commands (local host):
                       accounts create [--name NAME] [--region REGION]
                       accounts list [--state active|suspended|expired|purged]
                       keys create --account ACCOUNT_ID [--role owner|admin|developer|restricted] [--name NAME] [--models m1,m2]
+                      purge run
                     """);
                 return args is [] or ["--help"] or ["help"] ? 0 : 2;
         }

@@ -36,6 +36,8 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             // Fast retries keep failover tests quick; the behaviour is the same.
             ["Sluice:Proxy:RetryBaseDelay"] = "00:00:00.010",
             ["Sluice:Proxy:RetryMaxDelay"] = "00:00:00.050",
+            // Tests run the purge engine themselves, at the instants they choose.
+            ["Sluice:Host:SchedulerEnabled"] = "false",
         };
         foreach (var (key, value) in settings)
         {

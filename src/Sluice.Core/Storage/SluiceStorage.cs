@@ -44,15 +44,36 @@ public sealed class SluiceStorage
         Locks = blobs.GetBlobContainerClient(o.LockContainer);
     }
 
+    /// <summary>PK <c>account</c>, RK account id (see <see cref="Sluice.Accounts.AccountStore"/>).</summary>
     public TableClient Accounts { get; }
+
+    /// <summary>PK <c>h|{sha256}</c> RK <c>key</c> (auth lookup) and PK <c>a|{account}</c> RK key id (listing).</summary>
     public TableClient Keys { get; }
+
+    /// <summary>PK <c>{account}|{yyyyMMdd}|{shard}</c>, RK <c>{inverted ms}_{request id}</c>; counter rows
+    /// <c>~rollup|{model}</c> in each partition (see <see cref="Sluice.Usage.UsageTable"/>).</summary>
     public TableClient Usage { get; }
+
+    /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>.</summary>
     public TableClient Rollups { get; }
+
+    /// <summary>PK account id (or <c>_stamp</c>), RK inverted ticks (see <see cref="Sluice.Accounts.AuditLog"/>).</summary>
     public TableClient Audit { get; }
+
+    /// <summary>Per-account payload data keys, wrapped by the master key: PK account id, RK data-key id.
+    /// Deleting an account's rows here crypto-shreds all its stored content.</summary>
     public TableClient DataKeys { get; }
+
+    /// <summary>One row per purge run: PK <c>run</c>, RK inverted start ticks.</summary>
     public TableClient PurgeRuns { get; }
+
     public BlobServiceClient Blobs { get; }
+
+    /// <summary>Encrypted payload blobs named <c>{account}/{yyyy-MM-dd}/{request id}</c>, tagged <c>account</c>,
+    /// <c>created</c> and <c>expires</c> (<c>yyyy-MM-dd</c>) and <c>tier</c> (lifecycle backstop).</summary>
     public BlobContainerClient Payloads { get; }
+
+    /// <summary>Lease blobs that keep purge runs from overlapping.</summary>
     public BlobContainerClient Locks { get; }
 
     public IEnumerable<TableClient> AllTables => [Accounts, Keys, Usage, Rollups, Audit, DataKeys, PurgeRuns];
