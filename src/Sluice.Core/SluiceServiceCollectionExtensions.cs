@@ -86,6 +86,7 @@ public static class SluiceServiceCollectionExtensions
         // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
         // per-kind retention rules. Each rule is one IPurgeRule registered here.
         services.AddSingleton<PurgeEngine>();
+        services.AddSingleton<Payloads.ContentEraser>();
         services.AddSingleton<PurgeHandlers>();
         return services;
     }
