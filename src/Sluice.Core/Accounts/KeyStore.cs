@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using Azure;
 using Azure.Data.Tables;
+using Sluice.Retention;
 using Sluice.Storage;
 
 namespace Sluice.Accounts;
@@ -64,26 +66,60 @@ public sealed class KeyStore(SluiceStorage storage)
     }
 
     /// <summary>Revokes a key: the authentication entry first, so the key stops working even if the second write fails.</summary>
-    public async Task<ApiKey> RevokeAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<ApiKey> RevokeAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UpdateAsync(key with { RevokedAt = now }, cancellationToken);
+
+    /// <summary>Writes a changed key to both entries, the authentication entry first: a demotion or a narrower model list
+    /// takes effect even if the listing write fails (a retry then repairs the listing).</summary>
+    public async Task<ApiKey> UpdateAsync(ApiKey key, CancellationToken cancellationToken)
     {
-        var revoked = key with { RevokedAt = now };
-        await storage.Keys.UpsertEntityAsync(ToEntity(revoked, HashPartition(key.Hash), Row), TableUpdateMode.Replace, cancellationToken);
-        await storage.Keys.UpsertEntityAsync(ToEntity(revoked, AccountPartition(key.AccountId), key.Id), TableUpdateMode.Replace, cancellationToken);
-        return revoked;
+        await storage.Keys.UpsertEntityAsync(ToEntity(key, HashPartition(key.Hash), Row), TableUpdateMode.Replace, cancellationToken);
+        await storage.Keys.UpsertEntityAsync(ToEntity(key, AccountPartition(key.AccountId), key.Id), TableUpdateMode.Replace, cancellationToken);
+        return key;
     }
 
-    /// <summary>Deletes every key of an account, both entries; safe to repeat.</summary>
-    public async Task<int> DeleteAllAsync(string accountId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes every key of an account, both entries, within the purge run's budget; safe to repeat and to resume.
+    /// The authentication entry goes first and the listing entry last, so a run cut off between the two still finds
+    /// the key through its listing next time. Returns the entities deleted.
+    /// </summary>
+    public async Task<long> DeleteAllAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
     {
-        var deleted = 0;
-        await foreach (var key in ListAsync(accountId, cancellationToken))
+        long deleted = 0;
+        var pk = AccountPartition(accountId);
+        while (!run.BudgetExhausted)
         {
-            await storage.Keys.DeleteEntityAsync(HashPartition(key.Hash), Row, cancellationToken: cancellationToken);
-            await storage.Keys.DeleteEntityAsync(AccountPartition(accountId), key.Id, cancellationToken: cancellationToken);
-            deleted++;
+            var page = new List<ApiKey>();
+            await foreach (var e in storage.Keys.QueryAsync<TableEntity>(x => x.PartitionKey == pk, maxPerPage: run.BatchSize, cancellationToken: cancellationToken))
+            {
+                page.Add(FromEntity(e));
+                if (page.Count >= run.BatchSize)
+                {
+                    break;
+                }
+            }
+            if (page.Count == 0)
+            {
+                break;
+            }
+            foreach (var key in page)
+            {
+                if (run.BudgetExhausted)
+                {
+                    break;
+                }
+                var n = 0;
+                n += IsDeleted(await storage.Keys.DeleteEntityAsync(HashPartition(key.Hash), Row, ETag.All, cancellationToken));
+                n += IsDeleted(await storage.Keys.DeleteEntityAsync(pk, key.Id, ETag.All, cancellationToken));
+                run.CountDeleted("keys", n);
+                deleted += n;
+            }
         }
         return deleted;
     }
+
+    // DeleteEntityAsync answers a missing entity with its 404 response instead of throwing: already gone is fine.
+    private static int IsDeleted(Azure.Response response) => response.Status == 404 ? 0 : 1;
 
     private static TableEntity ToEntity(ApiKey k, string pk, string rk) => new(pk, rk)
     {
