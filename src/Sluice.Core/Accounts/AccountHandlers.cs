@@ -93,7 +93,7 @@ public sealed class AccountHandlers(
         {
             var param = $"ip_allowlist[{invalid[0]}]";
             return ApiError.InvalidRequest(
-                $"'{param}' is not an IPv4 or IPv6 address or CIDR range (a range must start at its network address, e.g. 203.0.113.0/24 or 2001:db8::/32).", param);
+                $"'{param}' is not an IPv4 or IPv6 address or CIDR range (e.g. 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32).", param);
         }
         if (body.Force != true && !IpAllowlist.Allows(normalised, caller.ClientIp))
         {

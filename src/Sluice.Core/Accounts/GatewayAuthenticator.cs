@@ -97,6 +97,11 @@ public sealed partial class GatewayAuthenticator(
             $"reinstates it; contact the operator to resolve the suspension before {account.GraceEndsAt(accountOptions.Value):yyyy-MM-dd}, after which the account is closed."),
         AccountState.Expired when account.PurgeAfter(accountOptions.Value) <= now => ApiError.Forbidden("account_closed",
             "This account is closed and its expired-retention period has ended; its data is being deleted."),
+        // A suspension nobody resolved must not become a way around it: waiting out the grace period does not unlock
+        // the data. Only the operator's reopen does.
+        AccountState.Expired when account.ExpiryReason == ExpiryReasons.SuspensionNotResolved => ApiError.Forbidden("account_closed",
+            $"This account was closed because its suspension was not resolved within the grace period. Its data is inaccessible and is deleted after " +
+            $"{account.PurgeAfter(accountOptions.Value):yyyy-MM-dd}; contact the operator, who can reopen it until then."),
         AccountState.Expired when purpose != CallerPurpose.ReadOwnData || key.Role < KeyRole.Admin => ApiError.Forbidden("account_closed",
             $"This account is closed. Its data is kept until {account.PurgeAfter(accountOptions.Value):yyyy-MM-dd} and can still be exported by its Owner or an Admin."),
         _ => null,
