@@ -134,7 +134,10 @@ public sealed class AccountLifecycle(
             return (null, LastOwner());
         }
         var updated = key with { Role = role, AllowedModels = models, Name = request.Name ?? key.Name };
-        await keys.UpdateAsync(updated, cancellationToken);
+        if (await keys.TryUpdateAsync(key, updated, cancellationToken) is null)
+        {
+            return (null, ApiError.Conflict("key_changed", "The key was changed or revoked while this request was applied; read it again and retry."));
+        }
         authenticator.Forget(key);
         if (role != key.Role)
         {

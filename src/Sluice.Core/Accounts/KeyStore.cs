@@ -65,18 +65,43 @@ public sealed class KeyStore(SluiceStorage storage)
         }
     }
 
-    /// <summary>Revokes a key: the authentication entry first, so the key stops working even if the second write fails.</summary>
-    public Task<ApiKey> RevokeAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UpdateAsync(key with { RevokedAt = now }, cancellationToken);
-
-    /// <summary>Writes a changed key to both entries, the authentication entry first: a demotion or a narrower model list
-    /// takes effect even if the listing write fails (a retry then repairs the listing).</summary>
-    public async Task<ApiKey> UpdateAsync(ApiKey key, CancellationToken cancellationToken)
+    /// <summary>Revokes a key: the authentication entry first, so the key stops working even if the second write fails.
+    /// Unconditional on purpose: a revocation wins over any change racing it.</summary>
+    public async Task<ApiKey> RevokeAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await storage.Keys.UpsertEntityAsync(ToEntity(key, HashPartition(key.Hash), Row), TableUpdateMode.Replace, cancellationToken);
-        await storage.Keys.UpsertEntityAsync(ToEntity(key, AccountPartition(key.AccountId), key.Id), TableUpdateMode.Replace, cancellationToken);
-        return key;
+        var revoked = key with { RevokedAt = now };
+        await storage.Keys.UpsertEntityAsync(ToEntity(revoked, HashPartition(key.Hash), Row), TableUpdateMode.Replace, cancellationToken);
+        await storage.Keys.UpsertEntityAsync(ToEntity(revoked, AccountPartition(key.AccountId), key.Id), TableUpdateMode.Replace, cancellationToken);
+        return revoked;
     }
+
+    /// <summary>
+    /// Writes <paramref name="updated"/> if the key is still exactly <paramref name="original"/> (the version the change
+    /// was decided on); null when it changed meanwhile. The authentication entry is authoritative and written first,
+    /// with If-Match, so a concurrent revocation or demotion is never undone by a change based on a stale read.
+    /// </summary>
+    public async Task<ApiKey?> TryUpdateAsync(ApiKey original, ApiKey updated, CancellationToken cancellationToken)
+    {
+        var stored = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(HashPartition(original.Hash), Row, cancellationToken: cancellationToken);
+        if (!stored.HasValue || !SameVersion(FromEntity(stored.Value!), original))
+        {
+            return null;
+        }
+        try
+        {
+            await storage.Keys.UpdateEntityAsync(ToEntity(updated, HashPartition(updated.Hash), Row), stored.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return null;
+        }
+        await storage.Keys.UpsertEntityAsync(ToEntity(updated, AccountPartition(updated.AccountId), updated.Id), TableUpdateMode.Replace, cancellationToken);
+        return updated;
+    }
+
+    private static bool SameVersion(ApiKey a, ApiKey b) =>
+        a.Role == b.Role && a.RevokedAt == b.RevokedAt && a.ExpiresAt == b.ExpiresAt && a.Name == b.Name
+        && a.AllowedModels.SequenceEqual(b.AllowedModels, StringComparer.Ordinal);
 
     /// <summary>
     /// Deletes every key of an account, both entries, within the purge run's budget; safe to repeat and to resume.
