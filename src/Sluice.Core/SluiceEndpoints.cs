@@ -12,6 +12,7 @@ public static class SluiceEndpoints
     {
         app.MapSluiceProxy();
         app.MapSluiceOperator();
+        app.MapSluiceAccounts();
         app.MapSluicePurge();
         return app;
     }

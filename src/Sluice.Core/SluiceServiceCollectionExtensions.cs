@@ -76,7 +76,14 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<AuditLog>();
         services.AddSingleton<GatewayAuthenticator>();
         services.AddSingleton<AccountLifecycle>();
+        services.AddSingleton<AccountPurge>();
         services.AddSingleton<OperatorHandlers>();
+        services.AddSingleton<AccountHandlers>();
+        services.AddSingleton<KeyHandlers>();
+        // Purge rules run in registration order, and these are registered before AddSluiceRetention's: grace first
+        // (it may make an account due), then whole-account purges, then the per-kind retention rules.
+        services.AddSingleton<IPurgeRule, Accounts.Rules.SuspensionGraceRule>();
+        services.AddSingleton<IPurgeRule, Accounts.Rules.ExpiredAccountsRule>();
         return services;
     }
 

@@ -6,15 +6,20 @@ namespace Sluice.Host;
 
 /// <summary>
 /// Operator commands for self-hosters, run in-process against the configured storage (no secret needed: whoever
-/// can run this has the storage credentials anyway). Output is JSON, so scripts can read it.
+/// can run this has the storage credentials anyway). They call the same lifecycle code as the operator API, so the
+/// same rules, 409s and audit entries (actor <c>cli</c>) apply. Output is JSON, so scripts can read it; exit code
+/// 0 on success, 1 when the change was refused, 2 for a usage error.
 /// </summary>
 internal static class OperatorCli
 {
+    private const string Actor = "cli";
     private static readonly JsonSerializerOptions s_json = new(SluiceJson.Wire.Options) { WriteIndented = true };
 
     public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "accounts" or "keys" or "purge" or "--help" or "help";
 
-    public static async Task<int> RunAsync(IServiceProvider services, string[] args)
+    public static Task<int> RunAsync(IServiceProvider services, string[] args) => RunAsync(services, args, Console.Out, Console.Error);
+
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
         var ct = CancellationToken.None;
         await services.GetRequiredService<SluiceStorage>().EnsureCreatedAsync(ct);
@@ -25,7 +30,7 @@ internal static class OperatorCli
         {
             case ["accounts", "create", .. var rest]:
             {
-                var (account, key, error) = await lifecycle.CreateAsync(Option(rest, "--name"), Option(rest, "--region"), "cli", null, ct);
+                var (account, key, error) = await lifecycle.CreateAsync(Option(rest, "--name"), Option(rest, "--region"), Actor, null, ct);
                 return account is null ? Fail(error!.Message) : Print(new CreatedAccount(AccountView.From(account, options), key!));
             }
             case ["accounts", "list", .. var rest]:
@@ -46,6 +51,19 @@ internal static class OperatorCli
                 }
                 return Print(new AccountList(list));
             }
+            case ["accounts", "get", .. var rest]:
+            {
+                var account = await accounts.GetAsync(Option(rest, "--account") ?? "", ct);
+                return account is null ? Fail("No such account (--account acct_…).") : Print(AccountView.From(account, options));
+            }
+            case ["accounts", "suspend", .. var rest]:
+                return Outcome(await lifecycle.SuspendAsync(Option(rest, "--account") ?? "", Option(rest, "--reason"), Option(rest, "--note"), Actor, null, ct));
+            case ["accounts", "reinstate", .. var rest]:
+                return Outcome(await lifecycle.ReinstateAsync(Option(rest, "--account") ?? "", Actor, null, ct));
+            case ["accounts", "reopen", .. var rest]:
+                return Outcome(await lifecycle.ReopenAsync(Option(rest, "--account") ?? "", Actor, null, ct));
+            case ["accounts", "legal-hold", "on" or "off", .. var rest]:
+                return Outcome(await lifecycle.SetLegalHoldAsync(Option(rest, "--account") ?? "", args[2] == "on", Option(rest, "--reason"), Actor, null, ct));
             case ["keys", "create", .. var rest]:
             {
                 var account = await accounts.GetAsync(Option(rest, "--account") ?? "", ct);
@@ -55,24 +73,44 @@ internal static class OperatorCli
                 }
                 var models = Option(rest, "--models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 var (key, error) = await lifecycle.CreateKeyAsync(account,
-                    new CreateKeyRequest(Option(rest, "--name"), Option(rest, "--role"), null, models), null, "cli", null, ct);
+                    new CreateKeyRequest(Option(rest, "--name"), Option(rest, "--role"), null, models), null, Actor, null, ct);
                 return key is null ? Fail(error!.Message) : Print(key);
             }
             case ["purge", "run"]:
             {
                 var result = await services.GetRequiredService<Sluice.Retention.PurgeEngine>().RunAsync(ct);
-                Console.WriteLine($"{result.Status}: {string.Join(", ", result.Counts.Select(c => $"{c.Key}={c.Value}"))}");
+                output.WriteLine($"{result.Status}: {string.Join(", ", result.Counts.Select(c => $"{c.Key}={c.Value}"))}");
                 return result.Status.StartsWith("completed", StringComparison.Ordinal) ? 0 : 3;
             }
             default:
-                Console.WriteLine("""
+                output.WriteLine("""
                     Sluice operator commands (local host):
                       accounts create [--name NAME] [--region REGION]
                       accounts list [--state active|suspended|expired|purged]
+                      accounts get --account ACCOUNT_ID
+                      accounts suspend --account ACCOUNT_ID --reason non_payment|terms_violation|other [--note TEXT]
+                      accounts reinstate --account ACCOUNT_ID
+                      accounts reopen --account ACCOUNT_ID
+                      accounts legal-hold on|off --account ACCOUNT_ID --reason TEXT
                       keys create --account ACCOUNT_ID [--role owner|admin|developer|restricted] [--name NAME] [--models m1,m2]
                       purge run
                     """);
                 return args is [] or ["--help"] or ["help"] ? 0 : 2;
+        }
+
+        int Outcome((Account? Account, Sluice.Proxy.ApiError? Error) result) =>
+            result.Account is { } changed ? Print(AccountView.From(changed, options)) : Fail(result.Error!.Message);
+
+        int Print<T>(T value)
+        {
+            output.WriteLine(JsonSerializer.Serialize(value, s_json));
+            return 0;
+        }
+
+        int Fail(string message)
+        {
+            errors.WriteLine(message);
+            return 1;
         }
     }
 
@@ -80,17 +118,5 @@ internal static class OperatorCli
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int Print<T>(T value)
-    {
-        Console.WriteLine(JsonSerializer.Serialize(value, s_json));
-        return 0;
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 1;
     }
 }

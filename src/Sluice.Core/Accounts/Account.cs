@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Azure;
 using Sluice.Retention;
 using Sluice.Routing;
@@ -17,7 +18,12 @@ public sealed record Account
     public required DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? SuspendedAt { get; init; }
+
+    /// <summary>Why the operator suspended it: one of <see cref="SuspensionReasons"/>; shown to the customer.</summary>
     public string? SuspensionReason { get; init; }
+
+    /// <summary>The operator's free-text note on a suspension; operator-only, removed on reinstatement and purge.</summary>
+    public string? SuspensionNote { get; init; }
 
     /// <summary>When the account entered <see cref="AccountState.Expired"/>; the expired-retention clock starts here.</summary>
     public DateTimeOffset? ExpiredAt { get; init; }
@@ -25,7 +31,14 @@ public sealed record Account
     /// <summary>Why it expired: <c>closed_by_owner</c> or <c>suspension_not_resolved</c>.</summary>
     public string? ExpiryReason { get; init; }
 
+    /// <summary>When the purge of this account began; set once, so a purge resumed by a later run is recognised.</summary>
+    public DateTimeOffset? PurgeStartedAt { get; init; }
+
     public DateTimeOffset? PurgedAt { get; init; }
+
+    /// <summary>What the purge has deleted so far, by kind (<c>usage_rows</c>, <c>keys</c>, …), carried across runs so the
+    /// tombstone and the purge's audit entry state the totals even when the purge took several runs.</summary>
+    public IReadOnlyDictionary<string, long> PurgeCounts { get; init; } = ImmutableDictionary<string, long>.Empty;
 
     /// <summary>Set while a legal hold blocks every purge of this account.</summary>
     public LegalHold? LegalHold { get; init; }
@@ -40,6 +53,14 @@ public sealed record Account
 
     /// <summary>The stored version, for optimistic updates.</summary>
     public ETag ETag { get; init; }
+
+    /// <summary>The instant a suspension's grace period ends (null unless suspended).</summary>
+    public DateTimeOffset? GraceEndsAt(AccountOptions options) =>
+        State == AccountState.Suspended ? SuspendedAt?.AddDays(options.SuspensionGraceDays) : null;
+
+    /// <summary>The instant the expired-retention period ends and the purge may delete everything (null unless expired).</summary>
+    public DateTimeOffset? PurgeAfter(AccountOptions options) =>
+        State == AccountState.Expired ? ExpiredAt?.AddDays(options.ExpiredRetentionDays) : null;
 }
 
 public sealed record LegalHold(string Reason, DateTimeOffset Since);

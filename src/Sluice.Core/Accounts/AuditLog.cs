@@ -24,19 +24,30 @@ public sealed class AuditLog(SluiceStorage storage, TimeProvider time)
         string? details, CancellationToken cancellationToken) =>
         WriteAsync(new AuditEntry(accountId, time.GetUtcNow(), actor, action, target, sourceIp?.ToString(), details), cancellationToken);
 
-    public async Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken)
+    public async Task WriteAsync(AuditEntry entry, CancellationToken cancellationToken) =>
+        await storage.Audit.AddEntityAsync(ToEntity(entry, RowKey(entry.Time) + "_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))), cancellationToken);
+
+    /// <summary>
+    /// Writes an entry that must exist exactly once however often the work behind it is retried: its RowKey comes from
+    /// <paramref name="keyTime"/> and <paramref name="uniqueId"/>, both fixed before the work began, so a retry
+    /// overwrites the same row instead of adding a second one.
+    /// </summary>
+    public async Task WriteOnceAsync(AuditEntry entry, DateTimeOffset keyTime, string uniqueId, CancellationToken cancellationToken) =>
+        await storage.Audit.UpsertEntityAsync(ToEntity(entry, RowKey(keyTime) + "_" + uniqueId), TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>Removes an entry written by <see cref="WriteOnceAsync"/> when the work it records was undone.</summary>
+    public async Task RetractOnceAsync(string partition, DateTimeOffset keyTime, string uniqueId, CancellationToken cancellationToken) =>
+        await storage.Audit.DeleteEntityAsync(partition, RowKey(keyTime) + "_" + uniqueId, Azure.ETag.All, cancellationToken);
+
+    private static TableEntity ToEntity(AuditEntry entry, string rowKey) => new(entry.AccountId, rowKey)
     {
-        var entity = new TableEntity(entry.AccountId, RowKey(entry.Time) + "_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)))
-        {
-            ["Time"] = entry.Time,
-            ["Actor"] = entry.Actor,
-            ["Action"] = entry.Action,
-            ["Target"] = entry.Target,
-            ["SourceIp"] = entry.SourceIp,
-            ["Details"] = entry.Details,
-        };
-        await storage.Audit.AddEntityAsync(entity, cancellationToken);
-    }
+        ["Time"] = entry.Time,
+        ["Actor"] = entry.Actor,
+        ["Action"] = entry.Action,
+        ["Target"] = entry.Target,
+        ["SourceIp"] = entry.SourceIp,
+        ["Details"] = entry.Details,
+    };
 
     /// <summary>RowKey prefix of an instant; later instants sort first.</summary>
     public static string RowKey(DateTimeOffset time) =>

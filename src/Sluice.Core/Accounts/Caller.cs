@@ -19,7 +19,8 @@ public enum CallerPurpose
     /// <summary>Read or change the account: active accounts only.</summary>
     Manage,
 
-    /// <summary>Read the account's own data (status, export): also allowed while it is closed and awaiting purge,
-    /// so closing an account is not a trap. Never while suspended.</summary>
+    /// <summary>Read the account's own data (status, keys, audit, export): also allowed to the Owner and Admins while a
+    /// voluntarily closed account awaits its purge, so closing an account is not a trap. Never while suspended, nor
+    /// after a suspension ran out unresolved, nor once the expired-retention period has ended.</summary>
     ReadOwnData,
 }

@@ -23,8 +23,15 @@ public sealed partial class GatewayAuthenticator(
     ILogger<GatewayAuthenticator> logger)
 {
     private static readonly TimeSpan s_unknownKeyTtl = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_failureAuditInterval = TimeSpan.FromMinutes(1);
 
-    public async Task<(Caller? Caller, ApiError? Error)> AuthenticateAsync(HttpContext context, CallerPurpose purpose)
+    /// <summary>
+    /// Authenticates the request's key for <paramref name="purpose"/>: the key must exist and be usable, its account must
+    /// be in a state that allows the purpose, the client address must be on the account's allowlist, and the key's role
+    /// must be at least <paramref name="minimumRole"/>.
+    /// </summary>
+    public async Task<(Caller? Caller, ApiError? Error)> AuthenticateAsync(HttpContext context, CallerPurpose purpose,
+        KeyRole minimumRole = KeyRole.Restricted)
     {
         var ct = context.RequestAborted;
         var presented = ReadKey(context.Request);
@@ -43,8 +50,11 @@ public sealed partial class GatewayAuthenticator(
         }
 
         var key = await FindKeyAsync(GatewayKey.Hash(presented), ct);
-        if (key is null)
+        var account = key is null ? null : await FindAccountAsync(key.AccountId, ct);
+        if (key is null || account is null || account.State == AccountState.Purged)
         {
+            // A purged account's keys are unknown keys: nothing of the account, its audit partition included, may be
+            // written again after the purge.
             Log.UnknownKey(logger);
             return (null, ApiError.InvalidApiKey());
         }
@@ -53,32 +63,62 @@ public sealed partial class GatewayAuthenticator(
         if (!key.IsUsableAt(now))
         {
             var reason = key.RevokedAt is null ? "key_expired" : "key_revoked";
-            await audit.WriteAsync(key.AccountId, key.Id, "auth.failed", key.Id, clientIp, reason, CancellationToken.None);
+            await AuditFailureAsync(key, clientIp, reason);
             return (null, new ApiError(401, "invalid_request_error", reason,
                 key.RevokedAt is null ? "This API key has expired." : "This API key has been revoked."));
         }
-
-        var account = await FindAccountAsync(key.AccountId, ct);
-        if (account is null || account.State == AccountState.Purged)
-        {
-            return (null, ApiError.InvalidApiKey());
-        }
         if (!IpAllowlist.Allows(account.IpAllowlist, clientIp))
         {
-            await audit.WriteAsync(account.Id, key.Id, "auth.failed", key.Id, clientIp, "ip_not_allowed", CancellationToken.None);
+            await AuditFailureAsync(key, clientIp, "ip_not_allowed");
             return (null, ApiError.Forbidden("ip_not_allowed",
                 "Requests from this IP address are not allowed for this account (see its IP allowlist)."));
         }
-        switch (account.State)
+        if (StateRefusal(account, key, purpose, now) is { } refusal)
         {
-            case AccountState.Suspended:
-                return (null, ApiError.Forbidden("account_suspended",
-                    "This account is suspended and its data is inaccessible until the operator reinstates it. Contact the operator to resolve the suspension."));
-            case AccountState.Expired when purpose != CallerPurpose.ReadOwnData || key.Role < KeyRole.Admin:
-                return (null, ApiError.Forbidden("account_closed",
-                    "This account is closed. Its data is kept until the end of the expired-retention period and can still be exported by its Owner or an Admin."));
+            await AuditFailureAsync(key, clientIp, refusal.Code);
+            return (null, refusal);
+        }
+        if (key.Role < minimumRole)
+        {
+            await AuditFailureAsync(key, clientIp, "insufficient_role");
+            return (null, ApiError.Forbidden("insufficient_role",
+                $"This endpoint needs a key with the {minimumRole.ToWire()} role or higher; this key is {key.Role.ToWire()}."));
         }
         return (new Caller(account, key, clientIp), null);
+    }
+
+    /// <summary>Why the account's state refuses this purpose, or null. Suspension refuses everything (the data is
+    /// inaccessible until reinstated); closure still lets the Owner and Admins read and export their data until the
+    /// expired-retention period ends.</summary>
+    private ApiError? StateRefusal(Account account, ApiKey key, CallerPurpose purpose, DateTimeOffset now) => account.State switch
+    {
+        AccountState.Suspended => ApiError.Forbidden("account_suspended",
+            $"This account is suspended because of {SuspensionReasons.Describe(account.SuspensionReason)}. Its data is inaccessible until the operator " +
+            $"reinstates it; contact the operator to resolve the suspension before {account.GraceEndsAt(accountOptions.Value):yyyy-MM-dd}, after which the account is closed."),
+        AccountState.Expired when account.PurgeAfter(accountOptions.Value) <= now => ApiError.Forbidden("account_closed",
+            "This account is closed and its expired-retention period has ended; its data is being deleted."),
+        // A suspension nobody resolved must not become a way around it: waiting out the grace period does not unlock
+        // the data. Only the operator's reopen does.
+        AccountState.Expired when account.ExpiryReason == ExpiryReasons.SuspensionNotResolved => ApiError.Forbidden("account_closed",
+            $"This account was closed because its suspension was not resolved within the grace period. Its data is inaccessible and is deleted after " +
+            $"{account.PurgeAfter(accountOptions.Value):yyyy-MM-dd}; contact the operator, who can reopen it until then."),
+        AccountState.Expired when purpose != CallerPurpose.ReadOwnData || key.Role < KeyRole.Admin => ApiError.Forbidden("account_closed",
+            $"This account is closed. Its data is kept until {account.PurgeAfter(accountOptions.Value):yyyy-MM-dd} and can still be exported by its Owner or an Admin."),
+        _ => null,
+    };
+
+    /// <summary>Records a refused request of a known key in the account's audit log: the key's id and the reason,
+    /// never the key. One entry per key and reason per minute on each instance, so a client retrying in a loop
+    /// cannot turn the audit log into a write amplifier.</summary>
+    private async Task AuditFailureAsync(ApiKey key, System.Net.IPAddress? clientIp, string reason)
+    {
+        var dedupe = $"sluice:authfail:{key.Id}:{reason}";
+        if (cache.TryGetValue(dedupe, out _))
+        {
+            return;
+        }
+        cache.Set(dedupe, true, s_failureAuditInterval);
+        await audit.WriteAsync(key.AccountId, key.Id, "auth.failed", key.Id, clientIp, reason, CancellationToken.None);
     }
 
     /// <summary>Drops a cached key or account after it changed here, so this instance sees the change at once.</summary>

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using Azure;
 using Azure.Data.Tables;
+using Sluice.Retention;
 using Sluice.Storage;
 
 namespace Sluice.Accounts;
@@ -63,7 +65,8 @@ public sealed class KeyStore(SluiceStorage storage)
         }
     }
 
-    /// <summary>Revokes a key: the authentication entry first, so the key stops working even if the second write fails.</summary>
+    /// <summary>Revokes a key: the authentication entry first, so the key stops working even if the second write fails.
+    /// Unconditional on purpose: a revocation wins over any change racing it.</summary>
     public async Task<ApiKey> RevokeAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var revoked = key with { RevokedAt = now };
@@ -72,18 +75,76 @@ public sealed class KeyStore(SluiceStorage storage)
         return revoked;
     }
 
-    /// <summary>Deletes every key of an account, both entries; safe to repeat.</summary>
-    public async Task<int> DeleteAllAsync(string accountId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="updated"/> if the key is still exactly <paramref name="original"/> (the version the change
+    /// was decided on); null when it changed meanwhile. The authentication entry is authoritative and written first,
+    /// with If-Match, so a concurrent revocation or demotion is never undone by a change based on a stale read.
+    /// </summary>
+    public async Task<ApiKey?> TryUpdateAsync(ApiKey original, ApiKey updated, CancellationToken cancellationToken)
     {
-        var deleted = 0;
-        await foreach (var key in ListAsync(accountId, cancellationToken))
+        var stored = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(HashPartition(original.Hash), Row, cancellationToken: cancellationToken);
+        if (!stored.HasValue || !SameVersion(FromEntity(stored.Value!), original))
         {
-            await storage.Keys.DeleteEntityAsync(HashPartition(key.Hash), Row, cancellationToken: cancellationToken);
-            await storage.Keys.DeleteEntityAsync(AccountPartition(accountId), key.Id, cancellationToken: cancellationToken);
-            deleted++;
+            return null;
+        }
+        try
+        {
+            await storage.Keys.UpdateEntityAsync(ToEntity(updated, HashPartition(updated.Hash), Row), stored.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return null;
+        }
+        await storage.Keys.UpsertEntityAsync(ToEntity(updated, AccountPartition(updated.AccountId), updated.Id), TableUpdateMode.Replace, cancellationToken);
+        return updated;
+    }
+
+    private static bool SameVersion(ApiKey a, ApiKey b) =>
+        a.Role == b.Role && a.RevokedAt == b.RevokedAt && a.ExpiresAt == b.ExpiresAt && a.Name == b.Name
+        && a.AllowedModels.SequenceEqual(b.AllowedModels, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Deletes every key of an account, both entries, within the purge run's budget; safe to repeat and to resume.
+    /// The authentication entry goes first and the listing entry last, so a run cut off between the two still finds
+    /// the key through its listing next time. Returns the entities deleted.
+    /// </summary>
+    public async Task<long> DeleteAllAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        long deleted = 0;
+        var pk = AccountPartition(accountId);
+        while (!run.BudgetExhausted)
+        {
+            var page = new List<ApiKey>();
+            await foreach (var e in storage.Keys.QueryAsync<TableEntity>(x => x.PartitionKey == pk, maxPerPage: run.BatchSize, cancellationToken: cancellationToken))
+            {
+                page.Add(FromEntity(e));
+                if (page.Count >= run.BatchSize)
+                {
+                    break;
+                }
+            }
+            if (page.Count == 0)
+            {
+                break;
+            }
+            foreach (var key in page)
+            {
+                if (run.BudgetExhausted)
+                {
+                    break;
+                }
+                var n = 0;
+                n += IsDeleted(await storage.Keys.DeleteEntityAsync(HashPartition(key.Hash), Row, ETag.All, cancellationToken));
+                n += IsDeleted(await storage.Keys.DeleteEntityAsync(pk, key.Id, ETag.All, cancellationToken));
+                run.CountDeleted("keys", n);
+                deleted += n;
+            }
         }
         return deleted;
     }
+
+    // DeleteEntityAsync answers a missing entity with its 404 response instead of throwing: already gone is fine.
+    private static int IsDeleted(Azure.Response response) => response.Status == 404 ? 0 : 1;
 
     private static TableEntity ToEntity(ApiKey k, string pk, string rk) => new(pk, rk)
     {

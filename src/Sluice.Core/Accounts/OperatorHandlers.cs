@@ -7,9 +7,10 @@ using Sluice.Proxy;
 namespace Sluice.Accounts;
 
 /// <summary>
-/// The operator API, for whoever runs the stamp: create accounts and their first keys, list them by state.
-/// Authenticated by the deployment secret (<c>Sluice__Operator__Secret</c>, from Key Vault in Azure) sent as a
-/// bearer token; compared in constant time.
+/// The operator API, for whoever runs the stamp: create accounts and their first keys, list and read them, suspend,
+/// reinstate, reopen, and place or release legal holds. Authenticated by the deployment secret
+/// (<c>Sluice__Operator__Secret</c>, from Key Vault in Azure) sent as a bearer token and compared in constant time;
+/// every change is recorded in the account's audit log with the actor <c>operator</c>.
 /// </summary>
 public sealed class OperatorHandlers(
     AccountLifecycle lifecycle,
@@ -98,6 +99,52 @@ public sealed class OperatorHandlers(
         var (key, keyError) = await lifecycle.CreateKeyAsync(account, body, grantorRole: null, Actor, SourceIp(context), context.RequestAborted);
         return key is null ? keyError! : TypedResults.Json(key, SluiceJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
     }
+
+    /// <summary><c>POST /operator/accounts/{id}/suspend</c> with <c>{"reason":"non_payment|terms_violation|other","note":"…"}</c>.</summary>
+    public async Task<IResult> SuspendAsync(HttpContext context, string accountId)
+    {
+        if (Authorize(context) is { } denied)
+        {
+            return denied;
+        }
+        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.SuspendAccountRequest);
+        if (body is null)
+        {
+            return error!;
+        }
+        return View(await lifecycle.SuspendAsync(accountId, body.Reason, body.Note, Actor, SourceIp(context), context.RequestAborted));
+    }
+
+    /// <summary><c>POST /operator/accounts/{id}/reinstate</c>: a suspended account is active again, keys and all.</summary>
+    public async Task<IResult> ReinstateAsync(HttpContext context, string accountId) =>
+        Authorize(context) ?? View(await lifecycle.ReinstateAsync(accountId, Actor, SourceIp(context), context.RequestAborted));
+
+    /// <summary><c>POST /operator/accounts/{id}/reopen</c>: a closed account is active again, within its expired period.</summary>
+    public async Task<IResult> ReopenAsync(HttpContext context, string accountId) =>
+        Authorize(context) ?? View(await lifecycle.ReopenAsync(accountId, Actor, SourceIp(context), context.RequestAborted));
+
+    /// <summary><c>POST /operator/accounts/{id}/legal-hold</c> with <c>{"hold":true|false,"reason":"…"}</c>.</summary>
+    public async Task<IResult> LegalHoldAsync(HttpContext context, string accountId)
+    {
+        if (Authorize(context) is { } denied)
+        {
+            return denied;
+        }
+        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.LegalHoldRequest);
+        if (body is null)
+        {
+            return error!;
+        }
+        if (body.Hold is not { } hold)
+        {
+            return ApiError.InvalidRequest("'hold' is required: true places a legal hold, false releases it.", "hold");
+        }
+        return View(await lifecycle.SetLegalHoldAsync(accountId, hold, body.Reason, Actor, SourceIp(context), context.RequestAborted));
+    }
+
+    private IResult View((Account? Account, ApiError? Error) result) => result.Account is { } account
+        ? TypedResults.Json(AccountView.From(account, accountOptions.Value), AccountsJson.Wire.AccountView)
+        : result.Error!;
 
     /// <summary>Null when the request carries the operator secret; otherwise the error to answer with.</summary>
     public ApiError? Authorize(HttpContext context)

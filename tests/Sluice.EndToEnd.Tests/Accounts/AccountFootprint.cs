@@ -1,0 +1,89 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs.Models;
+using Sluice.Accounts;
+using Sluice.Testing;
+
+namespace Sluice.EndToEnd.Tests.Accounts;
+
+/// <summary>Everything of one account in the app's storage, counted straight from Azurite.</summary>
+internal sealed record AccountFootprint(int UsageRows, int Rollups, int KeyEntries, int AuditEntries, int DataKeys, int PayloadBlobs)
+{
+    public int Total => UsageRows + Rollups + KeyEntries + AuditEntries + DataKeys + PayloadBlobs;
+
+    public static async Task<AccountFootprint> ReadAsync(SluiceApplication app, string accountId)
+    {
+        var s = app.Storage;
+        var prefix = accountId + "|";
+        var blobs = 0;
+        await foreach (var _ in s.Payloads.GetBlobsAsync(new GetBlobsOptions { Prefix = accountId + "/" }))
+        {
+            blobs++;
+        }
+        return new AccountFootprint(
+            await CountAsync(s.Usage, TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}")),
+            await CountAsync(s.Rollups, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}")),
+            // Both entries of every key: the listing entry and the authentication (hash) entry carry the account id.
+            await CountAsync(s.Keys, TableClient.CreateQueryFilter($"AccountId eq {accountId}")),
+            await CountAsync(s.Audit, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}")),
+            await CountAsync(s.DataKeys, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}")),
+            blobs);
+    }
+
+    /// <summary>
+    /// Every entity of every table, and every payload blob, that still names the account anywhere (key, property or blob
+    /// name), except its tombstone and the stamp-level proof of its purge. A full scan: fine for a test's own tables.
+    /// </summary>
+    public static async Task<List<string>> LeftoversAsync(SluiceApplication app, string accountId)
+    {
+        var found = new List<string>();
+        foreach (var table in app.Storage.AllTables)
+        {
+            await foreach (var e in table.QueryAsync<TableEntity>())
+            {
+                var mentions = e.PartitionKey.Contains(accountId, StringComparison.Ordinal) || e.RowKey.Contains(accountId, StringComparison.Ordinal)
+                    || ((IDictionary<string, object>)e).Values.OfType<string>().Any(v => v.Contains(accountId, StringComparison.Ordinal));
+                var allowed = (table.Name.EndsWith("accounts", StringComparison.Ordinal) && e.RowKey == accountId)
+                    || (e.PartitionKey == AuditLog.StampPartition && e.GetString("Target") == accountId)
+                    // Purge-run records list ids in their notes, never data.
+                    || table.Name.EndsWith("purgeruns", StringComparison.Ordinal);
+                if (mentions && !allowed)
+                {
+                    found.Add($"{table.Name}: {e.PartitionKey} / {e.RowKey}");
+                }
+            }
+        }
+        await foreach (var blob in app.Storage.Payloads.GetBlobsAsync())
+        {
+            if (blob.Name.Contains(accountId, StringComparison.Ordinal))
+            {
+                found.Add("payloads: " + blob.Name);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Adds what the retention side writes for an account (a daily rollup, a wrapped data key, an encrypted payload
+    /// blob tagged with the account), so the purge is shown to remove those kinds too.</summary>
+    public static async Task SeedStoredContentAsync(SluiceApplication app, string accountId, DateTimeOffset day)
+    {
+        var s = app.Storage;
+        var dayKey = day.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        await s.Rollups.AddEntityAsync(new TableEntity(accountId, dayKey + "|mock") { ["Requests"] = 3L });
+        await s.DataKeys.AddEntityAsync(new TableEntity(accountId, "dk_1") { ["Wrapped"] = Convert.ToBase64String(new byte[60]) });
+        var blob = s.Payloads.GetBlobClient($"{accountId}/{day:yyyy-MM-dd}/req_seed");
+        await blob.UploadAsync(BinaryData.FromBytes(new byte[64]), new Azure.Storage.Blobs.Models.BlobUploadOptions
+        {
+            Tags = new Dictionary<string, string> { ["account"] = accountId, ["expires"] = day.AddDays(30).ToString("yyyy-MM-dd") },
+        });
+    }
+
+    private static async Task<int> CountAsync(TableClient table, string filter)
+    {
+        var n = 0;
+        await foreach (var _ in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"]))
+        {
+            n++;
+        }
+        return n;
+    }
+}
