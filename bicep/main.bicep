@@ -22,6 +22,8 @@ param environmentName string
 @metadata({
   azd: {
     type: 'location'
+    // Preselected when azd asks for the region (AZURE_LOCATION unset): the default stamp is a US stamp in westus.
+    default: 'westus'
   }
 })
 param location string

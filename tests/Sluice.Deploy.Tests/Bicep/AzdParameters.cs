@@ -12,7 +12,10 @@ namespace Sluice.Deploy.Tests.Bicep;
 /// <item><c>$(secretOrRandomPassword vault secret)</c> reads the vault, and with any other argument count (the vault
 /// name still unknown) returns a fresh password (<c>pkg/cmdsubst/secretOrRandomPassword.go</c>);</item>
 /// <item>a string parameter mapped to an unset variable that resolves to "" is left out, so the template default
-/// applies; numbers and booleans written as strings are converted.</item>
+/// applies; numbers and booleans written as strings are converted;</item>
+/// <item>a required parameter still without a value is asked for (<c>ensureParameters</c>): for a location parameter
+/// with <c>metadata.azd.default</c> this test accepts the preselected region, as a user pressing Enter would (azd then
+/// saves it as AZURE_LOCATION); any other would stop a first <c>azd up</c> at a prompt, so it fails the test.</item>
 /// </list>
 /// </summary>
 internal static partial class AzdParameters
@@ -54,6 +57,18 @@ internal static partial class AzdParameters
                 }
             }
             resolved[name] = value?.DeepClone();
+        }
+
+        foreach (var (name, definition) in definitions)
+        {
+            if (resolved.ContainsKey(name) || definition!["defaultValue"] is not null || (bool?)definition["nullable"] == true)
+            {
+                continue;
+            }
+            var azd = definition["metadata"]?["azd"];
+            resolved[name] = (string?)azd?["type"] == "location" && azd["default"] is { } preselected
+                ? preselected.DeepClone()
+                : throw new InvalidOperationException($"A first azd up would stop to ask for parameter '{name}'.");
         }
         return resolved;
     }

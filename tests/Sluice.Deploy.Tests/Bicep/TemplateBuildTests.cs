@@ -75,11 +75,23 @@ public sealed class TemplateBuildTests
         string Value(string name) => (string)parameters[name]!["value"]!;
 
         Assert.Equal("${AZURE_ENV_NAME}", Value("environmentName"));
-        Assert.Equal("${AZURE_LOCATION=westus}", Value("location"));
+        // Not ${AZURE_LOCATION=westus}: a subscription-scope deployment takes its own location from AZURE_LOCATION,
+        // which azd sets only when it asks for the region (with westus preselected, see main.bicep).
+        Assert.Equal("${AZURE_LOCATION}", Value("location"));
         Assert.Equal("${AZURE_PRINCIPAL_ID}", Value("principalId"));
         Assert.Equal("${SLUICE_DATA_REGION=us}", Value("dataRegion"));
         Assert.StartsWith("$(secretOrRandomPassword ${AZURE_KEY_VAULT_NAME} ", Value("payloadMasterKey"), StringComparison.Ordinal);
         Assert.StartsWith("$(secretOrRandomPassword ${AZURE_KEY_VAULT_NAME} ", Value("operatorSecret"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RegionPrompt_PreselectsWestus()
+    {
+        var (_, template) = await Deployments.Build;
+        var azd = template["parameters"]!["location"]!["metadata"]!["azd"]!;
+
+        Assert.Equal(("location", "westus"), ((string)azd["type"]!, (string)azd["default"]!));
+        Assert.Null(template["parameters"]!["location"]!["defaultValue"]);
     }
 
     [Fact]
