@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Providers;
 using Sluice.Proxy;
@@ -20,6 +21,8 @@ public static class SluiceServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();
         services.AddSluiceOptions<StampOptions>(StampOptions.Section);
+        // First options validated on start: an unresolved Key Vault reference stops the app before anything runs.
+        services.AddSingleton<IValidateOptions<StampOptions>, KeyVaultReferenceGuard>();
         return services
             .AddSluiceStorage()
             .AddSluiceProviders()

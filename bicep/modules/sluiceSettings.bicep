@@ -1,0 +1,51 @@
+// The defaults of every Sluice setting an operator may tune, as app settings (section:Key becomes
+// section__Key). They equal the defaults in the options classes of src/Sluice.Core; the deploy tests bind these
+// values with the real configuration binder and fail on any difference or any missing setting.
+// Change a deployment with the appSettings parameter (main.parameters.json), not here.
+
+@export()
+@description('Tunable Sluice app settings and their defaults.')
+var sluiceDefaults = {
+  // RetentionOptions (Sluice:Retention). LifecycleTiers is not here: it comes from lifecycleTierDays, which also
+  // generates the storage lifecycle rules, so the two cannot disagree.
+  Sluice__Retention__DefaultContentMode: 'metadata_only'
+  Sluice__Retention__DefaultContentRetentionDays: '30'
+  Sluice__Retention__MinContentRetentionDays: '0'
+  Sluice__Retention__MaxContentRetentionDays: '365'
+  Sluice__Retention__DefaultUsageRetentionDays: '90'
+  Sluice__Retention__MinUsageRetentionDays: '1'
+  Sluice__Retention__MaxUsageRetentionDays: '365'
+  Sluice__Retention__RollupRetentionDays: '400'
+  Sluice__Retention__AuditRetentionDays: '365'
+  Sluice__Retention__PurgeBatchSize: '100'
+  Sluice__Retention__MaxDeletesPerRun: '200000'
+  Sluice__Retention__PayloadMaxBytes: '1048576'
+
+  // AccountOptions (Sluice:Accounts)
+  Sluice__Accounts__ExpiredRetentionDays: '30'
+  Sluice__Accounts__SuspensionGraceDays: '14'
+  Sluice__Accounts__AuthCacheTtl: '00:00:30'
+
+  // DataPolicyOptions (Sluice:DataPolicy)
+  Sluice__DataPolicy__InRegionOnly: 'true'
+  Sluice__DataPolicy__ZeroRetentionOnly: 'false'
+  Sluice__DataPolicy__AllowTraining: 'false'
+  Sluice__DataPolicy__EnforceAsFloor: 'false'
+
+  // ProxyOptions (Sluice:Proxy). TrustForwardedFor is set by the stamp (always true behind the Functions front end).
+  Sluice__Proxy__MaxRequestBodyBytes: '16777216'
+  Sluice__Proxy__ConnectTimeout: '00:00:10'
+  Sluice__Proxy__UpstreamTimeout: '00:02:00'
+  Sluice__Proxy__RetryAttempts: '2'
+  Sluice__Proxy__RetryBaseDelay: '00:00:00.2500000'
+  Sluice__Proxy__RetryMaxDelay: '00:00:05'
+  Sluice__Proxy__StreamHeartbeatInterval: '00:00:30'
+  Sluice__Proxy__ForwardedHopCount: '1'
+
+  // UsageOptions (Sluice:Usage). PartitionShards is fixed for the life of a deployment.
+  Sluice__Usage__PartitionShards: '4'
+  Sluice__Usage__MaxConcurrentCommits: '8'
+  Sluice__Usage__QueueCapacity: '20000'
+  Sluice__Usage__WriteAttempts: '6'
+  Sluice__Usage__WriteRetryDelay: '00:00:00.2000000'
+}

@@ -1,0 +1,2 @@
+// Deliberately bad: a parameter nobody uses.
+param unused string

@@ -1,0 +1,2 @@
+// Deliberately bad: a variable nobody uses.
+var unused = 'x'

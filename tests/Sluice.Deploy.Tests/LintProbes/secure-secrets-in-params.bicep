@@ -1,0 +1,4 @@
+// Deliberately bad: a parameter named like a secret without @secure().
+param adminPassword string
+
+output length int = length(adminPassword)

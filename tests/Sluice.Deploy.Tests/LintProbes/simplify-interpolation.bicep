@@ -1,0 +1,4 @@
+// Deliberately bad: an interpolation of a single string.
+param name string
+
+output same string = '${name}'
