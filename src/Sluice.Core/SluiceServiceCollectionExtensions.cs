@@ -44,6 +44,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<IChatProvider, OpenAIProvider>();
         services.AddSingleton<IChatProvider, OpenAICompatibleProvider>();
         services.AddSingleton<IChatProvider, AzureOpenAIProvider>();
+        services.AddSingleton<IChatProvider, AnthropicProvider>();
         services.AddSingleton<IChatProvider, MockProvider>();
         return services;
     }
