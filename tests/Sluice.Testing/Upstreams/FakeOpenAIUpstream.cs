@@ -127,6 +127,8 @@ public sealed class FakeOpenAIUpstream : FakeUpstreamServer
         {
             if (behavior.BreakAfterChunks == i)
             {
+                // A reset discards bytes the peer has not read yet: give the gateway a moment to take what was sent.
+                await Task.Delay(100);
                 context.Abort();
                 return;
             }
