@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
 using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Routing;
 
 namespace Sluice;
 
@@ -13,6 +14,7 @@ public static class SluiceEndpoints
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluicePurge();
+        app.MapSluiceDataPolicy();
         return app;
     }
 }

@@ -55,6 +55,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<DataPolicyOptions>(DataPolicyOptions.Section);
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<RouteSelector>();
+        services.AddSingleton<DataPolicyHandlers>();
         return services;
     }
 
