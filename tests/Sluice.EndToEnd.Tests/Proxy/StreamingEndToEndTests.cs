@@ -87,7 +87,9 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
     {
         _upstream.Behavior = new FakeBehavior { Chunks = 500, ChunkDelay = TimeSpan.FromMilliseconds(20) };
         var (account, key) = await _app.CreateAccountAsync();
-        using var client = _app.CreateHttpClient(key);
+        // A client that hangs up: no draining of the rest of the response before the connection closes.
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = _app.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", key);
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = JsonContent.Create(StreamRequest(includeUsage: true)) })
         using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))

@@ -59,11 +59,12 @@ public abstract class FakeUpstreamServer : IAsyncDisposable
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var recorded = new RecordedRequest(context.Request.Path, context.Request.QueryString.Value ?? "", headers, body);
         Requests.Enqueue(recorded);
-        context.RequestAborted.Register(() =>
+        // Unregistered when the request ends: Kestrel may reuse the token's source for the connection's next request.
+        context.Response.RegisterForDispose(context.RequestAborted.Register(() =>
         {
             Interlocked.Increment(ref _aborted);
             _firstAbort.TrySetResult();
-        });
+        }));
         return recorded;
     }
 
