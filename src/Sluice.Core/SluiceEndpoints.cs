@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
 using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Routing;
 
 namespace Sluice;
 
@@ -14,6 +15,7 @@ public static class SluiceEndpoints
         app.MapSluiceOperator();
         app.MapSluiceAccounts();
         app.MapSluicePurge();
+        app.MapSluiceDataPolicy();
         return app;
     }
 }

@@ -47,6 +47,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<IChatProvider, OpenAIProvider>();
         services.AddSingleton<IChatProvider, OpenAICompatibleProvider>();
         services.AddSingleton<IChatProvider, AzureOpenAIProvider>();
+        services.AddSingleton<IChatProvider, AnthropicProvider>();
         services.AddSingleton<IChatProvider, MockProvider>();
         return services;
     }
@@ -57,6 +58,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<DataPolicyOptions>(DataPolicyOptions.Section);
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<RouteSelector>();
+        services.AddSingleton<DataPolicyHandlers>();
         return services;
     }
 

@@ -46,6 +46,13 @@ internal static class RequestBody
                 }
             }
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The server's own limit tripped first (Kestrel counts chunk framing against it): the same refusal,
+            // in the gateway's error shape rather than the server's empty 413 or an unhandled exception.
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, 0, ApiError.BodyTooLarge(limit));
+        }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -69,7 +69,7 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
             return ([], ApiError.Forbidden("model_not_allowed", $"This API key may not use the model '{model}'."));
         }
         var allowed = ImmutableArray.CreateBuilder<ModelRoute>(routes.Length);
-        string? firstViolation = null;
+        string? violations = null;
         foreach (var route in routes)
         {
             var violation = policy.Violation(route.Facts, StampRegion);
@@ -77,16 +77,23 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
             {
                 allowed.Add(route);
             }
-            else
+            else if (violations is null)
             {
-                firstViolation ??= violation;
+                violations = violation;
+            }
+            else if (!violations.Contains(violation, StringComparison.Ordinal))
+            {
+                violations += " and " + violation;
             }
         }
         if (allowed.Count == 0)
         {
+            // Names every rule that excluded a route, never a silent fallback: the caller learns which setting to
+            // change (or which route to ask the operator for), and that nothing left the gateway.
             return ([], ApiError.Forbidden("data_policy_violation",
-                $"No route for the model '{model}' satisfies the data policy in force ({firstViolation} excludes every route). " +
-                "The request was not sent to any provider."));
+                $"No route for the model '{model}' satisfies the data policy in force: {violations} excluded " +
+                (routes.Length == 1 ? "its only route" : $"all {routes.Length} of its routes") +
+                ". The request was not sent to any provider."));
         }
         return (allowed.ToImmutable(), null);
     }

@@ -32,6 +32,22 @@ public sealed record FakeBehavior
     public bool ReportUsage { get; init; } = true;
 
     public int PromptTokens { get; init; } = 17;
+
+    /// <summary>A tool call after the text (Anthropic fake): its name and its input as a JSON object.</summary>
+    public string? ToolName { get; init; }
+
+    public string ToolInput { get; init; } = "{}";
+
+    /// <summary>Anthropic's <c>stop_reason</c>; defaults to <c>tool_use</c> with a tool call, else <c>end_turn</c>.</summary>
+    public string? StopReason { get; init; }
+
+    /// <summary>Anthropic prompt-cache counts, reported apart from <c>input_tokens</c>.</summary>
+    public int CacheReadTokens { get; init; }
+
+    public int CacheCreationTokens { get; init; }
+
+    /// <summary>Send Anthropic's mid-stream <c>error</c> event after this many content chunks.</summary>
+    public int? ErrorEventAfterChunks { get; init; }
 }
 
 /// <summary>
@@ -111,6 +127,8 @@ public sealed class FakeOpenAIUpstream : FakeUpstreamServer
         {
             if (behavior.BreakAfterChunks == i)
             {
+                // A reset discards bytes the peer has not read yet: give the gateway a moment to take what was sent.
+                await Task.Delay(100);
                 context.Abort();
                 return;
             }

@@ -26,6 +26,16 @@ public abstract class FakeUpstreamServer : IAsyncDisposable
 
     public int Calls => Requests.Count;
 
+    private int _aborted;
+    private readonly TaskCompletionSource _firstAbort = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Requests whose connection was aborted before the fake finished answering (e.g. the gateway cancelled
+    /// its upstream call because its own client went away).</summary>
+    public int AbortedCalls => Volatile.Read(ref _aborted);
+
+    /// <summary>Completes when the first request is aborted, or fails the test's wait after <paramref name="timeout"/>.</summary>
+    public Task WaitForAbortAsync(TimeSpan timeout) => _firstAbort.Task.WaitAsync(timeout);
+
     public Uri Root { get; private set; } = null!;
 
     protected async Task StartCoreAsync()
@@ -49,6 +59,12 @@ public abstract class FakeUpstreamServer : IAsyncDisposable
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         var recorded = new RecordedRequest(context.Request.Path, context.Request.QueryString.Value ?? "", headers, body);
         Requests.Enqueue(recorded);
+        // Unregistered when the request ends: Kestrel may reuse the token's source for the connection's next request.
+        context.Response.RegisterForDispose(context.RequestAborted.Register(() =>
+        {
+            Interlocked.Increment(ref _aborted);
+            _firstAbort.TrySetResult();
+        }));
         return recorded;
     }
 

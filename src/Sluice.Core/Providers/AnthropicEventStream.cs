@@ -1,0 +1,261 @@
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Sluice.Proxy;
+
+namespace Sluice.Providers;
+
+/// <summary>
+/// Translates an Anthropic Messages stream into OpenAI <c>chat.completion.chunk</c> events, one event at a time:
+/// <c>message_start</c> → the role chunk; text blocks and <c>text_delta</c> → content chunks; <c>tool_use</c> blocks and
+/// <c>input_json_delta</c> → <c>tool_calls</c> chunks (index, id and name first, then argument pieces);
+/// <c>message_delta</c> → the chunk with <c>finish_reason</c>, then a usage chunk with <c>choices: []</c>;
+/// <c>message_stop</c> → the end (<see cref="Completed"/>). <c>ping</c>, thinking and unknown events are skipped, as
+/// Anthropic asks clients to do. An <c>error</c> event, or a stream that ends before <c>message_stop</c>, ends
+/// the stream broken, so the client cannot take a cut answer for a complete one.
+/// </summary>
+/// <remarks>
+/// Events are parsed by <see cref="SseParser"/>; each chunk is written into one reused buffer, and the only state kept
+/// across events is a few ids and counters: memory stays flat however long the answer runs.
+/// </remarks>
+internal sealed class AnthropicEventStream(Stream source, TimeProvider time) : IChatEventStream
+{
+    private readonly PooledBufferWriter _chunk = new(1024);
+    private Utf8JsonWriter? _writer;
+    private IAsyncEnumerator<SseItem<JsonDocument>>? _events;
+
+    private string _id = "msg";
+    private string _model = "";
+    private long _created;
+    private MessageUsage _usage;
+    private bool _toolBlock;
+    private int _toolIndex = -1;
+    private bool _usagePending;
+    private bool _ended;
+
+    public ReadOnlyMemory<byte> Current => _chunk.WrittenMemory;
+
+    public bool Completed { get; private set; }
+
+    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+    {
+        _chunk.Clear();
+        if (_usagePending)
+        {
+            _usagePending = false;
+            WriteUsageChunk();
+            return true;
+        }
+        _events ??= SseParser.Create(source, Parse).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (!_ended && await _events.MoveNextAsync())
+        {
+            using var document = _events.Current.Data;
+            if (Translate(document.RootElement, _events.Current.EventType))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static JsonDocument Parse(string eventType, ReadOnlySpan<byte> data)
+    {
+        var reader = new Utf8JsonReader(data);
+        try
+        {
+            return JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException("An upstream stream event is not valid JSON.", e);
+        }
+    }
+
+    /// <summary>Handles one Anthropic event; returns whether it produced an OpenAI chunk.</summary>
+    private bool Translate(JsonElement e, string eventType)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException("An upstream stream event is not a JSON object.");
+        }
+        var type = AnthropicProvider.Text(e, "type"u8) ?? eventType;
+        switch (type)
+        {
+            case "message_start":
+                var message = e.TryGetProperty("message"u8, out var m) ? m : default;
+                _id = AnthropicProvider.Text(message, "id"u8) ?? _id;
+                _model = AnthropicProvider.Text(message, "model"u8) ?? _model;
+                _created = time.GetUtcNow().ToUnixTimeSeconds();
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("usage"u8, out var startUsage))
+                {
+                    _usage = MessageUsage.From(startUsage, _usage);
+                }
+                WriteDelta(w =>
+                {
+                    w.WriteString("role"u8, "assistant"u8);
+                    w.WriteString("content"u8, ""u8);
+                });
+                return true;
+
+            case "content_block_start":
+                var block = e.TryGetProperty("content_block"u8, out var b) ? b : default;
+                var blockType = AnthropicProvider.Text(block, "type"u8);
+                _toolBlock = blockType == "tool_use";
+                if (_toolBlock)
+                {
+                    _toolIndex++;
+                    WriteToolCall(w =>
+                    {
+                        w.WriteString("id"u8, AnthropicProvider.Text(block, "id"u8) ?? "");
+                        w.WriteString("type"u8, "function"u8);
+                        w.WriteStartObject("function"u8);
+                        w.WriteString("name"u8, AnthropicProvider.Text(block, "name"u8) ?? "");
+                        w.WriteString("arguments"u8, ""u8);
+                        w.WriteEndObject();
+                    });
+                    return true;
+                }
+                // A text block may open with text already in it (usually empty).
+                return blockType == "text" && block.TryGetProperty("text"u8, out var opening) && WriteContent(opening);
+
+            case "content_block_delta":
+                var delta = e.TryGetProperty("delta"u8, out var d) ? d : default;
+                switch (AnthropicProvider.Text(delta, "type"u8))
+                {
+                    case "text_delta" when delta.TryGetProperty("text"u8, out var text):
+                        return WriteContent(text);
+                    case "input_json_delta" when _toolBlock && delta.TryGetProperty("partial_json"u8, out var json)
+                        && json.ValueKind == JsonValueKind.String && !json.ValueEquals(""u8):
+                        WriteToolCall(w =>
+                        {
+                            w.WriteStartObject("function"u8);
+                            w.WritePropertyName("arguments"u8);
+                            json.WriteTo(w);
+                            w.WriteEndObject();
+                        });
+                        return true;
+                    default:
+                        // thinking_delta, signature_delta, citations_delta: not part of an OpenAI answer.
+                        return false;
+                }
+
+            case "content_block_stop":
+                _toolBlock = false;
+                return false;
+
+            case "message_delta":
+                var stopReason = e.TryGetProperty("delta"u8, out var md) ? AnthropicProvider.Text(md, "stop_reason"u8) : null;
+                if (e.TryGetProperty("usage"u8, out var deltaUsage))
+                {
+                    // Counts here are cumulative: they replace, not add to, what message_start said.
+                    _usage = MessageUsage.From(deltaUsage, _usage);
+                }
+                WriteChoice(w => { }, AnthropicProvider.FinishReason(stopReason));
+                _usagePending = true;
+                return true;
+
+            case "message_stop":
+                Completed = true;
+                _ended = true;
+                return false;
+
+            case "error":
+                // Overloaded or failed mid-answer: end without Completed, so the relay aborts rather than finishes.
+                _ended = true;
+                return false;
+
+            default:
+                // ping, and event types added after this translation was written.
+                return false;
+        }
+    }
+
+    private bool WriteContent(JsonElement text)
+    {
+        if (text.ValueKind != JsonValueKind.String || text.ValueEquals(""u8))
+        {
+            return false;
+        }
+        WriteDelta(w =>
+        {
+            w.WritePropertyName("content"u8);
+            text.WriteTo(w);
+        });
+        return true;
+    }
+
+    private void WriteToolCall(Action<Utf8JsonWriter> call) => WriteDelta(w =>
+    {
+        w.WriteStartArray("tool_calls"u8);
+        w.WriteStartObject();
+        w.WriteNumber("index"u8, _toolIndex);
+        call(w);
+        w.WriteEndObject();
+        w.WriteEndArray();
+    });
+
+    private void WriteDelta(Action<Utf8JsonWriter> delta) => WriteChoice(delta, finishReason: null);
+
+    private void WriteChoice(Action<Utf8JsonWriter> delta, string? finishReason)
+    {
+        var w = StartChunk();
+        w.WriteStartArray("choices"u8);
+        w.WriteStartObject();
+        w.WriteNumber("index"u8, 0);
+        w.WriteStartObject("delta"u8);
+        delta(w);
+        w.WriteEndObject();
+        w.WriteNull("logprobs"u8);
+        if (finishReason is null)
+        {
+            w.WriteNull("finish_reason"u8);
+        }
+        else
+        {
+            w.WriteString("finish_reason"u8, finishReason);
+        }
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    private void WriteUsageChunk()
+    {
+        var w = StartChunk();
+        w.WriteStartArray("choices"u8);
+        w.WriteEndArray();
+        _usage.WriteTo(w);
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    private Utf8JsonWriter StartChunk()
+    {
+        if (_writer is null)
+        {
+            _writer = new Utf8JsonWriter(_chunk, AnthropicProvider.WriterOptions);
+        }
+        else
+        {
+            _writer.Reset(_chunk);
+        }
+        var w = _writer;
+        w.WriteStartObject();
+        w.WriteString("id"u8, _id);
+        w.WriteString("object"u8, "chat.completion.chunk"u8);
+        w.WriteNumber("created"u8, _created);
+        w.WriteString("model"u8, _model);
+        return w;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_events is not null)
+        {
+            await _events.DisposeAsync();
+        }
+        await source.DisposeAsync();
+        _writer?.Dispose();
+        _chunk.Dispose();
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Sluice.Accounts;
+using Sluice.Proxy;
+
+namespace Sluice.Routing;
+
+/// <summary>
+/// <c>GET/PUT /v1/account/data-policy</c>: an account's upstream data policy, read and changed by its Owner or an
+/// Admin. A change is validated, held to the deployment's floors when it declares them, written with the account's
+/// ETag (retried on a concurrent change), audited as <c>data_policy.changed</c> with the old and new settings, and
+/// takes effect on this instance at once (the cached account is dropped) and on others within the auth cache's TTL.
+/// </summary>
+public sealed class DataPolicyHandlers(
+    GatewayAuthenticator authenticator,
+    AccountStore accounts,
+    AuditLog audit,
+    RouteSelector selector,
+    IOptionsMonitor<DataPolicyOptions> deployment)
+{
+    public const string AuditAction = "data_policy.changed";
+
+    /// <summary>Concurrent changes to one account are rare (operators and admins); a few re-reads settle them.</summary>
+    private const int MaxAttempts = 5;
+
+    public async Task<IResult> GetAsync(HttpContext context)
+    {
+        var (caller, error) = await AuthorizeAsync(context, CallerPurpose.ReadOwnData);
+        return caller is null ? error! : View(caller.Account);
+    }
+
+    public async Task<IResult> PutAsync(HttpContext context)
+    {
+        var (caller, error) = await AuthorizeAsync(context, CallerPurpose.Manage);
+        if (caller is null)
+        {
+            return error!;
+        }
+        var (update, bodyError) = await JsonBody.ReadAsync(context, RoutingJson.Wire.DataPolicyUpdate);
+        if (update is null)
+        {
+            return bodyError!;
+        }
+        var ct = context.RequestAborted;
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var account = await accounts.GetAsync(caller.Account.Id, ct);
+            if (account is null)
+            {
+                return ApiError.NotFound("The account");
+            }
+            // Settings left out keep the value in force now, which already honours the floors.
+            var current = selector.AccountPolicy(account);
+            var requested = new DataPolicy(
+                update.InRegionOnly ?? current.InRegionOnly,
+                update.ZeroRetentionOnly ?? current.ZeroRetentionOnly,
+                update.AllowTraining ?? current.AllowTraining);
+            if (BelowFloor(requested) is { } floorError)
+            {
+                return floorError;
+            }
+            if (account.DataPolicy == requested)
+            {
+                return View(account);
+            }
+            var updated = await accounts.TryUpdateAsync(account with { DataPolicy = requested }, ct);
+            if (updated is null)
+            {
+                continue;
+            }
+            authenticator.Forget(account.Id);
+            // The change is made: record it even if the caller has gone away meanwhile.
+            await audit.WriteAsync(account.Id, caller.Actor, AuditAction, account.Id, caller.ClientIp,
+                $"{Describe(account.DataPolicy)} -> {Describe(requested)}", CancellationToken.None);
+            return View(updated);
+        }
+        return ApiError.Conflict("concurrent_update", "The account was changed by someone else while this update was applied; try again.");
+    }
+
+    private async Task<(Caller? Caller, ApiError? Error)> AuthorizeAsync(HttpContext context, CallerPurpose purpose)
+    {
+        var (caller, error) = await authenticator.AuthenticateAsync(context, purpose);
+        if (caller is null)
+        {
+            return (null, error);
+        }
+        if (!caller.IsAtLeast(KeyRole.Admin))
+        {
+            return (null, ApiError.Forbidden("insufficient_role", "Only Owner and Admin keys can read or change the account's data policy."));
+        }
+        return (caller, null);
+    }
+
+    /// <summary>The first setting of <paramref name="requested"/> looser than a floor the deployment enforces, as a
+    /// 400 that names the floor; null when the deployment enforces none or the policy is at least as strict.</summary>
+    private ApiError? BelowFloor(DataPolicy requested)
+    {
+        var options = deployment.CurrentValue;
+        if (!options.EnforceAsFloor)
+        {
+            return null;
+        }
+        var floor = options.ToPolicy();
+        var field = floor.InRegionOnly && !requested.InRegionOnly ? "in_region_only"
+            : floor.ZeroRetentionOnly && !requested.ZeroRetentionOnly ? "zero_retention_only"
+            : !floor.AllowTraining && requested.AllowTraining ? "allow_training"
+            : null;
+        return field is null ? null : new ApiError(400, "invalid_request_error", "data_policy_below_floor",
+            $"This deployment enforces a data policy floor ({Describe(floor)}); '{field}' cannot be loosened below it. An account can only tighten the floor.",
+            field);
+    }
+
+    private JsonHttpResult<DataPolicyResponse> View(Account account)
+    {
+        var options = deployment.CurrentValue;
+        var policy = selector.AccountPolicy(account);
+        return TypedResults.Json(new DataPolicyResponse("data_policy", policy.InRegionOnly, policy.ZeroRetentionOnly, policy.AllowTraining,
+            account.DataPolicy is null ? "deployment" : "account", selector.StampRegion,
+            new DeploymentDataPolicy(options.InRegionOnly, options.ZeroRetentionOnly, options.AllowTraining, options.EnforceAsFloor)),
+            RoutingJson.Wire.DataPolicyResponse);
+    }
+
+    private static string Describe(DataPolicy? policy) => policy is null
+        ? "deployment default"
+        : $"in_region_only={Bool(policy.InRegionOnly)},zero_retention_only={Bool(policy.ZeroRetentionOnly)},allow_training={Bool(policy.AllowTraining)}";
+
+    private static string Bool(bool value) => value ? "true" : "false";
+}
