@@ -26,4 +26,24 @@ public sealed class OperatorFunctions(OperatorHandlers operators)
     public Task<IResult> CreateAccountKey(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorAccountKeys)] HttpRequest request, string accountId) =>
         operators.CreateKeyAsync(request.HttpContext, accountId);
+
+    [Function(nameof(SuspendAccount))]
+    public Task<IResult> SuspendAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorSuspend)] HttpRequest request, string accountId) =>
+        operators.SuspendAsync(request.HttpContext, accountId);
+
+    [Function(nameof(ReinstateAccount))]
+    public Task<IResult> ReinstateAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorReinstate)] HttpRequest request, string accountId) =>
+        operators.ReinstateAsync(request.HttpContext, accountId);
+
+    [Function(nameof(ReopenAccount))]
+    public Task<IResult> ReopenAccount(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorReopen)] HttpRequest request, string accountId) =>
+        operators.ReopenAsync(request.HttpContext, accountId);
+
+    [Function(nameof(LegalHold))]
+    public Task<IResult> LegalHold(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.OperatorLegalHold)] HttpRequest request, string accountId) =>
+        operators.LegalHoldAsync(request.HttpContext, accountId);
 }
