@@ -22,7 +22,11 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public static ChildProcess StartDll(string name, string dll, IEnumerable<string> args, IDictionary<string, string>? env, string logDirectory)
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // Run from the app's own folder: that is its content root, where its appsettings.json is read from.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
         start.ArgumentList.Add(dll);
         foreach (var a in args)
         {
@@ -44,7 +48,11 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>Runs a command to its end and returns its standard output (for the host's operator CLI).</summary>
     public static async Task<string> RunDllAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env)
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // Run from the app's own folder: that is its content root, where its appsettings.json is read from.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
         start.ArgumentList.Add(dll);
         foreach (var a in args)
         {
