@@ -11,10 +11,10 @@ namespace Sluice.Usage;
 /// Writes usage rows by group commit. Each partition (account, day, shard) has its own queue and commits one table
 /// transaction at a time; rows that arrive while a partition's transaction is in flight wait and go together in the
 /// next one (at most 100 entities, counters included). Alone, a row is written at once; under load many rows share
-/// one round trip. A host that does not wait for commits can also let a partition's first row wait
-/// <see cref="UsageOptions.GatherDelay"/> for company, so a steady trickle of requests does not cost one storage round
-/// trip each. Nothing is dropped: a full meter makes callers wait, a failed
-/// transaction is retried, and stopping the host waits until every queued row is committed.
+/// one round trip. A host that does not wait for commits can also let an idle partition's first row wait
+/// <see cref="UsageOptions.GatherDelay"/> for company, so a steady trickle of requests does not cost a storage round
+/// trip each. Nothing is dropped: a full meter makes callers wait, a failed transaction is retried, and stopping the
+/// host waits until every queued row is committed.
 /// </summary>
 /// <remarks>
 /// One transaction per partition at a time also means this process never updates a partition's counters from two

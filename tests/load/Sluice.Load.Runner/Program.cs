@@ -3,7 +3,7 @@ using Sluice.Host.Dev;
 using Sluice.Load;
 
 // The load harness (tests/load/run.sh runs it). Not a test: it asserts nothing about time, it measures and reports.
-//   --rounds N (3)  --duration SECONDS per wrk run (8)  --skip-rows  --skip-memory  --out FILE
+//   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
 //   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
 var options = RunOptions.Parse(args);
 var root = RepoRoot.Find();
@@ -41,16 +41,18 @@ Dictionary<string, string> WrkEnv(bool stream) => new()
     ["LOAD_KEY"] = loadKey, ["LOAD_STREAM"] = stream ? "1" : "0", ["LOAD_MODEL"] = LoadStack.Model, ["LOAD_CHUNKS"] = "24",
 };
 
-// Warm-up: JIT, tiered compilation, connection pools and the key cache, for every target.
+// Warm-up: JIT and tiered compilation (slow to settle on a busy 2-core machine), connection pools and the key cache.
 Console.WriteLine("Warming up…");
-foreach (var (_, url, _) in targets)
+long sluiceRequests = 0;
+foreach (var (target, url, _) in targets)
 {
-    await Wrk.RunAsync(script, url, 32, TimeSpan.FromSeconds(3), WrkEnv(false));
-    await Wrk.RunAsync(script, url, 32, TimeSpan.FromSeconds(3), WrkEnv(true));
+    var warm = (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(false))).Requests
+        + (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(true))).Requests
+        + (await Wrk.RunAsync(script, url, 1, TimeSpan.FromSeconds(2), WrkEnv(false))).Requests;
+    sluiceRequests += target == Target.Sluice ? warm : 0;
 }
 
 var runs = new List<Run>();
-long sluiceRequests = 0;
 for (var round = 1; round <= options.Rounds; round++)
 {
     foreach (var scenario in scenarios)
@@ -98,7 +100,7 @@ if (!options.SkipRows)
 {
     // Every request the load sent through Sluice is metered (wrk's cut-off requests too, so rows >= completed).
     var (loadRows, loadWait) = await UsageCount.SettleAsync(stack.Usage, loadAccount, (int)sluiceRequests);
-    report.Rows.Add(new RowCheck("load rounds above (wrk + TTFB client)", sluiceRequests, sluiceRequests, loadRows.Rows,
+    report.Rows.Add(new RowCheck("warm-up and load rounds above (wrk + TTFB client)", sluiceRequests, sluiceRequests, loadRows.Rows,
         loadRows.CounterRequests, Missing: null, loadWait));
 
     // Exactly N requests, half of them streams → exactly N rows, and counters that sum to N.
@@ -175,7 +177,7 @@ internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResul
         $"round {Round} {Scenario.Label,-30} {Target,-6} {Wrk.Rps,9:F0} rps  p50 {Wrk.P50Ms,7:F3} ms  p99 {Wrk.P99Ms,7:F3} ms  errors {Wrk.Errors}  cpu {CpuMsPerRequest:F3} ms/req  peak {PeakRssMiB:F0} MiB  ttfb p50 {TtfbP50Ms:F3}");
 }
 
-internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve)
+internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp)
 {
     public static RunOptions Parse(string[] args)
     {
@@ -186,6 +188,7 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             args.Contains("--skip-rows"),
             args.Contains("--skip-memory"),
             Value("--out"),
-            args.Contains("--serve"));
+            args.Contains("--serve"),
+            TimeSpan.FromSeconds(int.Parse(Value("--warmup") ?? "8", CultureInfo.InvariantCulture)));
     }
 }

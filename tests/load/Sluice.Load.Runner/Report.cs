@@ -89,8 +89,30 @@ internal sealed class Report(RunOptions options, List<Run> runs)
                 md.AppendLine(Inv, $"| {m.MegabytesPerStream} MB | {m.Completed}/{m.Streams} | {m.ReceivedMiBPerStream:F1} | {m.BaselineRssMiB:F0} | {m.PeakRssMiB:F0} | {m.PerStreamMiB:F2} | {m.Took.TotalSeconds:F1} s |");
             }
         }
+        md.AppendLine();
+        md.Append(Notes);
         return md.ToString();
     }
+
+    /// <summary>What a reader needs to read the figures right.</summary>
+    internal const string Notes = """
+        ## Reading these figures
+
+        - Noise: the machine has 2 cores shared by everything in the run (wrk, the client, the fake upstream, the hop,
+          the gateway, Azurite) and by whatever else runs on it; the load average above says how busy it was. Compare the
+          ratios and differences, which are taken within a round.
+        - Throughput with rows persisted: Sluice's local host queues at most `Sluice:Usage:QueueCapacity` (2,000) rows,
+          then requests wait for room, so its requests/s at c32 is the rate at which rows reach Azurite, not a burst into
+          memory. Azurite (node, in memory) runs on the same 2 cores and its CPU per row is shown; in Azure the table
+          service is not on the gateway's machine.
+        - Peak RSS is VmHWM. It includes the file-backed pages of the shared framework and of the JIT's double-mapped code
+          (about 60-80 MiB in any ASP.NET Core process here; compare the YARP hop), so it overstates what one more
+          instance costs; the memory table shows what streams add.
+        - Streams: Sluice asks the upstream for the usage chunk (`stream_options.include_usage`) and drops it for clients
+          that did not ask, so through Sluice the upstream sends one more event than through (a) or (b).
+        - "rows settled after" for the large run includes counting its rows through Azurite's paged queries.
+
+        """;
 
     private void Targets(StringBuilder md)
     {
