@@ -36,6 +36,10 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             // Fast retries keep failover tests quick; the behaviour is the same.
             ["Sluice:Proxy:RetryBaseDelay"] = "00:00:00.010",
             ["Sluice:Proxy:RetryMaxDelay"] = "00:00:00.050",
+            // Tests exercise the Functions host's metering mode (each invocation awaits its row's commit), not the
+            // local host's keep-alive-friendly one, so a seeded request's row is in storage before the test goes on.
+            ["Sluice:Usage:WaitForCommit"] = "true",
+            ["Sluice:Usage:GatherDelay"] = "00:00:00",
             // Tests run the purge engine themselves, at the instants they choose.
             ["Sluice:Host:SchedulerEnabled"] = "false",
         };

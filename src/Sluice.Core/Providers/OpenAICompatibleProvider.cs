@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Sluice.Proxy;
 using Sluice.Routing;
 
@@ -10,6 +11,9 @@ namespace Sluice.Providers;
 /// </summary>
 public sealed class OpenAICompatibleProvider(IHttpClientFactory httpClients) : IChatProvider
 {
+    // Parsed once per route rather than per request; routes rebuilt on a configuration change let theirs go.
+    private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();
+
     public string Name => "openai-compatible";
 
     public void Validate(ModelRoute route)
@@ -23,7 +27,7 @@ public sealed class OpenAICompatibleProvider(IHttpClientFactory httpClients) : I
     public async Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
         using var body = OpenAIRequestBody.Write(request, route.UpstreamModel);
-        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), new Uri(route.BaseUrl!, "chat/completions"), body,
+        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), _endpoints.GetValue(route, static r => new Uri(r.BaseUrl!, "chat/completions")), body,
             headers =>
             {
                 if (route.Credential.Value is { } key)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Sluice.Proxy;
 using Sluice.Routing;
 
@@ -8,6 +9,9 @@ public sealed class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvid
 {
     private static readonly Uri s_defaultBase = new("https://api.openai.com/v1/");
 
+    // Parsed once per route rather than per request; routes rebuilt on a configuration change let theirs go.
+    private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();
+
     public string Name => "openai";
 
     public void Validate(ModelRoute route)
@@ -17,7 +21,7 @@ public sealed class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvid
     public async Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
         using var body = OpenAIRequestBody.Write(request, route.UpstreamModel);
-        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), new Uri(route.BaseUrl ?? s_defaultBase, "chat/completions"), body,
+        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), _endpoints.GetValue(route, static r => new Uri(r.BaseUrl ?? s_defaultBase, "chat/completions")), body,
             headers => headers.Authorization = new("Bearer", route.Credential.Value ?? ""), cancellationToken);
         return await UpstreamHttp.ReadOpenAIResponseAsync(response, request.Stream, cancellationToken);
     }

@@ -68,16 +68,18 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
         {
             return ([], ApiError.Forbidden("model_not_allowed", $"This API key may not use the model '{model}'."));
         }
-        var allowed = ImmutableArray.CreateBuilder<ModelRoute>(routes.Length);
+        // Usually every route is allowed: then the catalog's own array is the answer, with nothing allocated.
+        ImmutableArray<ModelRoute>.Builder? allowed = null;
         string? violations = null;
-        foreach (var route in routes)
+        for (var i = 0; i < routes.Length; i++)
         {
-            var violation = policy.Violation(route.Facts, StampRegion);
+            var violation = policy.Violation(routes[i].Facts, StampRegion);
             if (violation is null)
             {
-                allowed.Add(route);
+                allowed?.Add(routes[i]);
+                continue;
             }
-            else if (violations is null)
+            if (violations is null)
             {
                 violations = violation;
             }
@@ -85,6 +87,15 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
             {
                 violations += " and " + violation;
             }
+            if (allowed is null)
+            {
+                allowed = ImmutableArray.CreateBuilder<ModelRoute>(routes.Length);
+                allowed.AddRange(routes, i);
+            }
+        }
+        if (allowed is null)
+        {
+            return (routes, null);
         }
         if (allowed.Count == 0)
         {

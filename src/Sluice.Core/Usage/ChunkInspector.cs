@@ -139,7 +139,7 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
                     had = true;
                     if (_sample.Length < sampleCharLimit)
                     {
-                        _sample.Append(reader.GetString());
+                        AppendString(ref reader);
                     }
                     take = false;
                     break;
@@ -149,6 +149,20 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
             }
         }
         return had;
+    }
+
+    /// <summary>Appends the current string token to the sample; a chunk's delta is a few characters, so it goes through
+    /// the stack rather than a new string per chunk. UTF-8 length bounds the unescaped character count.</summary>
+    private void AppendString(ref Utf8JsonReader reader)
+    {
+        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (length > 256)
+        {
+            _sample.Append(reader.GetString());
+            return;
+        }
+        Span<char> chars = stackalloc char[256];
+        _sample.Append(chars[..reader.CopyString(chars)]);
     }
 
     internal static TokenUsage? ReadUsage(ref Utf8JsonReader reader)

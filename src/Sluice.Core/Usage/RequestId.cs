@@ -16,7 +16,9 @@ public readonly record struct RequestId(string Value, DateTimeOffset CreatedAt, 
     public static RequestId New(DateTimeOffset now)
     {
         var ms = now.ToUnixTimeMilliseconds();
-        var random = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        Span<byte> bytes = stackalloc byte[8];
+        RandomNumberGenerator.Fill(bytes);
+        var random = BitConverter.ToUInt64(bytes);
         return new RequestId(string.Create(CultureInfo.InvariantCulture, $"{Prefix}{ms:x12}{random:x16}"), DateTimeOffset.FromUnixTimeMilliseconds(ms), random);
     }
 

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Sluice.Storage;
+using Sluice.Testing;
+using Sluice.Usage;
+
+namespace Sluice.Core.Tests.Usage;
+
+/// <summary>Group commit against Azurite: nothing lost, counters equal to the rows, transactions Azure would accept.</summary>
+public sealed class UsageMeterTests
+{
+    private static readonly string[] s_accounts = ["acct_meter_a", "acct_meter_b", "acct_meter_c"];
+    private static readonly string[] s_models = ["gpt-x", "mock/with#odd?chars"];
+
+    [Fact]
+    public async Task ManyConcurrentRecords_AreAllCommitted_InSinglePartitionTransactionsOfAtMost100()
+    {
+        var (meter, usage) = await CreateAsync(new UsageOptions { PartitionShards = 2, MaxConcurrentCommits = 3, QueueCapacity = 500 });
+        var transactions = new ConcurrentQueue<(string PartitionKey, string[] EntityPartitions)>();
+        meter.TransactionObserver = (pk, actions) => transactions.Enqueue((pk, [.. actions.Select(a => a.Entity.PartitionKey)]));
+        const int n = 2400;
+
+        // More callers than the meter has room for: some wait for room (back-pressure), none is dropped.
+        await Task.WhenAll(Enumerable.Range(0, n).Select(i => Task.Run(() => meter.RecordAsync(Row(i)))));
+
+        var (rows, counters) = await ReadAsync(usage);
+        Assert.Equal(n, rows.Count);
+        Assert.Equal(n, rows.Select(r => r.GetString("RequestId")).Distinct().Count());
+        foreach (var account in s_accounts)
+        {
+            var own = rows.Where(r => r.GetString("AccountId") == account).ToList();
+            var ownCounters = counters.Where(c => c.PartitionKey.StartsWith(account + "|", StringComparison.Ordinal)).ToList();
+            Assert.Equal(own.Count, ownCounters.Sum(c => c.GetInt64("Requests")));
+            Assert.Equal(own.Sum(r => (long)r.GetInt32("PromptTokens")!), ownCounters.Sum(c => c.GetInt64("PromptTokens")));
+            Assert.Equal(own.Sum(r => (long)r.GetInt64("CostNanoUsd")!), ownCounters.Sum(c => c.GetInt64("CostNanoUsd")));
+            Assert.Equal(own.Count(r => r.GetInt32("Status") >= 400), ownCounters.Sum(c => c.GetInt64("Errors")));
+        }
+        // Azure refuses a transaction across partitions or over 100 entities; Azurite accepts the first, so look.
+        Assert.NotEmpty(transactions);
+        Assert.All(transactions, t =>
+        {
+            Assert.InRange(t.EntityPartitions.Length, 2, UsageMeter.MaxEntitiesPerTransaction);
+            Assert.All(t.EntityPartitions, pk => Assert.Equal(t.PartitionKey, pk));
+        });
+        // Group commit happened: fewer transactions than rows.
+        Assert.True(transactions.Count < n / 2, $"{transactions.Count} transactions for {n} rows");
+        Assert.Equal(0, meter.Queued);
+    }
+
+    [Fact]
+    public async Task StopAsync_CommitsEveryQueuedRow_WhenCallersDoNotWait()
+    {
+        // Rows would wait an hour for company; stopping must not wait, and must not leave any behind.
+        var (meter, usage) = await CreateAsync(new UsageOptions { WaitForCommit = false, GatherDelay = TimeSpan.FromHours(1) });
+        const int n = 500;
+
+        await Task.WhenAll(Enumerable.Range(0, n).Select(i => meter.RecordAsync(Row(i))));
+        Assert.Equal(n, meter.Queued);
+        Assert.Empty((await ReadAsync(usage)).Rows);
+
+        await meter.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+
+        var (rows, counters) = await ReadAsync(usage);
+        Assert.Equal(n, rows.Count);
+        Assert.Equal(n, counters.Sum(c => c.GetInt64("Requests")));
+        Assert.Equal(0, meter.Queued);
+    }
+
+    [Fact]
+    public async Task RecordAfterStop_IsStillCommitted_BeforeItReturns()
+    {
+        var (meter, usage) = await CreateAsync(new UsageOptions { WaitForCommit = false });
+        await meter.StopAsync(CancellationToken.None);
+
+        await meter.RecordAsync(Row(1));
+
+        Assert.Single((await ReadAsync(usage)).Rows);
+    }
+
+    private static UsageRecord Row(int i) => new()
+    {
+        RequestId = RequestId.New(DateTimeOffset.UtcNow),
+        AccountId = s_accounts[i % s_accounts.Length],
+        KeyId = "key_0123456789abcdef",
+        DataRegion = "us",
+        Model = s_models[i / 3 % s_models.Length],
+        Status = i % 17 == 0 ? 502 : 200,
+        PromptTokens = i % 50,
+        CompletionTokens = 7,
+        CostNanoUsd = 1000 + i,
+    };
+
+    private static async Task<(UsageMeter Meter, TableClient Usage)> CreateAsync(UsageOptions options)
+    {
+        var storage = new SluiceStorage(
+            Options.Create(new StorageOptions { ConnectionString = await Azurite.ConnectionStringAsync(), TablePrefix = Azurite.UniqueName() }),
+            Options.Create(new StampOptions()));
+        await storage.Usage.CreateIfNotExistsAsync();
+        var meter = new UsageMeter(new UsageTable(storage, Options.Create(options)), Options.Create(options), NullLogger<UsageMeter>.Instance);
+        await meter.StartAsync(CancellationToken.None);
+        return (meter, storage.Usage);
+    }
+
+    private static async Task<(List<TableEntity> Rows, List<TableEntity> Counters)> ReadAsync(TableClient usage)
+    {
+        var rows = new List<TableEntity>();
+        var counters = new List<TableEntity>();
+        await foreach (var e in usage.QueryAsync<TableEntity>())
+        {
+            (e.RowKey.StartsWith(UsageTable.CounterPrefix, StringComparison.Ordinal) ? counters : rows).Add(e);
+        }
+        return (rows, counters);
+    }
+}

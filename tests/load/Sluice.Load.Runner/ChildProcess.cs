@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace Sluice.Load;
+
+/// <summary>A process the harness started (a .NET app run with <c>dotnet app.dll</c>), its output in a log file, and
+/// what /proc says about its memory and CPU.</summary>
+internal sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ChildProcess(Process process, string name)
+    {
+        _process = process;
+        Name = name;
+    }
+
+    public string Name { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    public static ChildProcess StartDll(string name, string dll, IEnumerable<string> args, IDictionary<string, string>? env, string logDirectory)
+    {
+        // Run from the app's own folder: that is its content root, where its appsettings.json is read from.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {name}.");
+        var log = new StreamWriter(Path.Combine(logDirectory, name + ".log"), append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ChildProcess(process, name);
+    }
+
+    /// <summary>Runs a command to its end and returns its standard output (for the host's operator CLI).</summary>
+    public static async Task<string> RunDllAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env)
+    {
+        // Run from the app's own folder: that is its content root, where its appsettings.json is read from.
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in env)
+        {
+            start.Environment[k] = v;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(dll)} {string.Join(' ', args)} failed: {await stderr}{await stdout}");
+        }
+        return await stdout;
+    }
+
+    public async Task WaitForPortAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited during start (code {_process.ExitCode}); see its log.");
+            }
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM, as a service manager stopping the process gracefully would.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    public ProcStats Stats() => ProcStats.Read(Pid);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>Resident memory (now and peak since the last reset) and CPU time of a process, from /proc.</summary>
+internal readonly record struct ProcStats(long RssKiB, long PeakRssKiB, long CpuTicks)
+{
+    /// <summary>Kernel clock ticks per second (USER_HZ), 100 on Linux.</summary>
+    public const double TicksPerSecond = 100;
+
+    public static ProcStats Read(int pid)
+    {
+        long rss = 0, hwm = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = KiB(line);
+            }
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                hwm = KiB(line);
+            }
+        }
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return new ProcStats(rss, hwm, ticks);
+
+        static long KiB(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Resets the peak (VmHWM) to the current RSS, so a phase's own peak can be read.</summary>
+    public static void ResetPeak(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+
+    /// <summary>The harness's own child processes whose command line contains <paramref name="marker"/> (Azurite's node).</summary>
+    public static int? FindChild(string marker)
+    {
+        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (!int.TryParse(name, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var ppid = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+                if (ppid == self && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Sluice.Host.Dev;
+
+namespace Sluice.Load;
+
+/// <summary>
+/// Everything a load run talks to, on 127.0.0.1: Azurite (in memory), (a) the fake upstream, (b) the YARP hop to it,
+/// and (c) Sluice's local host (Release, metering to Azurite) with a route <c>load-model</c> to the fake upstream.
+/// Accounts and keys are created with the host's own operator CLI.
+/// </summary>
+internal sealed class LoadStack : IAsyncDisposable
+{
+    public const string Model = "load-model";
+    private const string TablePrefix = "load";
+
+    private readonly AzuriteProcess _azurite;
+    private readonly string _root;
+    private readonly string _logs;
+    private readonly Dictionary<string, string> _sluiceEnv;
+    private readonly int _sluicePort;
+
+    private LoadStack(AzuriteProcess azurite, string root, string logs, ChildProcess upstream, int upstreamPort,
+        ChildProcess yarp, int yarpPort, int sluicePort)
+    {
+        _azurite = azurite;
+        _root = root;
+        _logs = logs;
+        Upstream = upstream;
+        Yarp = yarp;
+        _sluicePort = sluicePort;
+        Direct = new Uri($"http://127.0.0.1:{upstreamPort}/");
+        YarpUrl = new Uri($"http://127.0.0.1:{yarpPort}/");
+        SluiceUrl = new Uri($"http://127.0.0.1:{sluicePort}/");
+        _sluiceEnv = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Sluice__Storage__ConnectionString"] = azurite.ConnectionString,
+            ["Sluice__Storage__TablePrefix"] = TablePrefix,
+            ["Sluice__Operator__Secret"] = "load-operator-secret",
+            ["Sluice__Payloads__MasterKey"] = Convert.ToBase64String(new byte[32]),
+            ["Sluice__Host__SchedulerEnabled"] = "false",
+            ["Sluice__Routing__Routes__1__Model"] = Model,
+            ["Sluice__Routing__Routes__1__Provider"] = "openai-compatible",
+            ["Sluice__Routing__Routes__1__Id"] = "load",
+            ["Sluice__Routing__Routes__1__BaseUrl"] = new Uri(Direct, "v1").ToString(),
+            ["Sluice__Routing__Routes__1__InputPricePerMillion"] = "0.15",
+            ["Sluice__Routing__Routes__1__OutputPricePerMillion"] = "0.6",
+            ["Sluice__Routing__Routes__1__Region"] = "stamp",
+            ["Sluice__Routing__Routes__1__Retention"] = "none",
+            ["Sluice__Routing__Routes__1__Training"] = "no",
+        };
+        Usage = new TableServiceClient(azurite.ConnectionString).GetTableClient(TablePrefix + "usage");
+    }
+
+    public Uri Direct { get; }
+    public Uri YarpUrl { get; }
+    public Uri SluiceUrl { get; }
+    public ChildProcess Upstream { get; }
+    public ChildProcess Yarp { get; }
+    public ChildProcess? Sluice { get; private set; }
+    public TableClient Usage { get; }
+    public int? AzuritePid { get; private set; }
+
+    private string SluiceDll => Path.Combine(_root, "src", "Sluice.Host", "bin", "Release", "net10.0", "Sluice.Host.dll");
+
+    public static async Task<LoadStack> StartAsync()
+    {
+        var root = RepoRoot.Find();
+        var logs = Path.Combine(root, ".local", "load");
+        Directory.CreateDirectory(logs);
+        var azurite = await AzuriteProcess.StartAsync(location: null);
+        var upstreamPort = FreePort();
+        var upstream = ChildProcess.StartDll("fake-upstream", AppDll(root, "Sluice.Load.FakeUpstream"),
+            ["--urls", $"http://127.0.0.1:{upstreamPort}"], null, logs);
+        var yarpPort = FreePort();
+        var yarp = ChildProcess.StartDll("yarp-hop", AppDll(root, "Sluice.Load.YarpHop"),
+            ["--urls", $"http://127.0.0.1:{yarpPort}", "--Upstream", $"http://127.0.0.1:{upstreamPort}/"], null, logs);
+        var stack = new LoadStack(azurite, root, logs, upstream, upstreamPort, yarp, yarpPort, FreePort())
+        {
+            AzuritePid = ProcStats.FindChild("azurite"),
+        };
+        await upstream.WaitForPortAsync(upstreamPort);
+        await yarp.WaitForPortAsync(yarpPort);
+        return stack;
+    }
+
+    /// <summary>Creates an account with the host's CLI (<c>accounts create</c>); returns its id and Owner key.</summary>
+    public async Task<(string AccountId, string Key)> CreateAccountAsync(string name)
+    {
+        var json = await ChildProcess.RunDllAsync(SluiceDll, ["accounts", "create", "--name", name], _sluiceEnv);
+        using var doc = JsonDocument.Parse(json);
+        return (doc.RootElement.GetProperty("account").GetProperty("id").GetString()!,
+            doc.RootElement.GetProperty("key").GetProperty("key").GetString()!);
+    }
+
+    /// <summary>Starts (or restarts) Sluice's local host and waits until it listens.</summary>
+    public async Task<ChildProcess> StartSluiceAsync()
+    {
+        if (Sluice is { HasExited: false })
+        {
+            await Sluice.DisposeAsync();
+        }
+        Sluice = ChildProcess.StartDll("sluice", SluiceDll, ["--urls", SluiceUrl.ToString().TrimEnd('/')], _sluiceEnv, _logs);
+        await Sluice.WaitForPortAsync(_sluicePort);
+        return Sluice;
+    }
+
+    private static string AppDll(string root, string project) =>
+        Path.Combine(root, "tests", "load", project, "bin", "Release", "net10.0", project + ".dll");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Sluice is not null)
+        {
+            await Sluice.DisposeAsync();
+        }
+        await Yarp.DisposeAsync();
+        await Upstream.DisposeAsync();
+        await _azurite.DisposeAsync();
+    }
+}

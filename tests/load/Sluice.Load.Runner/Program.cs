@@ -1,0 +1,194 @@
+using System.Globalization;
+using Sluice.Host.Dev;
+using Sluice.Load;
+
+// The load harness (tests/load/run.sh runs it). Not a test: it asserts nothing about time, it measures and reports.
+//   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
+//   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
+var options = RunOptions.Parse(args);
+var root = RepoRoot.Find();
+var script = Path.Combine(root, "tests", "load", "chat.lua");
+await using var stack = await LoadStack.StartAsync();
+var (loadAccount, loadKey) = await stack.CreateAccountAsync("load");
+var (exactAccount, exactKey) = await stack.CreateAccountAsync("load-exact");
+var (stopAccount, stopKey) = await stack.CreateAccountAsync("load-sigterm");
+var sluice = await stack.StartSluiceAsync();
+Console.WriteLine($"Stack up: direct {stack.Direct}, yarp {stack.YarpUrl}, sluice {stack.SluiceUrl} (pid {sluice.Pid}), azurite pid {stack.AzuritePid}.");
+if (options.Serve)
+{
+    // For profiling by hand: keep the stack up until Enter (or end of input).
+    Console.WriteLine($"Serving. Load key: {loadKey} (account {loadAccount}). Press Enter to stop.");
+    await Console.In.ReadLineAsync();
+    return;
+}
+
+var targets = new (Target Target, Uri Url, ChildProcess? Process)[]
+{
+    (Target.Direct, stack.Direct, stack.Upstream),
+    (Target.Yarp, stack.YarpUrl, stack.Yarp),
+    (Target.Sluice, stack.SluiceUrl, sluice),
+};
+Scenario[] scenarios =
+[
+    new("non-streaming", Stream: false, Connections: 1),
+    new("non-streaming", Stream: false, Connections: 32),
+    new("streaming (24 chunks)", Stream: true, Connections: 1),
+    new("streaming (24 chunks)", Stream: true, Connections: 32),
+];
+
+Dictionary<string, string> WrkEnv(bool stream) => new()
+{
+    ["LOAD_KEY"] = loadKey, ["LOAD_STREAM"] = stream ? "1" : "0", ["LOAD_MODEL"] = LoadStack.Model, ["LOAD_CHUNKS"] = "24",
+};
+
+// Warm-up: JIT and tiered compilation (slow to settle on a busy 2-core machine), connection pools and the key cache.
+Console.WriteLine("Warming up…");
+long sluiceRequests = 0;
+foreach (var (target, url, _) in targets)
+{
+    var warm = (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(false))).Requests
+        + (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(true))).Requests
+        + (await Wrk.RunAsync(script, url, 1, TimeSpan.FromSeconds(2), WrkEnv(false))).Requests;
+    sluiceRequests += target == Target.Sluice ? warm : 0;
+}
+
+var runs = new List<Run>();
+for (var round = 1; round <= options.Rounds; round++)
+{
+    foreach (var scenario in scenarios)
+    {
+        // Interleaved, and rotated per round so no target always goes first after a change of scenario.
+        for (var t = 0; t < targets.Length; t++)
+        {
+            var (target, url, process) = targets[(t + round - 1) % targets.Length];
+            ProcStats.ResetPeak(process!.Pid);
+            var before = process.Stats();
+            var azuriteBefore = stack.AzuritePid is { } ap ? ProcStats.Read(ap).CpuTicks : 0;
+            var wrk = await Wrk.RunAsync(script, url, scenario.Connections, options.Duration, WrkEnv(scenario.Stream));
+            var after = process.Stats();
+            var azuriteAfter = stack.AzuritePid is { } ap2 ? ProcStats.Read(ap2).CpuTicks : 0;
+            double? ttfbP50 = null, ttfbP99 = null;
+            if (scenario.Stream)
+            {
+                using var client = new LoadClient(url, loadKey);
+                var body = LoadClient.Body(stream: true, chunks: 24);
+                var samples = await client.RunAsync(scenario.Connections == 1 ? 300 : 32 * 12, scenario.Connections, _ => body);
+                ttfbP50 = Stats.Percentile(samples.Where(s => s.Status == 200).Select(s => s.TtfbMs), 50);
+                ttfbP99 = Stats.Percentile(samples.Where(s => s.Status == 200).Select(s => s.TtfbMs), 99);
+                if (target == Target.Sluice)
+                {
+                    sluiceRequests += samples.Count(s => s.Status != 0);
+                }
+            }
+            if (target == Target.Sluice)
+            {
+                sluiceRequests += wrk.Requests;
+            }
+            var run = new Run(round, scenario, target, wrk,
+                CpuMsPerRequest: (after.CpuTicks - before.CpuTicks) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests),
+                AzuriteCpuMsPerRequest: target == Target.Sluice ? (azuriteAfter - azuriteBefore) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests) : null,
+                PeakRssMiB: after.PeakRssKiB / 1024.0, ttfbP50, ttfbP99);
+            runs.Add(run);
+            Console.WriteLine(run.Describe());
+        }
+    }
+}
+
+var report = new Report(options, runs);
+
+if (!options.SkipRows)
+{
+    // Every request the load sent through Sluice is metered (wrk's cut-off requests too, so rows >= completed).
+    var (loadRows, loadWait) = await UsageCount.SettleAsync(stack.Usage, loadAccount, (int)sluiceRequests);
+    report.Rows.Add(new RowCheck("warm-up and load rounds above (wrk + TTFB client)", sluiceRequests, sluiceRequests, loadRows.Rows,
+        loadRows.CounterRequests, Missing: null, loadWait));
+
+    // Exactly N requests, half of them streams → exactly N rows, and counters that sum to N.
+    const int exactN = 4000;
+    using (var client = new LoadClient(stack.SluiceUrl, exactKey))
+    {
+        var plain = LoadClient.Body(false, 24);
+        var streamed = LoadClient.Body(true, 24);
+        var samples = await client.RunAsync(exactN, 32, i => i % 2 == 0 ? plain : streamed);
+        var answered = samples.Where(s => s.Status != 0).ToArray();
+        var (rows, waited) = await UsageCount.SettleAsync(stack.Usage, exactAccount, exactN);
+        report.Rows.Add(new RowCheck("exact: 4,000 requests at c32, half streamed", exactN, answered.Length, rows.Rows,
+            rows.CounterRequests, answered.Count(s => s.RequestId is null || !rows.RequestIds.Contains(s.RequestId)), waited));
+    }
+
+    // Graceful stop mid-load: SIGTERM while 32 clients keep sending. Every answered request must have its row.
+    using (var client = new LoadClient(stack.SluiceUrl, stopKey))
+    {
+        var plain = LoadClient.Body(false, 24);
+        var streamed = LoadClient.Body(true, 24);
+        const int stopN = 30_000;
+        var load = client.RunAsync(stopN, 32, i => i % 2 == 0 ? plain : streamed);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        sluice.Terminate();
+        var exitCode = await sluice.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var samples = await load;
+        var answered = samples.Where(s => s.Status != 0).ToArray();
+        var rows = await UsageCount.ReadAsync(stack.Usage, stopAccount);
+        report.Rows.Add(new RowCheck($"SIGTERM after 2 s of a 30,000-request c32 run (exit code {exitCode})", stopN, answered.Length,
+            rows.Rows, rows.CounterRequests, answered.Count(s => s.RequestId is null || !rows.RequestIds.Contains(s.RequestId)), TimeSpan.Zero));
+    }
+}
+
+if (!options.SkipMemory)
+{
+    // Memory per open stream: 8 concurrent streams of 1, 10 and 50 MB each, a fresh gateway process for each size.
+    foreach (var megabytes in (int[])[1, 10, 50])
+    {
+        var process = await stack.StartSluiceAsync();
+        using var client = new LoadClient(stack.SluiceUrl, loadKey);
+        await client.RunAsync(64, 8, i => LoadClient.Body(i % 2 == 0, 24));
+        await client.RunAsync(8, 8, _ => LoadClient.Body(true, 64, 1000));
+        await Task.Delay(500);
+        var baseline = process.Stats();
+        ProcStats.ResetPeak(process.Pid);
+        const int chunkBytes = 1000;
+        var chunks = megabytes * 1024 * 1024 / (chunkBytes + 250);
+        var body = LoadClient.Body(stream: true, chunks, chunkBytes);
+        var started = DateTime.UtcNow;
+        var samples = await client.RunAsync(8, 8, _ => body);
+        var peak = process.Stats();
+        report.Memory.Add(new MemoryCheck(megabytes, 8, samples.Count(s => s.Status == 200), samples.Average(s => s.Bytes) / 1024 / 1024,
+            baseline.RssKiB / 1024.0, peak.PeakRssKiB / 1024.0, DateTime.UtcNow - started));
+        Console.WriteLine(report.Memory[^1]);
+    }
+}
+
+var output = options.Output ?? Path.Combine(root, "tests", "load", "results", "latest.md");
+await File.WriteAllTextAsync(output, report.ToMarkdown());
+Console.WriteLine(report.ToMarkdown());
+Console.WriteLine($"Written to {output}.");
+
+internal enum Target { Direct, Yarp, Sluice }
+
+internal sealed record Scenario(string Name, bool Stream, int Connections)
+{
+    public string Label => $"{Name}, c{Connections}";
+}
+
+internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResult Wrk, double CpuMsPerRequest,
+    double? AzuriteCpuMsPerRequest, double PeakRssMiB, double? TtfbP50Ms, double? TtfbP99Ms)
+{
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"round {Round} {Scenario.Label,-30} {Target,-6} {Wrk.Rps,9:F0} rps  p50 {Wrk.P50Ms,7:F3} ms  p99 {Wrk.P99Ms,7:F3} ms  errors {Wrk.Errors}  cpu {CpuMsPerRequest:F3} ms/req  peak {PeakRssMiB:F0} MiB  ttfb p50 {TtfbP50Ms:F3}");
+}
+
+internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp)
+{
+    public static RunOptions Parse(string[] args)
+    {
+        string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        return new RunOptions(
+            int.Parse(Value("--rounds") ?? "3", CultureInfo.InvariantCulture),
+            TimeSpan.FromSeconds(int.Parse(Value("--duration") ?? "8", CultureInfo.InvariantCulture)),
+            args.Contains("--skip-rows"),
+            args.Contains("--skip-memory"),
+            Value("--out"),
+            args.Contains("--serve"),
+            TimeSpan.FromSeconds(int.Parse(Value("--warmup") ?? "8", CultureInfo.InvariantCulture)));
+    }
+}
