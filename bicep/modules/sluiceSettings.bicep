@@ -46,6 +46,9 @@ var sluiceDefaults = {
   Sluice__Usage__PartitionShards: '4'
   Sluice__Usage__MaxConcurrentCommits: '8'
   Sluice__Usage__QueueCapacity: '20000'
+  // An invocation awaits its row's commit: a Flex instance may be frozen once no invocation runs.
+  Sluice__Usage__WaitForCommit: 'True'
+  Sluice__Usage__GatherDelay: '00:00:00'
   Sluice__Usage__WriteAttempts: '6'
   Sluice__Usage__WriteRetryDelay: '00:00:00.2000000'
 }
