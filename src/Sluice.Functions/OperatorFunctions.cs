@@ -17,8 +17,9 @@ public sealed class OperatorFunctions(OperatorHandlers operators)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.OperatorAccounts)] HttpRequest request) =>
         operators.ListAccountsAsync(request.HttpContext);
 
-    [Function(nameof(GetAccount))]
-    public Task<IResult> GetAccount(
+    // Function names must be unique app-wide (the generator refuses duplicates, AZFW0017); GetAccount is the customer's.
+    [Function(nameof(GetAccountById))]
+    public Task<IResult> GetAccountById(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.OperatorAccount)] HttpRequest request, string accountId) =>
         operators.GetAccountAsync(request.HttpContext, accountId);
 
