@@ -13,6 +13,7 @@ public static class SluiceEndpoints
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluicePurge();
+        app.MapSluiceRetention();
         return app;
     }
 }
