@@ -4,9 +4,10 @@ using Sluice.Retention;
 namespace Sluice.Storage;
 
 /// <summary>
-/// Deletes the blobs a find-by-tags query selects, page by page in one pass over the query, within a purge run's
-/// budget. The tag index finds exactly what is due (no listing of the container). Safe to repeat and to race: a
-/// blob already gone is skipped, and the index may still list it for a moment after its deletion.
+/// Deletes the blobs a find-by-tags query selects, one batch at a time within a purge run's budget. The tag index
+/// finds exactly what is due (no listing of the container). Each batch asks the query afresh rather than following a
+/// continuation: paging on while deleting can skip entries (Azurite's paging does). Safe to repeat and to race: a
+/// blob already gone is skipped, and one the index still lists after its deletion is not tried twice.
 /// </summary>
 public static class TaggedBlobDeletes
 {
@@ -21,11 +22,35 @@ public static class TaggedBlobDeletes
         string what, Func<string, bool>? keep, Func<string, CancellationToken, Task>? afterDelete, CancellationToken cancellationToken)
     {
         long deleted = 0;
-        await foreach (var page in container.FindBlobsByTagsAsync(query, cancellationToken).AsPages(pageSizeHint: run.BatchSize))
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
         {
-            var due = page.Values.Select(v => v.BlobName).Where(name => keep is null || !keep(name)).ToList();
             var allowed = run.NextBatchSize;
-            var batch = due.Count <= allowed ? due : due.GetRange(0, allowed);
+            var batch = new List<string>(Math.Max(allowed, 1));
+            await foreach (var item in container.FindBlobsByTagsAsync(query, cancellationToken))
+            {
+                if (!tried.Contains(item.BlobName) && (keep is null || !keep(item.BlobName)))
+                {
+                    batch.Add(item.BlobName);
+                    if (batch.Count > allowed)
+                    {
+                        break;
+                    }
+                }
+            }
+            if (batch.Count == 0)
+            {
+                return (deleted, true);
+            }
+            if (allowed == 0)
+            {
+                return (deleted, false);
+            }
+            var more = batch.Count > allowed;
+            if (more)
+            {
+                batch.RemoveAt(batch.Count - 1);
+            }
             var deletedNow = 0;
             await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
                 async (name, ct) =>
@@ -40,13 +65,13 @@ public static class TaggedBlobDeletes
                         }
                     }
                 });
+            tried.UnionWith(batch);
             deleted += deletedNow;
             run.CountDeleted(what, deletedNow);
-            if (batch.Count < due.Count)
+            if (!more)
             {
-                return (deleted, false);
+                return (deleted, true);
             }
         }
-        return (deleted, true);
     }
 }
