@@ -21,6 +21,11 @@ public sealed record DataKey(string Id, byte[] Key);
 public sealed class DataKeyRing(SluiceStorage storage, IMemoryCache cache, IOptionsMonitor<PayloadOptions> options, TimeProvider time)
 {
     private const string KeyIdPrefix = "dk_";
+    private const int Stripes = 16;
+
+    /// <summary>One lookup-or-create at a time per account on this instance: back-to-back requests of a new account
+    /// would otherwise each create a key before the first is cached.</summary>
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1))];
     private ParsedMaster? _master;
 
     /// <summary>The configured master key, parsed once per configured value.</summary>
@@ -45,6 +50,24 @@ public sealed class DataKeyRing(SluiceStorage storage, IMemoryCache cache, IOpti
         {
             return (null, failure);
         }
+        if (cache.TryGetValue(CurrentCacheKey(accountId, master.Id), out DataKey? cached) && cached is not null)
+        {
+            return (cached, null);
+        }
+        var stripe = _stripes[(int)((uint)StringComparer.Ordinal.GetHashCode(accountId) % Stripes)];
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            return await LoadCurrentAsync(accountId, master, cancellationToken);
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private async Task<(DataKey? Key, PayloadFailure? Failure)> LoadCurrentAsync(string accountId, MasterKey master, CancellationToken cancellationToken)
+    {
         if (cache.TryGetValue(CurrentCacheKey(accountId, master.Id), out DataKey? cached) && cached is not null)
         {
             return (cached, null);
