@@ -70,10 +70,13 @@ public sealed partial class PayloadStore(
                 Log.NotStored(logger, row.RequestId.Value, row.AccountId, failure!.Value.ToCode());
                 return null;
             }
-            using var buffer = new PooledBufferWriter(capture.Response.Length + request.Body.Length / 2 + 4096);
+            // Sized for the document up front (JSON escaping at most doubles text but for rare control characters),
+            // so it seldom grows: a grown-out-of array goes back to the pool holding plaintext.
+            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(request.Body.Length, capture.MaxBytes)) + 4096);
             PayloadCipher.WriteHeader(buffer, key.Id);
             PayloadDocument.Write(buffer, request, capture, row);
             var sealedBytes = buffer.WrittenMemory;
+            // Encrypted in place: the writer's memory is a rented array, writable, and no plaintext copy is made.
             PayloadCipher.Seal(System.Runtime.InteropServices.MemoryMarshal.AsMemory(sealedBytes).Span, key, name, row.AccountId, row.RequestId.Value);
 
             var created = DateOnly.FromDateTime(row.RequestId.CreatedAt.UtcDateTime);
