@@ -26,6 +26,7 @@ public sealed class UsageApiTests : IAsyncLifetime
         }
         _time.Advance(TimeSpan.FromHours(3));
         ids.Add((await Gateway.ChatAsync(_app, key, Gateway.ChatBody("mock", "day two"))).RequestId!);
+        _time.Advance(TimeSpan.FromMinutes(1));
         ids.Add((await Gateway.ChatAsync(_app, key, Gateway.ChatBody("nope", "unknown model"))).RequestId!);
         await UsageRows.ForAccountAsync(_app, account.Id, 5);
 
