@@ -156,8 +156,9 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
             var end = start;
             while (end < rows.Count)
             {
+                // Rows so far, this row, and the counters of the models so far plus this row's if new.
                 var added = models.Contains(rows[end].Record.Model) ? 0 : 1;
-                if (end - start + models.Count + added > MaxEntitiesPerTransaction)
+                if (end - start + 1 + models.Count + added > MaxEntitiesPerTransaction)
                 {
                     break;
                 }
