@@ -16,6 +16,9 @@ var sluiceDefaults = {
   Sluice__Retention__MinUsageRetentionDays: '1'
   Sluice__Retention__MaxUsageRetentionDays: '365'
   Sluice__Retention__RollupRetentionDays: '400'
+  Sluice__Retention__RollupCloseDelay: '01:00:00'
+  // PayloadOptions (Sluice:Payloads); the master key itself is a Key Vault reference in functionApp.bicep.
+  Sluice__Payloads__DataKeyCacheTtl: '00:01:00'
   Sluice__Retention__AuditRetentionDays: '365'
   Sluice__Retention__PurgeBatchSize: '100'
   Sluice__Retention__MaxDeletesPerRun: '200000'

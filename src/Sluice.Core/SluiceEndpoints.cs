@@ -16,6 +16,7 @@ public static class SluiceEndpoints
         app.MapSluiceAccounts();
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
+        app.MapSluiceRetention();
         return app;
     }
 }

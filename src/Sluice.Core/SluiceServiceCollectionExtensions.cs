@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Retention.Rules;
 using Sluice.Routing;
 using Sluice.Storage;
 using Sluice.Usage;
@@ -29,6 +31,7 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceRouting()
             .AddSluiceUsage()
             .AddSluiceAccounts()
+            .AddSluicePayloads()
             .AddSluiceRetention()
             .AddSluiceProxy();
     }
@@ -69,6 +72,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<TokenEstimator>();
         services.AddSingleton<UsageMeter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageMeter>());
+        services.AddSingleton<RollupTable>();
+        services.AddSingleton<UsageHandler>();
         return services;
     }
 
@@ -92,14 +97,34 @@ public static class SluiceServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Opted-in content: encryption, payload blobs, capture, erasure and the stored-request API.</summary>
+    public static IServiceCollection AddSluicePayloads(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<PayloadOptions>(PayloadOptions.Section);
+        services.AddSingleton<IValidateOptions<PayloadOptions>, PayloadOptionsValidator>();
+        services.AddSingleton<DataKeyRing>();
+        services.AddSingleton<PayloadStore>();
+        services.AddSingleton<ContentEraser>();
+        services.AddSingleton<StoredRequestHandlers>();
+        return services;
+    }
+
     public static IServiceCollection AddSluiceRetention(this IServiceCollection services)
     {
         services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton<PurgeScope>();
         // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
         // per-kind retention rules. Each rule is one IPurgeRule registered here.
+        services.AddSingleton<IPurgeRule, ErasedContentRule>();
+        services.AddSingleton<IPurgeRule, ExpiredContentRule>();
+        services.AddSingleton<IPurgeRule, UsageRowsRule>();
+        services.AddSingleton<IPurgeRule, DailyRollupsRule>();
+        services.AddSingleton<IPurgeRule, AuditEntriesRule>();
         services.AddSingleton<PurgeEngine>();
-        services.AddSingleton<Payloads.ContentEraser>();
         services.AddSingleton<PurgeHandlers>();
+        services.AddSingleton<RetentionHandlers>();
+        services.AddSingleton<DataExport>();
         return services;
     }
 

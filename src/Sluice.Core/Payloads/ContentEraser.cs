@@ -1,56 +1,111 @@
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Sluice.Accounts;
 using Sluice.Retention;
 using Sluice.Storage;
+using Sluice.Usage;
 
 namespace Sluice.Payloads;
 
+/// <summary>What an erasure did; <see cref="Remaining"/> means the budget ran out and the purge finishes it.</summary>
+public sealed record ContentErasure(long DataKeysDestroyed, long BlobsDeleted, bool Remaining);
+
 /// <summary>
-/// Erases all stored content of an account: its data keys first (crypto-shredding: from that moment no copy of its
-/// payloads, wherever it lingers, can be decrypted), then its payload blobs, found by their <c>account</c> tag.
-/// Used by the customer's "erase my content" and by the purge of a closed account; safe to repeat.
+/// Erases stored content. Always the data keys first (crypto-shredding: from that moment no copy of the payloads,
+/// wherever it lingers, can be decrypted), then the blobs. Safe to repeat; a run cut short is finished by the purge.
 /// </summary>
-public sealed class ContentEraser(SluiceStorage storage)
+public sealed class ContentEraser(
+    SluiceStorage storage,
+    DataKeyRing keys,
+    UsageTable usage,
+    TimeProvider time,
+    IOptionsMonitor<PayloadOptions> options)
 {
+    /// <summary>Everything of an account, for the purge of a closed account: every data-key row (tombstones too),
+    /// then every blob tagged with the account.</summary>
     public async Task<(long DataKeys, long Blobs)> EraseAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
     {
-        var keys = await TableDeletes.DeleteWhereAsync(storage.DataKeys,
+        var dataKeys = await TableDeletes.DeleteWhereAsync(storage.DataKeys,
             TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run, "data_keys", cancellationToken);
-        long blobs = 0;
-        // Account ids are generated ([a-z0-9_]), so they are safe inside the tag query's quotes.
-        var query = $"\"account\" = '{accountId}'";
-        while (!run.BudgetExhausted)
+        keys.Forget(accountId);
+        if (!AccountStore.IsValidId(accountId))
         {
-            var page = new List<string>();
-            await foreach (var item in storage.Payloads.FindBlobsByTagsAsync(query, cancellationToken))
+            return (dataKeys, 0);
+        }
+        // Account ids are generated ([a-z0-9_]), so they are safe inside the tag query's quotes.
+        var (blobs, _) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}'", run, "payload_blobs",
+            keep: null, afterDelete: null, cancellationToken);
+        return (dataKeys, blobs);
+    }
+
+    /// <summary>The customer's "erase my content": destroys the account's live data keys, then deletes the blobs of
+    /// every destroyed key and clears the usage rows' references to them. The rows themselves are kept.</summary>
+    public async Task<ContentErasure> EraseAccountContentAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        var destroyed = await keys.ShredAsync(accountId, run, cancellationToken);
+        var (blobs, complete) = await DeleteShreddedAsync(accountId, run, cancellationToken);
+        return new ContentErasure(destroyed, blobs, !complete);
+    }
+
+    /// <summary>Deletes the blobs encrypted under the account's destroyed keys (found by their <c>key</c> tag) and clears
+    /// the rows' references. A tombstone is removed once no blob of its key is left and every instance's key cache has
+    /// expired (an instance may still have encrypted with the key just before it was destroyed).</summary>
+    public async Task<(long Blobs, bool Complete)> DeleteShreddedAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        if (!AccountStore.IsValidId(accountId))
+        {
+            return (0, true);
+        }
+        var settle = options.CurrentValue.DataKeyCacheTtl * 2;
+        foreach (var (keyId, shreddedAt) in await keys.TombstonesAsync(accountId, cancellationToken))
+        {
+            if (!DataKeyRing.IsValidKeyId(keyId))
             {
-                page.Add(item.BlobName);
-                if (page.Count >= run.NextBatchSize)
-                {
-                    break;
-                }
+                continue;
             }
-            if (page.Count == 0)
+            var (deleted, complete) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}' AND \"key\" = '{keyId}'",
+                run, "payload_blobs", keep: null, afterDelete: ClearReferenceAsync, cancellationToken);
+            total += deleted;
+            if (!complete)
             {
-                break;
+                return (total, false);
             }
-            var deletedNow = 0;
-            foreach (var name in page)
+            if (deleted == 0 && time.GetUtcNow() - shreddedAt > settle)
             {
-                var response = await storage.Payloads.DeleteBlobIfExistsAsync(name, cancellationToken: cancellationToken);
-                if (response.Value)
-                {
-                    deletedNow++;
-                }
-            }
-            blobs += deletedNow;
-            run.CountDeleted("payload_blobs", deletedNow);
-            if (deletedNow == 0)
-            {
-                // The tag index lags deletes a little; a page of blobs already gone means the rest is done.
-                break;
+                await keys.RemoveTombstoneAsync(accountId, keyId, cancellationToken);
             }
         }
-        return (keys, blobs);
+        return (total, true);
+    }
+
+    /// <summary>One request's content: its blob, and the row's reference to it. True when there was a blob.</summary>
+    public async Task<bool> EraseRequestAsync(string accountId, RequestId id, CancellationToken cancellationToken)
+    {
+        var name = PayloadStore.BlobName(accountId, id);
+        var existed = (await storage.Payloads.DeleteBlobIfExistsAsync(name, cancellationToken: cancellationToken)).Value;
+        await ClearReferenceAsync(name, cancellationToken);
+        return existed;
+    }
+
+    private async Task ClearReferenceAsync(string blobName, CancellationToken cancellationToken)
+    {
+        if (!PayloadStore.TryParseBlobName(blobName, out var accountId, out var id))
+        {
+            return;
+        }
+        if (await usage.GetAsync(accountId, id, cancellationToken) is not { } found || found.Record.ContentBlob is null)
+        {
+            return;
+        }
+        try
+        {
+            await usage.ClearContentAsync(found.Entity, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // The row's own period ended meanwhile: nothing left to clear.
+        }
     }
 }

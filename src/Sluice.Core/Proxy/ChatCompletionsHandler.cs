@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Routing;
 using Sluice.Usage;
@@ -14,11 +15,13 @@ namespace Sluice.Proxy;
 /// <list type="number">
 /// <item>authenticate the gateway key (account, role, state, IP allowlist);</item>
 /// <item>read and validate the body (size limit, JSON, required fields and types);</item>
-/// <item>resolve the model to the routes the caller's data policy allows, in order;</item>
+/// <item>resolve the model to the routes the caller's data policy allows, in order, and decide whether this request's
+/// content is stored (only for a <c>retain_all</c> account, never longer than it allows, shorter if the request asks);</item>
 /// <item>forward, trying the next allowed route on a refused connection, 429 or 5xx, before any byte has reached
 /// the client;</item>
 /// <item>relay the answer as it arrives: JSON, or server-sent events flushed one by one;</item>
-/// <item>record one usage row (tokens, cost, latency, status, route), committed before the invocation ends.</item>
+/// <item>store the content, encrypted, if step 3 said so; record one usage row (tokens, cost, latency, status, route,
+/// where the content is), committed before the invocation ends.</item>
 /// </list>
 /// The response is always written here; the handler returns an empty result so both hosts finish the same way.
 /// </summary>
@@ -27,6 +30,7 @@ public sealed partial class ChatCompletionsHandler(
     RouteSelector routeSelector,
     UsageMeter meter,
     TokenEstimator estimator,
+    PayloadStore payloads,
     IOptions<StampOptions> stamp,
     IOptions<ProxyOptions> options,
     TimeProvider time,
@@ -79,6 +83,14 @@ public sealed partial class ChatCompletionsHandler(
         {
             return await RejectAsync(context, routeError, row, started);
         }
+        // Decided before anything is relayed: a request that stores nothing gets no capture at all, so its content
+        // never reaches any buffer but the one that streams it to the client.
+        var (contentDays, consentError) = ContentConsent.Decide(caller.Account.Retention, request.Store, context.Request.Headers);
+        if (consentError is not null)
+        {
+            return await RejectAsync(context, consentError, row, started);
+        }
+        using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
         var (upstream, route, forwardError) = await ForwardAsync(request, routes, aborted);
@@ -102,13 +114,14 @@ public sealed partial class ChatCompletionsHandler(
             }
 
             // :: Step 5: relay the answer as it arrives.
-            return await RelayAsync(context, request, upstream, route!, row, started);
+            return await RelayAsync(context, request, upstream, route!, row, capture, started);
         }
     }
 
     private async Task<IResult> RelayAsync(HttpContext context, ChatRequest request, UpstreamResponse upstream, ModelRoute route,
-        UsageRecord row, long started)
+        UsageRecord row, PayloadCapture? capture, long started)
     {
+        Action<ReadOnlySpan<byte>>? observe = capture is null ? null : capture.Observe;
         var aborted = context.RequestAborted;
         var inspector = upstream.Events is not null ? new ChunkInspector() : null;
         using var scanner = upstream.Json is not null ? new JsonUsageScanner() : null;
@@ -119,8 +132,9 @@ public sealed partial class ChatCompletionsHandler(
         {
             if (upstream.Events is not null)
             {
+                capture?.IsStream = true;
                 var completed = await ResponseRelay.RelayEventsAsync(context, upstream.Events, inspector!, request.ClientWantsStreamUsage,
-                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe: null, aborted);
+                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, aborted);
                 if (completed)
                 {
                     await context.Response.CompleteAsync();
@@ -137,7 +151,7 @@ public sealed partial class ChatCompletionsHandler(
             }
             else
             {
-                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe: null, aborted);
+                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe, aborted);
                 await context.Response.CompleteAsync();
                 status = StatusCodes.Status200OK;
             }
@@ -166,6 +180,11 @@ public sealed partial class ChatCompletionsHandler(
                 inspector is not null ? estimator.CountCompletion(inspector) : estimator.CountCompletion(scanner!));
         }
         var u = usage.Value;
+        // :: Step 6 (content): after the relay, with no request token, like the usage write.
+        if (capture is not null && await payloads.WriteAsync(request, capture, row, CancellationToken.None) is { } stored)
+        {
+            row = row with { ContentBlob = stored.BlobName, ContentExpiresOn = stored.ExpiresOn };
+        }
         await RecordAsync(row with
         {
             Status = status,

@@ -118,9 +118,12 @@ public sealed partial class PurgeEngine(
             // The lock blob exists already (or is leased right now): fine either way.
         }
         var lease = blob.GetBlobLeaseClient();
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await lease.AcquireAsync(s_leaseDuration, cancellationToken: cancellationToken);
+            // Not cancellable once sent: a cancellation racing the reply would leave a lease granted but never
+            // released, and every run for the next minute would be skipped.
+            await lease.AcquireAsync(s_leaseDuration, cancellationToken: CancellationToken.None);
             return lease;
         }
         catch (RequestFailedException e) when (e.Status == 409)

@@ -6,6 +6,12 @@ namespace Sluice.Retention;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
 [JsonSerializable(typeof(PurgeRunResult))]
+[JsonSerializable(typeof(RetentionSettingsRequest))]
+[JsonSerializable(typeof(RetentionSettingsView))]
+[JsonSerializable(typeof(ContentErasureView))]
+[JsonSerializable(typeof(Sluice.Payloads.StoredRequestView))]
+[JsonSerializable(typeof(Sluice.Accounts.AccountView))]
+[JsonSerializable(typeof(Sluice.Accounts.AuditEntry))]
 internal sealed partial class RetentionJson : JsonSerializerContext
 {
     public static RetentionJson Wire { get; } = new(new JsonSerializerOptions

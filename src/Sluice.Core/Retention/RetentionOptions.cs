@@ -33,6 +33,10 @@ public sealed class RetentionOptions
     [Required, RegularExpression(@"^\d{1,3}(,\d{1,3})*$")]
     public string LifecycleTiers { get; set; } = "1,7,30,90,180,365";
 
+    /// <summary>How long after a UTC day ends its rollups are materialised. A request that began before midnight is
+    /// metered on its start day when it ends, so a day is only closed once its longest requests have finished.</summary>
+    public TimeSpan RollupCloseDelay { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Entities or blobs handled per storage batch in a purge run (a table transaction holds at most 100).</summary>
     [Range(1, 100)] public int PurgeBatchSize { get; set; } = 100;
 

@@ -54,14 +54,16 @@ public sealed class SluiceStorage
     /// <c>~rollup|{model}</c> in each partition (see <see cref="Sluice.Usage.UsageTable"/>).</summary>
     public TableClient Usage { get; }
 
-    /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>.</summary>
+    /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>, plus RK <c>~materialized</c> (the last
+    /// materialised day; see <see cref="Sluice.Usage.RollupTable"/>).</summary>
     public TableClient Rollups { get; }
 
     /// <summary>PK account id (or <c>_stamp</c>), RK inverted ticks (see <see cref="Sluice.Accounts.AuditLog"/>).</summary>
     public TableClient Audit { get; }
 
     /// <summary>Per-account payload data keys, wrapped by the master key: PK account id, RK data-key id.
-    /// Deleting an account's rows here crypto-shreds all its stored content.</summary>
+    /// Deleting an account's rows here crypto-shreds all its stored content; an erasure leaves a tombstone row without
+    /// key material until the blobs of that key are gone (see <see cref="Sluice.Payloads.DataKeyRing"/>).</summary>
     public TableClient DataKeys { get; }
 
     /// <summary>One row per purge run: PK <c>run</c>, RK inverted start ticks.</summary>
@@ -70,7 +72,7 @@ public sealed class SluiceStorage
     public BlobServiceClient Blobs { get; }
 
     /// <summary>Encrypted payload blobs named <c>{account}/{yyyy-MM-dd}/{request id}</c>, tagged <c>account</c>,
-    /// <c>created</c> and <c>expires</c> (<c>yyyy-MM-dd</c>) and <c>tier</c> (lifecycle backstop).</summary>
+    /// <c>created</c> and <c>expires</c> (<c>yyyy-MM-dd</c>), <c>tier</c> (lifecycle backstop) and <c>key</c> (data-key id).</summary>
     public BlobContainerClient Payloads { get; }
 
     /// <summary>Lease blobs that keep purge runs from overlapping.</summary>

@@ -10,7 +10,15 @@ namespace Sluice.Usage;
 /// </summary>
 public sealed record UsageCounter(string Model, long Requests, long PromptTokens, long CompletionTokens, long CostNanoUsd, long Errors, long Estimated)
 {
-    public static UsageCounter Empty(string model) => new(model, 0, 0, 0, 0, 0, 0);
+    /// <summary>Random per counter row, set when the row is first created. A purge that folds a counter into the
+    /// daily rollup and deletes it can meet a late row (a stream that began before midnight) that re-creates the
+    /// counter; the new generation is folded beside the old one instead of replacing it.</summary>
+    public string Generation { get; init; } = "";
+
+    public static UsageCounter Empty(string model) => new(model, 0, 0, 0, 0, 0, 0)
+    {
+        Generation = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)),
+    };
 
     public UsageCounter Add(UsageRecord r) => this with
     {
@@ -41,6 +49,7 @@ public sealed record UsageCounter(string Model, long Requests, long PromptTokens
         ["CostNanoUsd"] = CostNanoUsd,
         ["Errors"] = Errors,
         ["Estimated"] = Estimated,
+        ["Generation"] = Generation,
         ETag = etag,
     };
 
@@ -51,5 +60,8 @@ public sealed record UsageCounter(string Model, long Requests, long PromptTokens
         e.GetInt64("CompletionTokens") ?? 0,
         e.GetInt64("CostNanoUsd") ?? 0,
         e.GetInt64("Errors") ?? 0,
-        e.GetInt64("Estimated") ?? 0);
+        e.GetInt64("Estimated") ?? 0)
+    {
+        Generation = e.GetString("Generation") ?? "",
+    };
 }

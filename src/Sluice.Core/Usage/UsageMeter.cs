@@ -238,9 +238,10 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Complete(rows);
                 return;
             }
-            catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
             {
-                // Another writer moved a counter on: re-read and retry at once.
+                // Another writer moved a counter on, or the purge removed a finished day's counter that a late row
+                // (a request begun before midnight) still finds cached: re-read and retry at once.
                 counters.Clear();
                 if (attempt >= _options.WriteAttempts * 4)
                 {

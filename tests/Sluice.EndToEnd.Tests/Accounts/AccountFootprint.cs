@@ -62,19 +62,28 @@ internal sealed record AccountFootprint(int UsageRows, int Rollups, int KeyEntri
         return found;
     }
 
-    /// <summary>Adds what the retention side writes for an account (a daily rollup, a wrapped data key, an encrypted payload
-    /// blob tagged with the account), so the purge is shown to remove those kinds too.</summary>
-    public static async Task SeedStoredContentAsync(SluiceApplication app, string accountId, DateTimeOffset day)
+    /// <summary>Stores real content for the account through the product's own paths: the Owner opts in to
+    /// <c>retain_all</c> (<paramref name="contentDays"/> content days), and one completion through the gateway writes an encrypted payload blob under
+    /// a new wrapped data key. Daily rollups appear once a purge run has materialised a closed day
+    /// (see <see cref="MaterialiseAsync"/>).</summary>
+    public static async Task SeedStoredContentAsync(SluiceApplication app, string ownerKey, int contentDays = 30)
     {
-        var s = app.Storage;
-        var dayKey = day.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
-        await s.Rollups.AddEntityAsync(new TableEntity(accountId, dayKey + "|mock") { ["Requests"] = 3L });
-        await s.DataKeys.AddEntityAsync(new TableEntity(accountId, "dk_1") { ["Wrapped"] = Convert.ToBase64String(new byte[60]) });
-        var blob = s.Payloads.GetBlobClient($"{accountId}/{day:yyyy-MM-dd}/req_seed");
-        await blob.UploadAsync(BinaryData.FromBytes(new byte[64]), new Azure.Storage.Blobs.Models.BlobUploadOptions
-        {
-            Tags = new Dictionary<string, string> { ["account"] = accountId, ["expires"] = day.AddDays(30).ToString("yyyy-MM-dd") },
-        });
+        var client = app.CreateHttpClient(ownerKey);
+        var optIn = await client.PutAsync("v1/account/retention",
+            AccountApi.Json($$"""{"content_mode":"retain_all","content_retention_days":{{contentDays}},"usage_retention_days":90}"""));
+        Assert.Equal(System.Net.HttpStatusCode.OK, optIn.StatusCode);
+        var chat = await client.ChatAsync(text: "stored content");
+        Assert.Equal(System.Net.HttpStatusCode.OK, chat.StatusCode);
+    }
+
+    /// <summary>Moves a day on and runs the purge once, so the days seeded so far are closed and rolled up (a rollup
+    /// row per day and model, plus the account's <c>~materialized</c> watermark). Footprints taken afterwards only
+    /// change when something is deleted.</summary>
+    public static async Task MaterialiseAsync(SluiceApplication app)
+    {
+        app.AdvanceDays(1);
+        var run = await app.PurgeAsync();
+        Assert.Equal("completed", run.Status);
     }
 
     private static async Task<int> CountAsync(TableClient table, string filter)

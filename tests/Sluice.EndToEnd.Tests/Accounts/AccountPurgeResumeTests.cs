@@ -64,19 +64,20 @@ public sealed class AccountPurgeResumeTests
             settings["Sluice:Retention:MaxDeletesPerRun"] = budget.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         await using var app = await SluiceApplication.StartAsync(settings, AccountApi.Clock());
-        var day0 = app.Time!.GetUtcNow();
         var (account, owner) = await app.CreateAccountAsync("Resume Inc");
         var (_, developer) = await app.CreateKeyAsync(account.Id, "developer");
         await app.CreateKeyAsync(account.Id, "restricted", "mock");
         await app.SeedUsageAsync(account.Id, developer, count: 4);
         app.AdvanceDays(1);
         await app.SeedUsageAsync(account.Id, owner, count: 2);
-        await AccountFootprint.SeedStoredContentAsync(app, account.Id, day0);
+        await AccountFootprint.SeedStoredContentAsync(app, owner);
         var (bystander, bystanderOwner) = await app.CreateAccountAsync("Bystander");
         await app.SeedUsageAsync(bystander.Id, bystanderOwner, count: 2);
         await app.CloseAsync(account.Id, owner);
 
-        app.AdvanceDays(31);
+        // Day 2: both seeded days are rolled up; the account is due 30 days after its closure on day 1.
+        await AccountFootprint.MaterialiseAsync(app);
+        app.AdvanceDays(30);
         var before = await AccountFootprint.ReadAsync(app, account.Id);
         var bystanderBefore = await AccountFootprint.ReadAsync(app, bystander.Id);
         var runs = new List<PurgeRunResult>();

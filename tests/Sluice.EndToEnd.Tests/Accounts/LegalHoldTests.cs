@@ -20,7 +20,7 @@ public sealed class LegalHoldTests : IAsyncLifetime
     {
         var (account, owner) = await _app.CreateAccountAsync();
         await _app.SeedUsageAsync(account.Id, owner, count: 2);
-        await AccountFootprint.SeedStoredContentAsync(_app, account.Id, _app.Time!.GetUtcNow());
+        await AccountFootprint.SeedStoredContentAsync(_app, owner);
         var held = await _app.OperatorAsync(account.Id, "legal-hold", """{"hold":true,"reason":"Case 24-cv-1187 preservation order"}""");
         Assert.Equal("Case 24-cv-1187 preservation order", held.GetProperty("legal_hold").GetProperty("reason").GetString());
         // What the retention rules consult so that they, too, leave a held account alone.
@@ -30,7 +30,9 @@ public sealed class LegalHoldTests : IAsyncLifetime
         var customerView = await (await _app.CreateHttpClient(owner).GetAsync("v1/account")).BodyAsync();
         Assert.False(customerView.TryGetProperty("legal_hold", out _));
 
-        _app.AdvanceDays(31);
+        await AccountFootprint.MaterialiseAsync(_app);
+        // Past the expired period, and past the content's own 30 days: the hold must keep both.
+        _app.AdvanceDays(30);
         var before = await AccountFootprint.ReadAsync(_app, account.Id);
         for (var run = 0; run < 2; run++)
         {

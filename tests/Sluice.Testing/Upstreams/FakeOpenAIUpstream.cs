@@ -48,6 +48,10 @@ public sealed record FakeBehavior
 
     /// <summary>Send Anthropic's mid-stream <c>error</c> event after this many content chunks.</summary>
     public int? ErrorEventAfterChunks { get; init; }
+
+    /// <summary>Text put before the first content chunk (JSON-safe characters only), e.g. a canary the completion
+    /// "repeats" so tests can look for the response's content in storage and logs.</summary>
+    public string ContentPrefix { get; init; } = "";
 }
 
 /// <summary>
@@ -115,7 +119,7 @@ public sealed class FakeOpenAIUpstream : FakeUpstreamServer
                 ? $$$""","usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}"""
                 : "";
             response.ContentType = "application/json";
-            await response.WriteAsync($$"""{"id":"{{id}}","object":"chat.completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{Content(behavior.Chunks)}}","refusal":null},"logprobs":null,"finish_reason":"stop"}]{{usage}},"system_fingerprint":"fp_fake"}""");
+            await response.WriteAsync($$"""{"id":"{{id}}","object":"chat.completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{behavior.ContentPrefix + Content(behavior.Chunks)}}","refusal":null},"logprobs":null,"finish_reason":"stop"}]{{usage}},"system_fingerprint":"fp_fake"}""");
             return;
         }
 
@@ -136,7 +140,8 @@ public sealed class FakeOpenAIUpstream : FakeUpstreamServer
             {
                 await Task.Delay(behavior.ChunkDelay, context.RequestAborted);
             }
-            await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":"w{{i}} {{padding}}"},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
+            var prefix = i == 0 ? behavior.ContentPrefix : "";
+            await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":"{{prefix}}w{{i}} {{padding}}"},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
         }
         await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]{{usageField}}}""");
         if (includeUsage && behavior.ReportUsage)

@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Accounts;
+using Sluice.Payloads;
+using Sluice.Proxy;
+using Sluice.Storage;
+using Sluice.Usage;
+
+namespace Sluice.Retention;
+
+/// <summary>
+/// <c>GET /v1/account/export</c>, for Owner and Admin keys, also while the account is closed (so closing is not a
+/// trap): everything stored for the caller's account as NDJSON, one object per line with a <c>type</c>:
+/// <c>export</c> (account id, data region, time), <c>account</c> (settings), <c>usage</c> (every row), <c>rollup</c>
+/// (every day and model), <c>payload</c> (each stored request and response, decrypted), <c>audit</c> (every audit entry,
+/// settings changes included), and a closing <c>end</c> line with the counts, so a cut-off download is detectable.
+/// Written as it is read: one row or one payload in memory at a time.
+/// </summary>
+public sealed partial class DataExport(
+    GatewayAuthenticator authenticator,
+    AccountStore accounts,
+    UsageTable usage,
+    RollupTable rollups,
+    PayloadStore payloads,
+    AuditLog audit,
+    SluiceStorage storage,
+    IOptions<StampOptions> stamp,
+    IOptions<AccountOptions> accountOptions,
+    IOptions<ProxyOptions> proxyOptions,
+    TimeProvider time,
+    ILogger<DataExport> logger)
+{
+    private const int FlushEvery = 100;
+    private static ReadOnlySpan<byte> NewLine => "\n"u8;
+
+    public async Task<IResult> ExportAsync(HttpContext context)
+    {
+        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "export the account's data");
+        if (caller is null)
+        {
+            return error!;
+        }
+        var ct = context.RequestAborted;
+        var account = await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account;
+        var now = time.GetUtcNow();
+        await audit.WriteAsync(account.Id, caller.Actor, "data.exported", account.Id, ClientAddress.Of(context, proxyOptions.Value), null, CancellationToken.None);
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/x-ndjson; charset=utf-8";
+        response.Headers.ContentDisposition = string.Create(CultureInfo.InvariantCulture, $"attachment; filename=\"sluice-export-{account.Id}-{now:yyyyMMdd}.ndjson\"");
+        response.Headers.CacheControl = "no-store";
+        var writer = new Lines(response, RetentionJson.Wire.Options.Encoder!);
+
+        writer.Begin("export");
+        writer.Json.WriteString("format", "sluice-export-v1");
+        writer.Json.WriteString("account_id", account.Id);
+        writer.Json.WriteString("data_region", stamp.Value.DataRegion);
+        writer.Json.WriteString("generated_at", now);
+        writer.End();
+
+        writer.Begin("account");
+        writer.Data(AccountView.From(account, accountOptions.Value), RetentionJson.Wire.AccountView);
+        writer.End();
+
+        long rows = 0, rollupCount = 0, payloadCount = 0, auditCount = 0;
+        var from = UsageTable.AccountPrefix(account.Id);
+        var rowsOnly = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {from + "~"} and RowKey lt {"~"}");
+        await foreach (var entity in usage.Client.QueryAsync<TableEntity>(rowsOnly, cancellationToken: ct))
+        {
+            writer.Begin("usage");
+            writer.Data(UsageRowView.From(UsageTable.FromEntity(entity)), UsageJson.Wire.UsageRowView);
+            writer.End();
+            await writer.MaybeFlushAsync(++rows, ct);
+        }
+
+        var firstDay = DateOnly.FromDateTime(account.CreatedAt.UtcDateTime).AddDays(-1);
+        foreach (var rollup in await rollups.TotalsAsync(account.Id, firstDay, DateOnly.FromDateTime(now.UtcDateTime), ct))
+        {
+            writer.Begin("rollup");
+            writer.Data(RollupView.From(rollup), UsageJson.Wire.RollupView);
+            writer.End();
+            await writer.MaybeFlushAsync(++rollupCount, ct);
+        }
+
+        // Listed by name prefix rather than by tag: the export must show every blob of the account, due or not.
+        await foreach (var blob in storage.Payloads.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, account.Id + "/", ct))
+        {
+            if (!PayloadStore.TryParseBlobName(blob.Name, out var owner, out var id) || owner != account.Id)
+            {
+                continue;
+            }
+            var (plaintext, failure) = await payloads.ReadAsync(account.Id, id, ct);
+            using (plaintext)
+            {
+                if (plaintext is null && failure is null)
+                {
+                    continue;
+                }
+                writer.Begin("payload");
+                writer.Json.WriteString("request_id", id.Value);
+                writer.Json.WriteString("blob", blob.Name);
+                if (plaintext is not null)
+                {
+                    writer.Json.WritePropertyName("content");
+                    writer.Json.WriteRawValue(plaintext.Json.Span);
+                }
+                else
+                {
+                    writer.Json.WriteString("error", failure!.Value.ToCode());
+                }
+                writer.End();
+            }
+            await writer.FlushAsync(ct);
+            payloadCount++;
+        }
+
+        await foreach (var entry in audit.QueryAsync(account.Id, DateTimeOffset.MinValue, now, ct))
+        {
+            writer.Begin("audit");
+            writer.Data(entry, RetentionJson.Wire.AuditEntry);
+            writer.End();
+            await writer.MaybeFlushAsync(++auditCount, ct);
+        }
+
+        writer.Begin("end");
+        writer.Json.WriteNumber("usage", rows);
+        writer.Json.WriteNumber("rollups", rollupCount);
+        writer.Json.WriteNumber("payloads", payloadCount);
+        writer.Json.WriteNumber("audit", auditCount);
+        writer.End();
+        await writer.FlushAsync(ct);
+        Log.Exported(logger, account.Id, rows, rollupCount, payloadCount, auditCount);
+        return Results.Empty;
+    }
+
+    /// <summary>NDJSON on the response's pipe: one JSON writer, reset after each line.</summary>
+    private sealed class Lines(HttpResponse response, System.Text.Encodings.Web.JavaScriptEncoder encoder)
+    {
+        public Utf8JsonWriter Json { get; } = new(response.BodyWriter, new JsonWriterOptions { Encoder = encoder });
+
+        public void Begin(string type)
+        {
+            Json.WriteStartObject();
+            Json.WriteString("type", type);
+        }
+
+        public void Data<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        {
+            Json.WritePropertyName("data");
+            JsonSerializer.Serialize(Json, value, type);
+        }
+
+        public void End()
+        {
+            Json.WriteEndObject();
+            Json.Flush();
+            response.BodyWriter.Write(NewLine);
+            Json.Reset();
+        }
+
+        public async Task MaybeFlushAsync(long count, CancellationToken cancellationToken)
+        {
+            if (count % FlushEvery == 0)
+            {
+                await FlushAsync(cancellationToken);
+            }
+        }
+
+        public async Task FlushAsync(CancellationToken cancellationToken) => await response.BodyWriter.FlushAsync(cancellationToken);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Exported account {AccountId}: {Rows} usage rows, {Rollups} rollups, {Payloads} payloads, {Audit} audit entries.")]
+        public static partial void Exported(ILogger logger, string accountId, long rows, long rollups, long payloads, long audit);
+    }
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Sluice.Storage;
+
+namespace Sluice.Usage;
+
+/// <summary>A counter row of one usage partition, as read for folding.</summary>
+public sealed record DayCounter(string PartitionKey, string RowKey, UsageCounter Counter, ETag ETag)
+{
+    /// <summary>Which counter this is within its day: shard and generation.</summary>
+    public string PartKey => PartitionKey[(PartitionKey.LastIndexOf('|') + 1)..] + ":" + Counter.Generation;
+}
+
+/// <summary>
+/// Daily rollups: PartitionKey the account id, RowKey <c>{yyyyMMdd}|{model}</c> (plus a <c>~materialized</c> row
+/// holding the last day written). A rollup row keeps, beside its totals, the values of each counter row folded into
+/// it (<c>Parts</c>, keyed by shard and counter generation), so folding is a replace of that part: folding the same
+/// counter twice, or a grown counter again, gives the same totals, and the totals are always the sum of the day's
+/// counters, which are the sum of its rows.
+/// </summary>
+public sealed class RollupTable(SluiceStorage storage)
+{
+    private const string WatermarkRow = "~materialized";
+    private const int Fields = 6;
+
+    public TableClient Client => storage.Rollups;
+
+    public static string RowKey(string dayKey, string model) => dayKey + "|" + UsageTable.EscapeKey(model);
+
+    public static DateOnly ParseDayKey(string dayKey) => DateOnly.ParseExact(dayKey, "yyyyMMdd", CultureInfo.InvariantCulture);
+
+    /// <summary>The counter rows of one account's day, across all its shard partitions.</summary>
+    public async Task<List<DayCounter>> ReadDayCountersAsync(string accountId, string dayKey, CancellationToken cancellationToken)
+    {
+        var from = UsageTable.DayPrefix(accountId, dayKey);
+        var to = from + "~";
+        var rkFrom = UsageTable.CounterPrefix;
+        var rkTo = UsageTable.CounterPrefix + "~";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {to} and RowKey ge {rkFrom} and RowKey lt {rkTo}");
+        var list = new List<DayCounter>();
+        await foreach (var e in storage.Usage.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            list.Add(new DayCounter(e.PartitionKey, e.RowKey, UsageCounter.FromEntity(e), e.ETag));
+        }
+        return list;
+    }
+
+    /// <summary>Folds counters of one day into its rollup rows; returns how many rollup rows changed.</summary>
+    public async Task<int> FoldAsync(string accountId, string dayKey, IReadOnlyCollection<DayCounter> counters, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        foreach (var byModel in counters.GroupBy(c => c.Counter.Model, StringComparer.Ordinal))
+        {
+            var rowKey = RowKey(dayKey, byModel.Key);
+            for (var attempt = 1; ; attempt++)
+            {
+                var stored = await Client.GetEntityIfExistsAsync<TableEntity>(accountId, rowKey, cancellationToken: cancellationToken);
+                var parts = stored.HasValue ? ReadParts(stored.Value!) : new Dictionary<string, long[]>(StringComparer.Ordinal);
+                var dirty = false;
+                foreach (var c in byModel)
+                {
+                    var values = Values(c.Counter);
+                    if (!parts.TryGetValue(c.PartKey, out var old) || !old.AsSpan().SequenceEqual(values))
+                    {
+                        parts[c.PartKey] = values;
+                        dirty = true;
+                    }
+                }
+                if (!dirty)
+                {
+                    break;
+                }
+                var entity = ToEntity(accountId, rowKey, dayKey, byModel.Key, parts);
+                try
+                {
+                    if (stored.HasValue)
+                    {
+                        await Client.UpdateEntityAsync(entity, stored.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                    }
+                    else
+                    {
+                        await Client.AddEntityAsync(entity, cancellationToken);
+                    }
+                    changed++;
+                    break;
+                }
+                catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 10)
+                {
+                    // Someone folded at the same moment: read again and merge.
+                }
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>The last day whose rollups have been materialised, if any.</summary>
+    public async Task<DateOnly?> WatermarkAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var row = await Client.GetEntityIfExistsAsync<TableEntity>(accountId, WatermarkRow, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.GetString("Through") is { Length: 8 } through ? ParseDayKey(through) : null;
+    }
+
+    public Task SetWatermarkAsync(string accountId, DateOnly through, CancellationToken cancellationToken) =>
+        Client.UpsertEntityAsync(new TableEntity(accountId, WatermarkRow) { ["Through"] = UsageTable.DayKey(through) },
+            TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>
+    /// Totals by day and model for the UTC days <paramref name="from"/> to <paramref name="to"/>, oldest first:
+    /// materialised rollup rows, with the live counters of days after the watermark folded over them, so an open day
+    /// (or one not yet materialised) is exact too.
+    /// </summary>
+    public async Task<List<DailyRollup>> TotalsAsync(string accountId, DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var byKey = new SortedDictionary<string, (string Model, Dictionary<string, long[]> Parts)>(StringComparer.Ordinal);
+        var rkFrom = UsageTable.DayKey(from);
+        var rkTo = UsageTable.DayKey(to.AddDays(1));
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey ge {rkFrom} and RowKey lt {rkTo}");
+        await foreach (var e in Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            byKey[e.RowKey] = (e.GetString("Model") ?? "", ReadParts(e));
+        }
+        var watermark = await WatermarkAsync(accountId, cancellationToken);
+        var liveFrom = watermark is { } w && w >= from ? w.AddDays(1) : from;
+        for (var day = liveFrom; day <= to; day = day.AddDays(1))
+        {
+            var dayKey = UsageTable.DayKey(day);
+            foreach (var c in await ReadDayCountersAsync(accountId, dayKey, cancellationToken))
+            {
+                var rowKey = RowKey(dayKey, c.Counter.Model);
+                if (!byKey.TryGetValue(rowKey, out var entry))
+                {
+                    entry = (c.Counter.Model, new Dictionary<string, long[]>(StringComparer.Ordinal));
+                    byKey[rowKey] = entry;
+                }
+                entry.Parts[c.PartKey] = Values(c.Counter);
+            }
+        }
+        var result = new List<DailyRollup>(byKey.Count);
+        foreach (var (rowKey, (model, parts)) in byKey)
+        {
+            var day = ParseDayKey(rowKey[..8]);
+            var sum = Sum(parts);
+            result.Add(new DailyRollup(day, model, sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], Materialized: watermark is { } m && day <= m));
+        }
+        return result;
+    }
+
+    private static long[] Values(UsageCounter c) => [c.Requests, c.PromptTokens, c.CompletionTokens, c.CostNanoUsd, c.Errors, c.Estimated];
+
+    private static long[] Sum(Dictionary<string, long[]> parts)
+    {
+        var sum = new long[Fields];
+        foreach (var values in parts.Values)
+        {
+            for (var i = 0; i < Fields && i < values.Length; i++)
+            {
+                sum[i] += values[i];
+            }
+        }
+        return sum;
+    }
+
+    private static Dictionary<string, long[]> ReadParts(TableEntity e) =>
+        e.GetString("Parts") is { Length: > 0 } json
+            ? new Dictionary<string, long[]>(JsonSerializer.Deserialize(json, UsageJson.Default.DictionaryStringInt64Array)!, StringComparer.Ordinal)
+            : new Dictionary<string, long[]>(StringComparer.Ordinal);
+
+    private static TableEntity ToEntity(string accountId, string rowKey, string dayKey, string model, Dictionary<string, long[]> parts)
+    {
+        var sum = Sum(parts);
+        return new TableEntity(accountId, rowKey)
+        {
+            ["Day"] = dayKey,
+            ["Model"] = model,
+            ["Requests"] = sum[0],
+            ["PromptTokens"] = sum[1],
+            ["CompletionTokens"] = sum[2],
+            ["CostNanoUsd"] = sum[3],
+            ["Errors"] = sum[4],
+            ["Estimated"] = sum[5],
+            ["Parts"] = JsonSerializer.Serialize(parts, UsageJson.Default.DictionaryStringInt64Array),
+        };
+    }
+}
