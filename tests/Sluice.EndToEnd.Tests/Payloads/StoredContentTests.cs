@@ -114,9 +114,10 @@ public sealed class StoredContentTests : IAsyncLifetime
     [Fact]
     public async Task AStreamLongerThanTheCap_ReachesTheClientWhole_WhileTheStoredCopyIsCutAndMarked()
     {
-        var (_, key) = await RetainAllAsync();
+        var (account, key) = await RetainAllAsync();
 
         var answer = await Gateway.ChatAsync(_app, key, Gateway.ChatBody("mock", "long", stream: true, extra: ",\"max_tokens\":3000"));
+        await UsageRows.ForAccountAsync(_app, account.Id);
 
         Assert.Equal(200, answer.Status);
         Assert.True(Encoding.UTF8.GetByteCount(answer.Body) > 100_000);
