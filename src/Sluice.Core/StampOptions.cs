@@ -22,8 +22,14 @@ public sealed class StampOptions
     public string? ManagedIdentityClientId { get; set; }
 
     /// <summary>The stamp's own identity. Deterministic on purpose: DefaultAzureCredential can fall through to
-    /// another credential than the one the deployment granted roles to.</summary>
-    public TokenCredential CreateCredential() => string.IsNullOrEmpty(ManagedIdentityClientId)
-        ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
-        : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId));
+    /// another credential than the one the deployment granted roles to. Like the storage clients, it sends no SDK
+    /// telemetry (User-Agent fingerprint).</summary>
+    public TokenCredential CreateCredential()
+    {
+        var options = new ManagedIdentityCredentialOptions(string.IsNullOrEmpty(ManagedIdentityClientId)
+            ? ManagedIdentityId.SystemAssigned
+            : ManagedIdentityId.FromUserAssignedClientId(ManagedIdentityClientId));
+        options.Diagnostics.IsTelemetryEnabled = false;
+        return new ManagedIdentityCredential(options);
+    }
 }

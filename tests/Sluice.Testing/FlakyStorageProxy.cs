@@ -20,6 +20,9 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
 
     public int RepliesLost { get; private set; }
 
+    /// <summary>The <c>User-Agent</c> of every request that came through (empty string when none was sent).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> UserAgents { get; } = new();
+
     /// <summary>A connection string to the shared Azurite whose table endpoint goes through a new proxy.</summary>
     public static async Task<(FlakyStorageProxy Proxy, string ConnectionString)> StartAsync()
     {
@@ -36,6 +39,7 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
     private async Task ForwardAsync(HttpContext context)
     {
         var request = context.Request;
+        UserAgents.Enqueue(request.Headers.UserAgent.ToString());
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
         // The raw target, not the decoded path: table keys carry escapes ('%25') that must reach Azurite unchanged.

@@ -105,10 +105,7 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
         var output = new PooledBufferWriter(raw.WrittenCount + 512);
         try
         {
-            using (var message = ParseMessage(raw.WrittenMemory))
-            {
-                WriteCompletion(message.RootElement, upstreamModel, output);
-            }
+            WriteCompletion(raw.WrittenMemory, upstreamModel, output);
             MemoryMarshal.TryGetArray(output.WrittenMemory, out var segment);
             return UpstreamResponse.ForJson(new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false), segment.Count, output);
         }
@@ -135,6 +132,13 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
         {
             throw new InvalidDataException("The upstream message is not valid JSON.", e);
         }
+    }
+
+    /// <summary>Translates a whole Messages response into a <c>chat.completion</c> body.</summary>
+    internal void WriteCompletion(ReadOnlyMemory<byte> messageJson, string upstreamModel, PooledBufferWriter output)
+    {
+        using var message = ParseMessage(messageJson);
+        WriteCompletion(message.RootElement, upstreamModel, output);
     }
 
     private void WriteCompletion(JsonElement message, string upstreamModel, PooledBufferWriter output)

@@ -13,18 +13,24 @@ public sealed class SluiceStorage
     public SluiceStorage(IOptions<StorageOptions> options, IOptions<StampOptions> stamp)
     {
         var o = options.Value;
+        // The SDK's "telemetry" is a User-Agent naming the SDK, the runtime and the OS on every storage call.
+        // Sluice sends no telemetry anywhere, so it is off; tracing and logging stay with the operator's settings.
+        var tableOptions = new TableClientOptions();
+        tableOptions.Diagnostics.IsTelemetryEnabled = false;
+        var blobOptions = new BlobClientOptions();
+        blobOptions.Diagnostics.IsTelemetryEnabled = false;
         TableServiceClient tables;
         BlobServiceClient blobs;
         if (!string.IsNullOrWhiteSpace(o.ConnectionString))
         {
-            tables = new TableServiceClient(o.ConnectionString);
-            blobs = new BlobServiceClient(o.ConnectionString);
+            tables = new TableServiceClient(o.ConnectionString, tableOptions);
+            blobs = new BlobServiceClient(o.ConnectionString, blobOptions);
         }
         else if (o.TableServiceUri is not null && o.BlobServiceUri is not null)
         {
             var credential = stamp.Value.CreateCredential();
-            tables = new TableServiceClient(o.TableServiceUri, credential);
-            blobs = new BlobServiceClient(o.BlobServiceUri, credential);
+            tables = new TableServiceClient(o.TableServiceUri, credential, tableOptions);
+            blobs = new BlobServiceClient(o.BlobServiceUri, credential, blobOptions);
         }
         else
         {

@@ -1,0 +1,32 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Sluice.Storage;
+using Sluice.Testing;
+
+namespace Sluice.Core.Tests.Storage;
+
+/// <summary>Sluice sends no telemetry anywhere: its storage calls carry no SDK, runtime or OS fingerprint.</summary>
+public sealed class StorageTelemetryTests
+{
+    [Fact]
+    public async Task StorageCalls_CarryNoSdkTelemetryUserAgent()
+    {
+        var (proxy, connection) = await FlakyStorageProxy.StartAsync();
+        await using var _ = proxy;
+        proxy.LoseEveryNthBatch = int.MaxValue;
+        var storage = new SluiceStorage(
+            Options.Create(new StorageOptions { ConnectionString = connection, TablePrefix = "telemetry" + Guid.NewGuid().ToString("N")[..8] }),
+            Options.Create(new StampOptions()));
+
+        await storage.Usage.CreateIfNotExistsAsync();
+        await storage.Usage.AddEntityAsync(new TableEntity("p", "r") { ["Tokens"] = 1 });
+        await storage.Usage.GetEntityAsync<TableEntity>("p", "r");
+
+        Assert.True(proxy.UserAgents.Count >= 3);
+        Assert.All(proxy.UserAgents, agent =>
+        {
+            Assert.DoesNotContain("azsdk", agent, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(".NET", agent, StringComparison.OrdinalIgnoreCase);
+        });
+    }
+}
