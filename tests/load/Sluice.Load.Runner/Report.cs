@@ -104,7 +104,8 @@ internal sealed class Report(RunOptions options, List<Run> runs)
         - Throughput with rows persisted: Sluice's local host queues at most `Sluice:Usage:QueueCapacity` (2,000) rows,
           then requests wait for room, so its requests/s at c32 is the rate at which rows reach Azurite, not a burst into
           memory. Azurite (node, in memory) runs on the same 2 cores and its CPU per row is shown; in Azure the table
-          service is not on the gateway's machine.
+          service is not on the gateway's machine. Azurite keeps every row in memory and its CPU per row rises as the
+          table grows over the run (the total written is in the rows table), so the ratio falls as the run goes on.
         - Peak RSS is VmHWM. It includes the file-backed pages of the shared framework and of the JIT's double-mapped code
           (about 60-80 MiB in any ASP.NET Core process here; compare the YARP hop), so it overstates what one more
           instance costs; the memory table shows what streams add.
