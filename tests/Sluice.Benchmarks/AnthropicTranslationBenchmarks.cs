@@ -98,29 +98,12 @@ public class AnthropicTranslationBenchmarks
 
     [Benchmark(Baseline = true, Description = "OpenAI: 50-chunk stream, parse + usage")]
     [BenchmarkCategory("stream")]
-    public async Task<TokenUsage?> StreamOpenAI()
-    {
-        var inspector = new ChunkInspector();
-        await using var events = new SseEventStream(_openAIStream.Rewind());
-        while (await events.MoveNextAsync(CancellationToken.None))
-        {
-            inspector.Inspect(events.Current.Span);
-        }
-        return inspector.Usage;
-    }
+    public Task<TokenUsage?> StreamOpenAI() => SampleTraffic.InspectAllAsync(new SseEventStream(_openAIStream.Rewind()));
 
     [Benchmark(Description = "Anthropic: 50-delta stream → OpenAI chunks + usage")]
     [BenchmarkCategory("stream")]
-    public async Task<TokenUsage?> StreamAnthropic()
-    {
-        var inspector = new ChunkInspector();
-        await using var events = new AnthropicEventStream(_anthropicStream.Rewind(), TimeProvider.System);
-        while (await events.MoveNextAsync(CancellationToken.None))
-        {
-            inspector.Inspect(events.Current.Span);
-        }
-        return inspector.Usage;
-    }
+    public Task<TokenUsage?> StreamAnthropic() =>
+        SampleTraffic.InspectAllAsync(new AnthropicEventStream(_anthropicStream.Rewind(), TimeProvider.System));
 
     /// <summary>The same answer as <see cref="SampleTraffic.Stream"/>, as Anthropic streams it.</summary>
     private static byte[] BuildStream()

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Routing;
@@ -7,8 +9,11 @@ using Sluice.Routing;
 namespace Sluice.Benchmarks;
 
 /// <summary>Per-request work before the upstream call and after the answer: parse and validate, rewrite the body
-/// for an OpenAI-format upstream, and price the usage.</summary>
+/// for an OpenAI-format upstream, and price the usage. Baseline: parsing the same body into a document, which any
+/// proxy that reads the model name pays.</summary>
 [MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class RequestBenchmarks
 {
     private static readonly Pricing s_pricing = new(0.15m, 0.6m);
@@ -20,7 +25,16 @@ public class RequestBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _request.Dispose();
 
+    [Benchmark(Baseline = true, Description = "JsonDocument.Parse (the floor)")]
+    [BenchmarkCategory("request")]
+    public int ParseOnly()
+    {
+        using var document = JsonDocument.Parse(SampleTraffic.Request);
+        return document.RootElement.GetProperty("messages"u8).GetArrayLength();
+    }
+
     [Benchmark(Description = "ChatRequest.TryParse (validate)")]
+    [BenchmarkCategory("request")]
     public bool ParseRequest()
     {
         using var request = Parse();
@@ -28,6 +42,7 @@ public class RequestBenchmarks
     }
 
     [Benchmark(Description = "OpenAIRequestBody.Write (rewrite)")]
+    [BenchmarkCategory("request")]
     public int RewriteBody()
     {
         using var body = OpenAIRequestBody.Write(_request, "gpt-4o-mini-2024-07-18");
@@ -35,6 +50,7 @@ public class RequestBenchmarks
     }
 
     [Benchmark(Description = "Pricing.CostNanoUsd")]
+    [BenchmarkCategory("cost")]
     public long Cost() => s_pricing.CostNanoUsd(1234, 567);
 
     private static ChatRequest Parse()

@@ -1,4 +1,6 @@
 using System.Text;
+using Sluice.Providers;
+using Sluice.Usage;
 
 namespace Sluice.Benchmarks;
 
@@ -23,6 +25,20 @@ internal static class SampleTraffic
         """);
 
     public static readonly byte[] Stream = BuildStream();
+
+    /// <summary>What the relay does per event besides writing it: hand it to the usage inspector. Disposes the stream.</summary>
+    public static async Task<TokenUsage?> InspectAllAsync(IChatEventStream events)
+    {
+        var inspector = new ChunkInspector();
+        await using (events)
+        {
+            while (await events.MoveNextAsync(CancellationToken.None))
+            {
+                inspector.Inspect(events.Current.Span);
+            }
+        }
+        return inspector.Usage;
+    }
 
     private static byte[] BuildStream()
     {
