@@ -74,6 +74,19 @@ internal sealed record AccountFootprint(int UsageRows, int Rollups, int KeyEntri
         Assert.Equal(System.Net.HttpStatusCode.OK, optIn.StatusCode);
         var chat = await client.ChatAsync(text: "stored content");
         Assert.Equal(System.Net.HttpStatusCode.OK, chat.StatusCode);
+        // The answer reaches the client just before its stored copy and row are committed: wait for them, so that
+        // what the test does next (close, purge, count) meets them.
+        var requestId = chat.Headers.GetValues("x-request-id").Single();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var view = await client.GetAsync("v1/requests/" + requestId);
+            if ((view.IsSuccessStatusCode && (await view.BodyAsync()).GetProperty("content_status").GetString() == "stored") || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Moves a day on and runs the purge once, so the days seeded so far are closed and rolled up (a rollup
