@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace Sluice.EndToEnd.Tests;
+
+/// <summary>
+/// The local host's runtime settings are what its project file means them to be. A misspelt MSBuild property is
+/// silently ignored (the host once ran server GC, and 20-30 MiB more memory, under a property named
+/// <c>ServerGarbageCollector</c>), so the generated runtimeconfig is checked, not the project file.
+/// </summary>
+public sealed class LocalHostRuntimeTests
+{
+    [Fact]
+    public void TheLocalHost_RunsWorkstationGc_AndIdleThreadPoolWorkersDoNotSpin()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Sluice.Host.runtimeconfig.json");
+        using var config = JsonDocument.Parse(File.ReadAllText(path));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
+}
