@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
@@ -28,7 +27,7 @@ public sealed class ErrorPathsEndToEndTests : IAsyncLifetime
         _upstream = await FakeOpenAIUpstream.StartAsync();
         _app = await SluiceApplication.StartAsync(new RouteSettings()
             .Add("gpt-test", "openai", _upstream.BaseUrl)
-            .Add("dead", "openai", new Uri($"http://127.0.0.1:{ClosedPort()}/v1/"))
+            .Add("dead", "openai", ClosedUpstream.BaseUrl())
             .With("Sluice:Proxy:MaxRequestBodyBytes", BodyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var (account, key) = await _app.CreateAccountAsync();
         _accountId = account.Id;
@@ -40,13 +39,6 @@ public sealed class ErrorPathsEndToEndTests : IAsyncLifetime
         _client.Dispose();
         await _app.DisposeAsync();
         await _upstream.DisposeAsync();
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Azure.Data.Tables;
 using Sluice.Testing;
 using Sluice.Testing.Upstreams;
@@ -26,10 +25,7 @@ public sealed class FailoverTests : IAsyncLifetime
         _first = await FakeOpenAIUpstream.StartAsync();
         _second = await FakeAnthropicUpstream.StartAsync();
         _forbidden = await FakeOpenAIUpstream.StartAsync();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var closed = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/v1/");
-        listener.Stop();
+        var closed = ClosedUpstream.BaseUrl();
         _app = await SluiceApplication.StartAsync(new RouteSettings()
             .Add("chat", "openai", _first.BaseUrl, id: "first", region: "us", retention: "none")
             .Add("chat", "anthropic", _second.BaseUrl, id: "second", upstreamModel: "claude-backup", region: "us", retention: "abuse-monitoring", retentionDays: 30)

@@ -12,16 +12,8 @@ namespace Sluice.Testing.Upstreams;
 /// <c>max_tokens</c> (400), with Anthropic's <c>{"type":"error","error":{…}}</c> body. Its answer is scripted per
 /// request with <see cref="FakeBehavior"/>: text chunks "w0 ", "w1 ", …, then optionally one tool call.
 /// </summary>
-public sealed class FakeAnthropicUpstream : FakeUpstreamServer
+public sealed class FakeAnthropicUpstream : ScriptedUpstream
 {
-    public FakeBehavior Behavior { get; set; } = new();
-
-    /// <summary>Per-call override: gets the 1-based call number; null means <see cref="Behavior"/>.</summary>
-    public Func<int, RecordedRequest, FakeBehavior?>? Script { get; set; }
-
-    /// <summary><c>http://127.0.0.1:port/v1/</c>, the BaseUrl a Sluice route uses. (The SDK takes <see cref="FakeUpstreamServer.Root"/>.)</summary>
-    public Uri BaseUrl => new(Root, "v1/");
-
     public const string MessageId = "msg_01FakeAnthropic";
     public const string ToolUseId = "toolu_01FakeTool";
 
@@ -39,12 +31,7 @@ public sealed class FakeAnthropicUpstream : FakeUpstreamServer
 
     private async Task HandleAsync(HttpContext context)
     {
-        var request = await RecordAsync(context);
-        var behavior = Script?.Invoke(Calls, request) ?? Behavior;
-        if (behavior.HeadersDelay > TimeSpan.Zero)
-        {
-            await Task.Delay(behavior.HeadersDelay, context.RequestAborted);
-        }
+        var (request, behavior) = await BeginAsync(context);
         var response = context.Response;
         response.Headers["request-id"] = "req_fake";
         // The documented header is x-api-key; the official .NET SDK (13.x) sends the key as a bearer token instead.

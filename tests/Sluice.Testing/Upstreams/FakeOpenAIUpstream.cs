@@ -59,16 +59,8 @@ public sealed record FakeBehavior
 /// <c>/openai/deployments/{d}/chat/completions</c>, JSON and SSE exactly in OpenAI's format (the official OpenAI
 /// .NET client reads it in a test). Its answer is scripted per request.
 /// </summary>
-public sealed class FakeOpenAIUpstream : FakeUpstreamServer
+public sealed class FakeOpenAIUpstream : ScriptedUpstream
 {
-    public FakeBehavior Behavior { get; set; } = new();
-
-    /// <summary>Per-call override: gets the 1-based call number; null means <see cref="Behavior"/>.</summary>
-    public Func<int, RecordedRequest, FakeBehavior?>? Script { get; set; }
-
-    /// <summary><c>http://127.0.0.1:port/v1/</c></summary>
-    public Uri BaseUrl => new(Root, "v1/");
-
     public static async Task<FakeOpenAIUpstream> StartAsync()
     {
         var fake = new FakeOpenAIUpstream();
@@ -86,12 +78,7 @@ public sealed class FakeOpenAIUpstream : FakeUpstreamServer
 
     private async Task HandleAsync(HttpContext context)
     {
-        var request = await RecordAsync(context);
-        var behavior = Script?.Invoke(Calls, request) ?? Behavior;
-        if (behavior.HeadersDelay > TimeSpan.Zero)
-        {
-            await Task.Delay(behavior.HeadersDelay, context.RequestAborted);
-        }
+        var (request, behavior) = await BeginAsync(context);
         var response = context.Response;
         if (behavior.Status != 200)
         {
