@@ -30,8 +30,7 @@ public sealed class StoredRequestHandlers(
     UsageTable usage,
     PayloadStore payloads,
     ContentEraser eraser,
-    AuditLog audit,
-    IOptions<ProxyOptions> proxyOptions)
+    AuditLog audit)
 {
     public async Task<IResult> GetAsync(HttpContext context, string requestId)
     {
@@ -93,7 +92,7 @@ public sealed class StoredRequestHandlers(
         }
         if (deleted)
         {
-            await audit.WriteAsync(caller.Account.Id, caller.Actor, "request_content.erased", id.Value, ClientAddress.Of(context, proxyOptions.Value),
+            await audit.WriteAsync(caller.Account.Id, caller.Actor, "request_content.erased", id.Value, caller.ClientIp,
                 null, CancellationToken.None);
         }
         return TypedResults.Json(new ContentErasureView("sluice.request_content_erasure", caller.Account.Id, id.Value, 0, deleted ? 1 : 0, false),

@@ -31,7 +31,6 @@ public sealed partial class DataExport(
     SluiceStorage storage,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions,
     TimeProvider time,
     ILogger<DataExport> logger)
 {
@@ -48,7 +47,7 @@ public sealed partial class DataExport(
         var ct = context.RequestAborted;
         var account = await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account;
         var now = time.GetUtcNow();
-        await audit.WriteAsync(account.Id, caller.Actor, "data.exported", account.Id, ClientAddress.Of(context, proxyOptions.Value), null, CancellationToken.None);
+        await audit.WriteAsync(account.Id, caller.Actor, "data.exported", account.Id, caller.ClientIp, null, CancellationToken.None);
 
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;

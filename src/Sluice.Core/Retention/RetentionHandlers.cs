@@ -22,7 +22,6 @@ public sealed partial class RetentionHandlers(
     ContentEraser eraser,
     DataKeyRing keys,
     IOptionsMonitor<RetentionOptions> options,
-    IOptions<ProxyOptions> proxyOptions,
     TimeProvider time,
     ILogger<RetentionHandlers> logger)
 {
@@ -78,7 +77,7 @@ public sealed partial class RetentionHandlers(
                 continue;
             }
             authenticator.Forget(account.Id);
-            await audit.WriteAsync(account.Id, caller.Actor, "retention.changed", account.Id, ClientAddress.Of(context, proxyOptions.Value),
+            await audit.WriteAsync(account.Id, caller.Actor, "retention.changed", account.Id, caller.ClientIp,
                 Describe(account.Retention, next), CancellationToken.None);
             Log.Changed(logger, account.Id, next.ContentMode.ToWire(), next.ContentRetentionDays, next.UsageRetentionDays);
             return TypedResults.Json(View(next), RetentionJson.Wire.RetentionSettingsView);
@@ -103,7 +102,7 @@ public sealed partial class RetentionHandlers(
         var run = new PurgeRun("erase_" + Guid.NewGuid().ToString("N")[..12], time.GetUtcNow(), o.MaxDeletesPerRun, o.PurgeBatchSize);
         // The erasure must not stop halfway because the client hung up: no request token.
         var erasure = await eraser.EraseAccountContentAsync(caller.Account.Id, run, CancellationToken.None);
-        await audit.WriteAsync(caller.Account.Id, caller.Actor, "content.erased", caller.Account.Id, ClientAddress.Of(context, proxyOptions.Value),
+        await audit.WriteAsync(caller.Account.Id, caller.Actor, "content.erased", caller.Account.Id, caller.ClientIp,
             string.Create(CultureInfo.InvariantCulture, $"data_keys={erasure.DataKeysDestroyed} blobs={erasure.BlobsDeleted} remaining={erasure.Remaining}"),
             CancellationToken.None);
         Log.Erased(logger, caller.Account.Id, erasure.DataKeysDestroyed, erasure.BlobsDeleted, erasure.Remaining);

@@ -24,15 +24,17 @@ public sealed class DataPolicyHandlers(
     /// <summary>Concurrent changes to one account are rare (operators and admins); a few re-reads settle them.</summary>
     private const int MaxAttempts = 5;
 
+    private const string What = "read or change the account's data policy";
+
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await AuthorizeAsync(context, CallerPurpose.ReadOwnData);
+        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, What);
         return caller is null ? error! : View(caller.Account);
     }
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await AuthorizeAsync(context, CallerPurpose.Manage);
+        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, What);
         if (caller is null)
         {
             return error!;
@@ -76,20 +78,6 @@ public sealed class DataPolicyHandlers(
             return View(updated);
         }
         return ApiError.Conflict("concurrent_update", "The account was changed by someone else while this update was applied; try again.");
-    }
-
-    private async Task<(Caller? Caller, ApiError? Error)> AuthorizeAsync(HttpContext context, CallerPurpose purpose)
-    {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, purpose);
-        if (caller is null)
-        {
-            return (null, error);
-        }
-        if (!caller.IsAtLeast(KeyRole.Admin))
-        {
-            return (null, ApiError.Forbidden("insufficient_role", "Only Owner and Admin keys can read or change the account's data policy."));
-        }
-        return (caller, null);
     }
 
     /// <summary>The first setting of <paramref name="requested"/> looser than a floor the deployment enforces, as a

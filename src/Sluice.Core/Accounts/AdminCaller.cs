@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Http;
-using Sluice.Accounts;
 using Sluice.Proxy;
 
-namespace Sluice.Retention;
+namespace Sluice.Accounts;
 
 /// <summary>Authentication for the account-data endpoints: a key of the account, with at least the Admin role.
 /// Tenant isolation follows from it: every query these endpoints make starts from the caller's own account id.</summary>
