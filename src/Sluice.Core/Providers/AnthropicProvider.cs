@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -30,6 +31,9 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
 
     private static readonly Uri s_defaultBase = new("https://api.anthropic.com/v1/");
 
+    // Built once per route rather than per request, as the OpenAI providers do.
+    private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();
+
     /// <summary>Text is copied as it is (no escaping of non-ASCII or HTML characters, which only matters inside HTML).</summary>
     internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -49,7 +53,7 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
                 SluiceJson.Wire.ErrorEnvelope);
             return UpstreamResponse.ForError(new UpstreamError(invalid.Status, json, invalid.Code));
         }
-        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), new Uri(route.BaseUrl ?? s_defaultBase, "messages"), body,
+        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), _endpoints.GetValue(route, static r => new Uri(r.BaseUrl ?? s_defaultBase, "messages")), body,
             headers =>
             {
                 if (route.Credential.Value is { } key)

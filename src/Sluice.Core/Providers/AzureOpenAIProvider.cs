@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure.Core;
 using Microsoft.Extensions.Options;
 using Sluice.Proxy;
@@ -15,6 +16,9 @@ public sealed class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions
     private static readonly string[] s_scopes = ["https://cognitiveservices.azure.com/.default"];
     private readonly Lazy<TokenCredential> _credential = new(() => stamp.Value.CreateCredential());
 
+    // Built once per route rather than per request, as the OpenAI providers do.
+    private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();
+
     public string Name => "azure-openai";
 
     public void Validate(ModelRoute route)
@@ -28,8 +32,8 @@ public sealed class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions
 
     public async Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
-        var uri = new Uri(route.BaseUrl!,
-            $"openai/deployments/{Uri.EscapeDataString(route.UpstreamModel)}/chat/completions?api-version={Uri.EscapeDataString(route.ApiVersion!)}");
+        var uri = _endpoints.GetValue(route, static r => new Uri(r.BaseUrl!,
+            $"openai/deployments/{Uri.EscapeDataString(r.UpstreamModel)}/chat/completions?api-version={Uri.EscapeDataString(r.ApiVersion!)}"));
         string? bearer = null;
         if (route.UseManagedIdentity)
         {

@@ -153,19 +153,13 @@ public sealed class SseEventStream(Stream source) : IChatEventStream
                 if (dataLines == 1)
                 {
                     _joined.Clear();
-                    Write(_joined, _buffer.AsSpan(dataStart, dataEnd - dataStart));
+                    _joined.Write(_buffer.AsSpan(dataStart, dataEnd - dataStart));
                 }
-                Write(_joined, "\n"u8);
-                Write(_joined, _buffer.AsSpan(valueStart, lineEnd - valueStart));
+                _joined.Write("\n"u8);
+                _joined.Write(_buffer.AsSpan(valueStart, lineEnd - valueStart));
             }
             dataLines++;
         }
-    }
-
-    private static void Write(PooledBufferWriter writer, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(writer.GetSpan(bytes.Length));
-        writer.Advance(bytes.Length);
     }
 
     public async ValueTask DisposeAsync()

@@ -94,14 +94,13 @@ public sealed partial class ChatCompletionsHandler(
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
         var (upstream, route, forwardError) = await ForwardAsync(request, routes, aborted);
+        row = WithRoute(row, route);
         if (upstream is null)
         {
-            row = WithRoute(row, route);
             return await RejectAsync(context, forwardError!, row, started);
         }
         await using (upstream)
         {
-            row = WithRoute(row, route);
             if (upstream.Error is { } upstreamError)
             {
                 // Passed through to the client that sent the prompt, never stored or logged: it may echo the prompt.

@@ -18,8 +18,9 @@ internal static class ResponseRelay
     private static ReadOnlySpan<byte> Done => "data: [DONE]\n\n"u8;
     private static ReadOnlySpan<byte> Ping => ": ping\n\n"u8;
 
-    /// <summary>Relays a <c>chat.completion</c> body. <paramref name="observe"/> sees each piece (content capture).</summary>
-    public static async Task<TokenUsage?> RelayJsonAsync(HttpContext context, UpstreamResponse upstream, JsonUsageScanner scanner,
+    /// <summary>Relays a <c>chat.completion</c> body; <paramref name="scanner"/> reads its usage on the way and
+    /// <paramref name="observe"/> sees each piece (content capture).</summary>
+    public static async Task RelayJsonAsync(HttpContext context, UpstreamResponse upstream, JsonUsageScanner scanner,
         Action<ReadOnlySpan<byte>>? observe, CancellationToken cancellationToken)
     {
         var response = context.Response;
@@ -41,7 +42,6 @@ internal static class ResponseRelay
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return scanner.Usage;
     }
 
     /// <summary>
@@ -87,7 +87,7 @@ internal static class ResponseRelay
                             break;
                         }
                         beat = null;
-                        Write(writer, Ping);
+                        writer.Write(Ping);
                         await writer.FlushAsync(cancellationToken);
                     }
                     hasNext = await pending;
@@ -108,9 +108,9 @@ internal static class ResponseRelay
                 {
                     continue;
                 }
-                Write(writer, DataPrefix);
-                Write(writer, data.Span);
-                Write(writer, EventEnd);
+                writer.Write(DataPrefix);
+                writer.Write(data.Span);
+                writer.Write(EventEnd);
                 if (observe is not null)
                 {
                     observe(DataPrefix);
@@ -131,16 +131,10 @@ internal static class ResponseRelay
 
         if (events.Completed)
         {
-            Write(writer, Done);
+            writer.Write(Done);
             observe?.Invoke(Done);
             await writer.FlushAsync(cancellationToken);
         }
         return events.Completed;
-    }
-
-    private static void Write(System.IO.Pipelines.PipeWriter writer, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(writer.GetSpan(bytes.Length));
-        writer.Advance(bytes.Length);
     }
 }
