@@ -143,13 +143,6 @@ public sealed partial class PayloadStore(
         return (plaintext, null);
     }
 
-    /// <summary>Deletes one payload blob; true when it existed.</summary>
-    public async Task<bool> DeleteAsync(string blobName, CancellationToken cancellationToken)
-    {
-        var response = await storage.Payloads.DeleteBlobIfExistsAsync(blobName, cancellationToken: cancellationToken);
-        return response.Value;
-    }
-
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Debug, "Stored the encrypted payload of request {RequestId} ({Bytes} bytes, truncated: {Truncated}).")]

@@ -108,17 +108,4 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
         }
         return (allowed.ToImmutable(), null);
     }
-
-    /// <summary>Whether any route of the model is allowed, for listing models.</summary>
-    public bool HasAllowedRoute(ImmutableArray<ModelRoute> routes, DataPolicy policy)
-    {
-        foreach (var route in routes)
-        {
-            if (policy.Violation(route.Facts, StampRegion) is null)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
 }

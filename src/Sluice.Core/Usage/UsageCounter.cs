@@ -30,16 +30,6 @@ public sealed record UsageCounter(string Model, long Requests, long PromptTokens
         Estimated = Estimated + (r.UsageEstimated ? 1 : 0),
     };
 
-    public UsageCounter Add(UsageCounter other) => this with
-    {
-        Requests = Requests + other.Requests,
-        PromptTokens = PromptTokens + other.PromptTokens,
-        CompletionTokens = CompletionTokens + other.CompletionTokens,
-        CostNanoUsd = CostNanoUsd + other.CostNanoUsd,
-        Errors = Errors + other.Errors,
-        Estimated = Estimated + other.Estimated,
-    };
-
     public TableEntity ToEntity(string partitionKey, string rowKey, ETag etag) => new(partitionKey, rowKey)
     {
         ["Model"] = Model,

@@ -25,7 +25,7 @@ public sealed class LegalHoldTests : IAsyncLifetime
         Assert.Equal("Case 24-cv-1187 preservation order", held.GetProperty("legal_hold").GetProperty("reason").GetString());
         // What the retention rules consult so that they, too, leave a held account alone.
         var store = _app.Services.GetRequiredService<AccountStore>();
-        Assert.Contains(account.Id, await store.ListHeldIdsAsync(CancellationToken.None));
+        Assert.NotNull((await store.GetAsync(account.Id, CancellationToken.None))!.LegalHold);
         await _app.CloseAsync(account.Id, owner);
         var customerView = await (await _app.CreateHttpClient(owner).GetAsync("v1/account")).BodyAsync();
         Assert.False(customerView.TryGetProperty("legal_hold", out _));
@@ -49,7 +49,7 @@ public sealed class LegalHoldTests : IAsyncLifetime
 
         var released = await _app.OperatorAsync(account.Id, "legal-hold", """{"hold":false,"reason":"Case settled"}""");
         Assert.False(released.TryGetProperty("legal_hold", out _));
-        Assert.DoesNotContain(account.Id, await store.ListHeldIdsAsync(CancellationToken.None));
+        Assert.Null((await store.GetAsync(account.Id, CancellationToken.None))!.LegalHold);
         var after = await _app.PurgeAsync();
         Assert.Equal(1, after.Counts["accounts_purged"]);
         Assert.Equal(0, (await AccountFootprint.ReadAsync(_app, account.Id)).Total);
