@@ -119,11 +119,11 @@ public sealed class AccountHandlers(
         }
         var query = context.Request.Query;
         var now = time.GetUtcNow();
-        if (!TryParseBound(query["from"], endOfDay: false, out var from))
+        if (!QueryInstant.TryParse(query["from"], endOfDay: false, out var from))
         {
             return InvalidBound("from");
         }
-        if (!TryParseBound(query["to"], endOfDay: true, out var to))
+        if (!QueryInstant.TryParse(query["to"], endOfDay: true, out var to))
         {
             return InvalidBound("to");
         }
@@ -155,25 +155,4 @@ public sealed class AccountHandlers(
 
     private static ApiError InvalidBound(string param) =>
         ApiError.InvalidRequest($"'{param}' must be an ISO 8601 date (2026-01-31) or instant (2026-01-31T12:00:00Z).", param);
-
-    private static bool TryParseBound(string? text, bool endOfDay, out DateTimeOffset? value)
-    {
-        value = null;
-        if (string.IsNullOrEmpty(text))
-        {
-            return true;
-        }
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-        {
-            var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            value = endOfDay ? start.AddDays(1).AddTicks(-1) : start;
-            return true;
-        }
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
-        {
-            value = instant;
-            return true;
-        }
-        return false;
-    }
 }

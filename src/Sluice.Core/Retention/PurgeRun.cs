@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 
 namespace Sluice.Retention;
 
@@ -53,6 +52,7 @@ public sealed class PurgeRun(string id, DateTimeOffset now, int maxDeletes, int 
     /// <summary>A line for the run record, e.g. why an account was skipped. Identifiers only, never content.</summary>
     public void Note(string note) => _notes.Enqueue(note);
 
-    /// <summary>The UTC day <paramref name="daysBefore"/> days before this run's day, as <c>yyyy-MM-dd</c> (blob tags compare as strings).</summary>
-    public string DayString(int daysBefore) => Today.AddDays(-daysBefore).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    /// <summary>The UTC day <paramref name="daysBefore"/> days before this run's day, in the form of the payload blobs'
+    /// date tags (they compare as strings).</summary>
+    public string DayString(int daysBefore) => Payloads.PayloadStore.Day(Today.AddDays(-daysBefore));
 }

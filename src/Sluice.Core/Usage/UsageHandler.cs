@@ -36,10 +36,12 @@ public sealed class UsageHandler(
         }
         var query = context.Request.Query;
         var now = time.GetUtcNow();
-        if (!TryInstant(query["to"], out var to, now) || !TryInstant(query["from"], out var from, to.AddDays(-7)))
+        if (!QueryInstant.TryParse(query["to"], endOfDay: false, out var toBound) || !QueryInstant.TryParse(query["from"], endOfDay: false, out var fromBound))
         {
             return ApiError.InvalidRequest("'from' and 'to' must be dates (yyyy-MM-dd, UTC) or ISO 8601 instants.", "from");
         }
+        var to = toBound ?? now;
+        var from = fromBound ?? to.AddDays(-7);
         if (from >= to || to - from > TimeSpan.FromDays(MaxDays))
         {
             return ApiError.InvalidRequest($"'from' must be before 'to', at most {MaxDays} days apart.", "from");
@@ -100,21 +102,5 @@ public sealed class UsageHandler(
         json.WriteEndObject();
         await json.FlushAsync(ct);
         return Results.Empty;
-    }
-
-    private static bool TryInstant(Microsoft.Extensions.Primitives.StringValues value, out DateTimeOffset instant, DateTimeOffset fallback)
-    {
-        var text = value.ToString();
-        if (text.Length == 0)
-        {
-            instant = fallback;
-            return true;
-        }
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-        {
-            instant = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            return true;
-        }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant);
     }
 }
