@@ -80,7 +80,7 @@ internal static class OperatorCli
             {
                 var result = await services.GetRequiredService<Sluice.Retention.PurgeEngine>().RunAsync(ct);
                 output.WriteLine($"{result.Status}: {string.Join(", ", result.Counts.Select(c => $"{c.Key}={c.Value}"))}");
-                return result.Status.StartsWith("completed", StringComparison.Ordinal) ? 0 : 3;
+                return result.Remaining ? 3 : 0;
             }
             default:
                 output.WriteLine("""

@@ -22,6 +22,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         TablePort = tablePort;
     }
 
+    /// <summary>The node process serving Azurite (the load harness reads its CPU time).</summary>
+    public int Pid => _process.Id;
+
     public int BlobPort { get; }
     public int TablePort { get; }
 

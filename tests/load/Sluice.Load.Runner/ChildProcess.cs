@@ -148,32 +148,4 @@ internal readonly record struct ProcStats(long RssKiB, long PeakRssKiB, long Cpu
 
     /// <summary>Resets the peak (VmHWM) to the current RSS, so a phase's own peak can be read.</summary>
     public static void ResetPeak(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");
-
-    /// <summary>The harness's own child processes whose command line contains <paramref name="marker"/> (Azurite's node).</summary>
-    public static int? FindChild(string marker)
-    {
-        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            var name = Path.GetFileName(dir);
-            if (!int.TryParse(name, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var ppid = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
-                if (ppid == self && File.ReadAllText(Path.Combine(dir, "cmdline")).Contains(marker, StringComparison.Ordinal))
-                {
-                    return pid;
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended while we looked.
-            }
-        }
-        return null;
-    }
 }

@@ -63,7 +63,7 @@ internal sealed class LoadStack : IAsyncDisposable
     public ChildProcess Yarp { get; }
     public ChildProcess? Sluice { get; private set; }
     public TableClient Usage { get; }
-    public int? AzuritePid { get; private set; }
+    public int AzuritePid => _azurite.Pid;
 
     private string SluiceDll => Path.Combine(_root, "src", "Sluice.Host", "bin", "Release", "net10.0", "Sluice.Host.dll");
 
@@ -79,10 +79,7 @@ internal sealed class LoadStack : IAsyncDisposable
         var yarpPort = FreePort();
         var yarp = ChildProcess.StartDll("yarp-hop", AppDll(root, "Sluice.Load.YarpHop"),
             ["--urls", $"http://127.0.0.1:{yarpPort}", "--Upstream", $"http://127.0.0.1:{upstreamPort}/"], null, logs);
-        var stack = new LoadStack(azurite, root, logs, upstream, upstreamPort, yarp, yarpPort, FreePort())
-        {
-            AzuritePid = ProcStats.FindChild("azurite"),
-        };
+        var stack = new LoadStack(azurite, root, logs, upstream, upstreamPort, yarp, yarpPort, FreePort());
         await upstream.WaitForPortAsync(upstreamPort);
         await yarp.WaitForPortAsync(yarpPort);
         return stack;
@@ -100,7 +97,7 @@ internal sealed class LoadStack : IAsyncDisposable
     /// <summary>Starts (or restarts) Sluice's local host and waits until it listens.</summary>
     public async Task<ChildProcess> StartSluiceAsync()
     {
-        if (Sluice is { HasExited: false })
+        if (Sluice is not null)
         {
             await Sluice.DisposeAsync();
         }

@@ -63,10 +63,10 @@ for (var round = 1; round <= options.Rounds; round++)
             var (target, url, process) = targets[(t + round - 1) % targets.Length];
             ProcStats.ResetPeak(process!.Pid);
             var before = process.Stats();
-            var azuriteBefore = stack.AzuritePid is { } ap ? ProcStats.Read(ap).CpuTicks : 0;
+            var azuriteBefore = ProcStats.Read(stack.AzuritePid).CpuTicks;
             var wrk = await Wrk.RunAsync(script, url, scenario.Connections, options.Duration, WrkEnv(scenario.Stream));
             var after = process.Stats();
-            var azuriteAfter = stack.AzuritePid is { } ap2 ? ProcStats.Read(ap2).CpuTicks : 0;
+            var azuriteAfter = ProcStats.Read(stack.AzuritePid).CpuTicks;
             double? ttfbP50 = null, ttfbP99 = null;
             if (scenario.Stream)
             {
@@ -159,8 +159,9 @@ if (!options.SkipMemory)
 }
 
 var output = options.Output ?? Path.Combine(root, "tests", "load", "results", "latest.md");
-await File.WriteAllTextAsync(output, report.ToMarkdown());
-Console.WriteLine(report.ToMarkdown());
+var markdown = report.ToMarkdown();
+await File.WriteAllTextAsync(output, markdown);
+Console.WriteLine(markdown);
 Console.WriteLine($"Written to {output}.");
 
 internal enum Target { Direct, Yarp, Sluice }

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Sluice.Usage;
 
 namespace Sluice.Load;
 
@@ -10,8 +11,8 @@ internal sealed record UsageCount(HashSet<string> RequestIds, long CounterReques
 
     public static async Task<UsageCount> ReadAsync(TableClient usage, string accountId)
     {
-        var from = accountId + "|";
-        var to = accountId + "|~";
+        var from = UsageTable.AccountPrefix(accountId);
+        var to = from + "~";
         var ids = new HashSet<string>(StringComparer.Ordinal);
         long counters = 0;
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {to}");
