@@ -9,6 +9,10 @@ internal sealed class PayloadOptionsValidator(IOptions<RetentionOptions> retenti
 {
     public ValidateOptionsResult Validate(string? name, PayloadOptions options)
     {
+        if (options.DataKeyCacheTtl < TimeSpan.Zero || options.DataKeyCacheTtl > TimeSpan.FromHours(1))
+        {
+            return ValidateOptionsResult.Fail($"{PayloadOptions.Section}:DataKeyCacheTtl must be between 00:00:00 and 01:00:00.");
+        }
         if (!string.IsNullOrWhiteSpace(options.MasterKey))
         {
             var (_, _, error) = MasterKey.Parse(options.MasterKey);
@@ -18,10 +22,6 @@ internal sealed class PayloadOptionsValidator(IOptions<RetentionOptions> retenti
         {
             return ValidateOptionsResult.Fail(
                 $"{PayloadOptions.Section}:MasterKey is required when Sluice:Retention:DefaultContentMode is retain_all.");
-        }
-        if (options.DataKeyCacheTtl < TimeSpan.Zero || options.DataKeyCacheTtl > TimeSpan.FromHours(1))
-        {
-            return ValidateOptionsResult.Fail($"{PayloadOptions.Section}:DataKeyCacheTtl must be between 00:00:00 and 01:00:00.");
         }
         return ValidateOptionsResult.Success;
     }
