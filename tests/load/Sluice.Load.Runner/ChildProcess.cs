@@ -149,3 +149,66 @@ internal readonly record struct ProcStats(long RssKiB, long PeakRssKiB, long Cpu
     /// <summary>Resets the peak (VmHWM) to the current RSS, so a phase's own peak can be read.</summary>
     public static void ResetPeak(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");
 }
+
+/// <summary>
+/// Samples a process's resident memory by kind every 50 ms and keeps the sample with the highest total, so a peak can
+/// be split into anonymous memory (managed heap, native heaps, stacks, JIT data), file-backed pages (mapped
+/// assemblies and native libraries, shared with every .NET process on the machine) and shared memory (the JIT's
+/// double-mapped code). VmHWM gives the exact peak; this says what it was made of.
+/// </summary>
+internal sealed class RssSampler : IAsyncDisposable
+{
+    private readonly int _pid;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private RssSampler(int pid)
+    {
+        _pid = pid;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public RssKinds Peak { get; private set; }
+
+    public static RssSampler Start(int pid) => new(pid);
+
+    private async Task LoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        try
+        {
+            do
+            {
+                var now = RssKinds.Read(_pid);
+                if (now.TotalKiB > Peak.TotalKiB)
+                {
+                    Peak = now;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(_stop.Token));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+}
+
+internal readonly record struct RssKinds(long TotalKiB, long AnonKiB, long FileKiB, long ShmemKiB)
+{
+    public static RssKinds Read(int pid)
+    {
+        var lines = File.ReadAllLines($"/proc/{pid}/status");
+        return new RssKinds(KiB("VmRSS"), KiB("RssAnon"), KiB("RssFile"), KiB("RssShmem"));
+
+        long KiB(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
+            ? long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)
+            : 0;
+    }
+}

@@ -14,7 +14,7 @@ namespace Sluice.Load;
 internal sealed class LoadStack : IAsyncDisposable
 {
     public const string Model = "load-model";
-    private const string TablePrefix = "load";
+    public const string TablePrefix = "load";
 
     private readonly AzuriteProcess _azurite;
     private readonly string _root;
@@ -64,6 +64,7 @@ internal sealed class LoadStack : IAsyncDisposable
     public ChildProcess? Sluice { get; private set; }
     public TableClient Usage { get; }
     public int AzuritePid => _azurite.Pid;
+    public string StorageConnectionString => _azurite.ConnectionString;
 
     private string SluiceDll => Path.Combine(_root, "src", "Sluice.Host", "bin", "Release", "net10.0", "Sluice.Host.dll");
 

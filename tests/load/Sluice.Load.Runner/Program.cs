@@ -12,6 +12,7 @@ await using var stack = await LoadStack.StartAsync();
 var (loadAccount, loadKey) = await stack.CreateAccountAsync("load");
 var (exactAccount, exactKey) = await stack.CreateAccountAsync("load-exact");
 var (stopAccount, stopKey) = await stack.CreateAccountAsync("load-sigterm");
+var (meterAccount, _) = await stack.CreateAccountAsync("load-meter");
 var sluice = await stack.StartSluiceAsync();
 Console.WriteLine($"Stack up: direct {stack.Direct}, yarp {stack.YarpUrl}, sluice {stack.SluiceUrl} (pid {sluice.Pid}), azurite pid {stack.AzuritePid}.");
 if (options.Serve)
@@ -53,6 +54,7 @@ foreach (var (target, url, _) in targets)
 }
 
 var runs = new List<Run>();
+var metering = new List<MeteringResult>();
 for (var round = 1; round <= options.Rounds; round++)
 {
     foreach (var scenario in scenarios)
@@ -64,6 +66,7 @@ for (var round = 1; round <= options.Rounds; round++)
             ProcStats.ResetPeak(process!.Pid);
             var before = process.Stats();
             var azuriteBefore = ProcStats.Read(stack.AzuritePid).CpuTicks;
+            var sampler = RssSampler.Start(process.Pid);
             var wrk = await Wrk.RunAsync(script, url, scenario.Connections, options.Duration, WrkEnv(scenario.Stream));
             var after = process.Stats();
             var azuriteAfter = ProcStats.Read(stack.AzuritePid).CpuTicks;
@@ -84,17 +87,27 @@ for (var round = 1; round <= options.Rounds; round++)
             {
                 sluiceRequests += wrk.Requests;
             }
+            await sampler.DisposeAsync();
             var run = new Run(round, scenario, target, wrk,
                 CpuMsPerRequest: (after.CpuTicks - before.CpuTicks) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests),
                 AzuriteCpuMsPerRequest: target == Target.Sluice ? (azuriteAfter - azuriteBefore) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests) : null,
-                PeakRssMiB: after.PeakRssKiB / 1024.0, ttfbP50, ttfbP99);
+                // VmHWM only rises until the next reset, so this peak covers the TTFB client's streams too.
+                PeakRssMiB: process.Stats().PeakRssKiB / 1024.0, ttfbP50, ttfbP99, sampler.Peak);
             runs.Add(run);
             Console.WriteLine(run.Describe());
+        }
+        if (scenario is { Stream: false, Connections: 32 })
+        {
+            // (d), in the same round: the metering path alone, at what rate storage here takes rows.
+            var meter = await MeteringAlone.RunAsync(stack.StorageConnectionString, LoadStack.TablePrefix, meterAccount, options.Duration,
+                stack.AzuritePid);
+            metering.Add(meter);
+            Console.WriteLine($"round {round} metering alone (d): {meter}");
         }
     }
 }
 
-var report = new Report(options, runs);
+var report = new Report(options, runs, metering);
 
 if (!options.SkipRows)
 {
@@ -102,6 +115,11 @@ if (!options.SkipRows)
     var (loadRows, loadWait) = await UsageCount.SettleAsync(stack.Usage, loadAccount, (int)sluiceRequests);
     report.Rows.Add(new RowCheck("warm-up and load rounds above (wrk + TTFB client)", sluiceRequests, sluiceRequests, loadRows.Rows,
         loadRows.CounterRequests, Missing: null, loadWait));
+    // (d)'s rows: every one it recorded is in the table once the meter has stopped.
+    var metered = metering.Sum(m => m.Rows);
+    var (meterRows, meterWait) = await UsageCount.SettleAsync(stack.Usage, meterAccount, (int)metered);
+    report.Rows.Add(new RowCheck("metering alone (d), rounds above", metered, metered, meterRows.Rows, meterRows.CounterRequests,
+        Missing: null, meterWait));
 
     // Exactly N requests, half of them streams → exactly N rows, and counters that sum to N.
     const int exactN = 4000;
@@ -172,7 +190,7 @@ internal sealed record Scenario(string Name, bool Stream, int Connections)
 }
 
 internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResult Wrk, double CpuMsPerRequest,
-    double? AzuriteCpuMsPerRequest, double PeakRssMiB, double? TtfbP50Ms, double? TtfbP99Ms)
+    double? AzuriteCpuMsPerRequest, double PeakRssMiB, double? TtfbP50Ms, double? TtfbP99Ms, RssKinds PeakKinds)
 {
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"round {Round} {Scenario.Label,-30} {Target,-6} {Wrk.Rps,9:F0} rps  p50 {Wrk.P50Ms,7:F3} ms  p99 {Wrk.P99Ms,7:F3} ms  errors {Wrk.Errors}  cpu {CpuMsPerRequest:F3} ms/req  peak {PeakRssMiB:F0} MiB  ttfb p50 {TtfbP50Ms:F3}");
