@@ -6,6 +6,9 @@ using Sluice.Load;
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
 //   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
 var options = RunOptions.Parse(args);
+// Read before anything starts: the report states how busy the machine already was.
+var runStarted = DateTime.UtcNow;
+var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
 var root = RepoRoot.Find();
 var script = Path.Combine(root, "tests", "load", "chat.lua");
 await using var stack = await LoadStack.StartAsync();
@@ -107,7 +110,7 @@ for (var round = 1; round <= options.Rounds; round++)
     }
 }
 
-var report = new Report(options, runs, metering);
+var report = new Report(options, runs, metering, runStarted, loadBefore);
 
 if (!options.SkipRows)
 {

@@ -13,7 +13,7 @@ internal sealed record MemoryCheck(int MegabytesPerStream, int Streams, int Comp
 
 /// <summary>Turns the runs into the Markdown table: medians over rounds, and differences and ratios taken within a
 /// round (same run, same upstream) before their median is taken.</summary>
-internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringResult> metering)
+internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringResult> metering, DateTime started, string loadBefore)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -25,7 +25,7 @@ internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringRe
         var md = new StringBuilder();
         md.AppendLine("# Sluice load run");
         md.AppendLine();
-        md.AppendLine(Inv, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores · load average before the run {File.ReadAllText("/proc/loadavg").Split(' ')[0]} · " +
+        md.AppendLine(Inv, $"{started:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores · load average before the run {loadBefore} · " +
             $"{options.Rounds} rounds × {options.Duration.TotalSeconds:F0} s per wrk run, targets interleaved · wrk + the harness's own client (TTFB) · produced by `tests/load/run.sh`.");
         md.AppendLine();
         md.AppendLine("(a) = the fake OpenAI upstream directly, (b) = a bare YARP 2.3 forwarder hop to it, (c) = Sluice's local host (Release) " +
