@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 
 namespace Sluice.Proxy;
@@ -178,20 +179,20 @@ public sealed class ChatRequest : IDisposable
 
     private static ApiError? ValidateMessage(JsonElement message, int index)
     {
-        var path = $"messages[{index}]";
+        // The path is only built for an error: a valid request allocates nothing per message here.
+        string Path() => string.Create(CultureInfo.InvariantCulture, $"messages[{index}]");
         if (message.ValueKind != JsonValueKind.Object)
         {
-            return ApiError.InvalidRequest($"'{path}' must be an object.", path);
+            return ApiError.InvalidRequest($"'{Path()}' must be an object.", Path());
         }
-        if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String
-            || Array.IndexOf(s_roles, role.GetString()) < 0)
+        if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || !IsRole(role))
         {
-            return ApiError.InvalidRequest($"'{path}.role' must be one of {string.Join(", ", s_roles)}.", $"{path}.role");
+            return ApiError.InvalidRequest($"'{Path()}.role' must be one of {string.Join(", ", s_roles)}.", $"{Path()}.role");
         }
         if (message.TryGetProperty("content", out var content)
             && content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array or JsonValueKind.Null))
         {
-            return ApiError.InvalidRequest($"'{path}.content' must be a string, an array of content parts, or null.", $"{path}.content");
+            return ApiError.InvalidRequest($"'{Path()}.content' must be a string, an array of content parts, or null.", $"{Path()}.content");
         }
         if (content.ValueKind == JsonValueKind.Array)
         {
@@ -199,11 +200,24 @@ public sealed class ChatRequest : IDisposable
             {
                 if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
                 {
-                    return ApiError.InvalidRequest($"Each part of '{path}.content' must be an object with a string 'type'.", $"{path}.content");
+                    return ApiError.InvalidRequest($"Each part of '{Path()}.content' must be an object with a string 'type'.", $"{Path()}.content");
                 }
             }
         }
         return null;
+    }
+
+    /// <summary>Compares the raw value, so checking a role does not allocate its string.</summary>
+    private static bool IsRole(JsonElement role)
+    {
+        foreach (var known in s_roles)
+        {
+            if (role.ValueEquals(known))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool IsStop(JsonElement stop)

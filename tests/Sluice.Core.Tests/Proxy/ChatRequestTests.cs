@@ -25,6 +25,9 @@ public sealed class ChatRequestTests
     [InlineData("""{"model":"m","messages":"hi"}""", "non-empty array", "messages")]
     [InlineData("""{"model":"m","messages":[{"role":"robot","content":"x"}]}""", "'messages[0].role' must be one of", "messages[0].role")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":5}]}""", "'messages[0].content' must be", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"},{"role":"assistant","content":"y"},"z"]}""", "'messages[2]' must be an object", "messages[2]")]
+    [InlineData("""{"model":"m","messages":[{"role":"system","content":"x"},{"role":"User","content":"y"}]}""", "'messages[1].role' must be one of", "messages[1].role")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"text":"x"}]}]}""", "Each part of 'messages[0].content'", "messages[0].content")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"}],"stream":"yes"}""", "'stream' must be a boolean", "stream")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":0}""", "positive integer", "max_tokens")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"}""", "'temperature' must be a number", "temperature")]
@@ -38,6 +41,21 @@ public sealed class ChatRequestTests
         Assert.Equal(400, error.Status);
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.Equal(param, error.Param);
+    }
+
+    [Theory]
+    [InlineData("system")]
+    [InlineData("developer")]
+    [InlineData("user")]
+    [InlineData("assistant")]
+    [InlineData("tool")]
+    [InlineData("function")]
+    public void EveryOpenAIRole_IsAccepted(string role)
+    {
+        var (request, error) = Parse($$"""{"model":"m","messages":[{"role":"user","content":"x"},{"role":"{{role}}","content":"y"}]}""");
+
+        Assert.Null(error);
+        request!.Dispose();
     }
 
     [Fact]
