@@ -77,97 +77,105 @@ internal sealed class AnthropicEventStream(Stream source, TimeProvider time) : I
         {
             throw new InvalidDataException("An upstream stream event is not a JSON object.");
         }
-        var type = AnthropicProvider.Text(e, "type"u8) ?? eventType;
-        switch (type)
+        // Event and delta types are compared as raw bytes: a 50-delta answer would otherwise allocate 100 strings.
+        var type = e.TryGetProperty("type"u8, out var typeValue) && typeValue.ValueKind == JsonValueKind.String ? typeValue : default;
+        if (Is(type, eventType, "content_block_delta"u8))
         {
-            case "message_start":
-                var message = e.TryGetProperty("message"u8, out var m) ? m : default;
-                _id = AnthropicProvider.Text(message, "id"u8) ?? _id;
-                _model = AnthropicProvider.Text(message, "model"u8) ?? _model;
-                _created = time.GetUtcNow().ToUnixTimeSeconds();
-                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("usage"u8, out var startUsage))
-                {
-                    _usage = MessageUsage.From(startUsage, _usage);
-                }
-                WriteDelta(w =>
-                {
-                    w.WriteString("role"u8, "assistant"u8);
-                    w.WriteString("content"u8, ""u8);
-                });
+            var delta = e.TryGetProperty("delta"u8, out var d) ? d : default;
+            var deltaType = delta.ValueKind == JsonValueKind.Object && delta.TryGetProperty("type"u8, out var dt) ? dt : default;
+            if (Is(deltaType, null, "text_delta"u8) && delta.TryGetProperty("text"u8, out var text))
+            {
+                return WriteContent(text);
+            }
+            if (Is(deltaType, null, "input_json_delta"u8) && _toolBlock && delta.TryGetProperty("partial_json"u8, out var json)
+                && json.ValueKind == JsonValueKind.String && !json.ValueEquals(""u8))
+            {
+                var w = StartToolCall();
+                w.WriteStartObject("function"u8);
+                w.WritePropertyName("arguments"u8);
+                json.WriteTo(w);
+                w.WriteEndObject();
+                EndToolCall(w);
                 return true;
-
-            case "content_block_start":
-                var block = e.TryGetProperty("content_block"u8, out var b) ? b : default;
-                var blockType = AnthropicProvider.Text(block, "type"u8);
-                _toolBlock = blockType == "tool_use";
-                if (_toolBlock)
-                {
-                    _toolIndex++;
-                    WriteToolCall(w =>
-                    {
-                        w.WriteString("id"u8, AnthropicProvider.Text(block, "id"u8) ?? "");
-                        w.WriteString("type"u8, "function"u8);
-                        w.WriteStartObject("function"u8);
-                        w.WriteString("name"u8, AnthropicProvider.Text(block, "name"u8) ?? "");
-                        w.WriteString("arguments"u8, ""u8);
-                        w.WriteEndObject();
-                    });
-                    return true;
-                }
-                // A text block may open with text already in it (usually empty).
-                return blockType == "text" && block.TryGetProperty("text"u8, out var opening) && WriteContent(opening);
-
-            case "content_block_delta":
-                var delta = e.TryGetProperty("delta"u8, out var d) ? d : default;
-                switch (AnthropicProvider.Text(delta, "type"u8))
-                {
-                    case "text_delta" when delta.TryGetProperty("text"u8, out var text):
-                        return WriteContent(text);
-                    case "input_json_delta" when _toolBlock && delta.TryGetProperty("partial_json"u8, out var json)
-                        && json.ValueKind == JsonValueKind.String && !json.ValueEquals(""u8):
-                        WriteToolCall(w =>
-                        {
-                            w.WriteStartObject("function"u8);
-                            w.WritePropertyName("arguments"u8);
-                            json.WriteTo(w);
-                            w.WriteEndObject();
-                        });
-                        return true;
-                    default:
-                        // thinking_delta, signature_delta, citations_delta: not part of an OpenAI answer.
-                        return false;
-                }
-
-            case "content_block_stop":
-                _toolBlock = false;
-                return false;
-
-            case "message_delta":
-                var stopReason = e.TryGetProperty("delta"u8, out var md) ? AnthropicProvider.Text(md, "stop_reason"u8) : null;
-                if (e.TryGetProperty("usage"u8, out var deltaUsage))
-                {
-                    // Counts here are cumulative: they replace, not add to, what message_start said.
-                    _usage = MessageUsage.From(deltaUsage, _usage);
-                }
-                WriteChoice(w => { }, AnthropicProvider.FinishReason(stopReason));
-                _usagePending = true;
-                return true;
-
-            case "message_stop":
-                Completed = true;
-                _ended = true;
-                return false;
-
-            case "error":
-                // Overloaded or failed mid-answer: end without Completed, so the relay aborts rather than finishes.
-                _ended = true;
-                return false;
-
-            default:
-                // ping, and event types added after this translation was written.
-                return false;
+            }
+            // thinking_delta, signature_delta, citations_delta: not part of an OpenAI answer.
+            return false;
         }
+        if (Is(type, eventType, "message_start"u8))
+        {
+            var message = e.TryGetProperty("message"u8, out var m) ? m : default;
+            _id = AnthropicProvider.Text(message, "id"u8) ?? _id;
+            _model = AnthropicProvider.Text(message, "model"u8) ?? _model;
+            _created = time.GetUtcNow().ToUnixTimeSeconds();
+            if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("usage"u8, out var startUsage))
+            {
+                _usage = MessageUsage.From(startUsage, _usage);
+            }
+            var w = StartChoice();
+            w.WriteString("role"u8, "assistant"u8);
+            w.WriteString("content"u8, ""u8);
+            EndChoice(w, finishReason: null);
+            return true;
+        }
+        if (Is(type, eventType, "content_block_start"u8))
+        {
+            var block = e.TryGetProperty("content_block"u8, out var b) ? b : default;
+            var blockType = block.ValueKind == JsonValueKind.Object && block.TryGetProperty("type"u8, out var bt) ? bt : default;
+            _toolBlock = Is(blockType, null, "tool_use"u8);
+            if (_toolBlock)
+            {
+                _toolIndex++;
+                var w = StartToolCall();
+                w.WriteString("id"u8, AnthropicProvider.Text(block, "id"u8) ?? "");
+                w.WriteString("type"u8, "function"u8);
+                w.WriteStartObject("function"u8);
+                w.WriteString("name"u8, AnthropicProvider.Text(block, "name"u8) ?? "");
+                w.WriteString("arguments"u8, ""u8);
+                w.WriteEndObject();
+                EndToolCall(w);
+                return true;
+            }
+            // A text block may open with text already in it (usually empty).
+            return Is(blockType, null, "text"u8) && block.TryGetProperty("text"u8, out var opening) && WriteContent(opening);
+        }
+        if (Is(type, eventType, "content_block_stop"u8))
+        {
+            _toolBlock = false;
+            return false;
+        }
+        if (Is(type, eventType, "message_delta"u8))
+        {
+            var stopReason = e.TryGetProperty("delta"u8, out var md) ? AnthropicProvider.Text(md, "stop_reason"u8) : null;
+            if (e.TryGetProperty("usage"u8, out var deltaUsage))
+            {
+                // Counts here are cumulative: they replace, not add to, what message_start said.
+                _usage = MessageUsage.From(deltaUsage, _usage);
+            }
+            EndChoice(StartChoice(), AnthropicProvider.FinishReason(stopReason));
+            _usagePending = true;
+            return true;
+        }
+        if (Is(type, eventType, "message_stop"u8))
+        {
+            Completed = true;
+            _ended = true;
+            return false;
+        }
+        if (Is(type, eventType, "error"u8))
+        {
+            // Overloaded or failed mid-answer: end without Completed, so the relay aborts rather than finishes.
+            _ended = true;
+            return false;
+        }
+        // ping, and event types added after this translation was written.
+        return false;
     }
+
+    /// <summary>Whether the JSON <c>type</c> is <paramref name="expected"/>; without one, the SSE event name decides.</summary>
+    private static bool Is(JsonElement type, string? eventType, ReadOnlySpan<byte> expected) =>
+        type.ValueKind == JsonValueKind.String
+            ? type.ValueEquals(expected)
+            : eventType is not null && System.Text.Ascii.Equals(expected, eventType);
 
     private bool WriteContent(JsonElement text)
     {
@@ -175,34 +183,44 @@ internal sealed class AnthropicEventStream(Stream source, TimeProvider time) : I
         {
             return false;
         }
-        WriteDelta(w =>
-        {
-            w.WritePropertyName("content"u8);
-            text.WriteTo(w);
-        });
+        var w = StartChoice();
+        w.WritePropertyName("content"u8);
+        text.WriteTo(w);
+        EndChoice(w, finishReason: null);
         return true;
     }
 
-    private void WriteToolCall(Action<Utf8JsonWriter> call) => WriteDelta(w =>
+    /// <summary>Opens a chunk's <c>delta</c> with one <c>tool_calls</c> entry for the current tool; the caller writes the
+    /// entry's fields, then <see cref="EndToolCall"/>.</summary>
+    private Utf8JsonWriter StartToolCall()
     {
+        var w = StartChoice();
         w.WriteStartArray("tool_calls"u8);
         w.WriteStartObject();
         w.WriteNumber("index"u8, _toolIndex);
-        call(w);
+        return w;
+    }
+
+    private static void EndToolCall(Utf8JsonWriter w)
+    {
         w.WriteEndObject();
         w.WriteEndArray();
-    });
+        EndChoice(w, finishReason: null);
+    }
 
-    private void WriteDelta(Action<Utf8JsonWriter> delta) => WriteChoice(delta, finishReason: null);
-
-    private void WriteChoice(Action<Utf8JsonWriter> delta, string? finishReason)
+    /// <summary>Opens a chunk up to its <c>delta</c> object; the caller writes the delta, then <see cref="EndChoice"/>.</summary>
+    private Utf8JsonWriter StartChoice()
     {
         var w = StartChunk();
         w.WriteStartArray("choices"u8);
         w.WriteStartObject();
         w.WriteNumber("index"u8, 0);
         w.WriteStartObject("delta"u8);
-        delta(w);
+        return w;
+    }
+
+    private static void EndChoice(Utf8JsonWriter w, string? finishReason)
+    {
         w.WriteEndObject();
         w.WriteNull("logprobs"u8);
         if (finishReason is null)
