@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
+using Sluice.Usage;
 
 namespace Sluice.Storage;
 
@@ -10,6 +11,8 @@ namespace Sluice.Storage;
 /// </summary>
 public sealed class SluiceStorage
 {
+    private readonly Lazy<TableBatchWriter> _usageBatches;
+
     public SluiceStorage(IOptions<StorageOptions> options, IOptions<StampOptions> stamp)
     {
         var o = options.Value;
@@ -21,16 +24,19 @@ public sealed class SluiceStorage
         blobOptions.Diagnostics.IsTelemetryEnabled = false;
         TableServiceClient tables;
         BlobServiceClient blobs;
+        Func<TableClient, TableBatchWriter> batches;
         if (!string.IsNullOrWhiteSpace(o.ConnectionString))
         {
             tables = new TableServiceClient(o.ConnectionString, tableOptions);
             blobs = new BlobServiceClient(o.ConnectionString, blobOptions);
+            batches = table => TableBatchWriter.ForConnectionString(o.ConnectionString, table, tableOptions);
         }
         else if (o.TableServiceUri is not null && o.BlobServiceUri is not null)
         {
             var credential = stamp.Value.CreateCredential();
             tables = new TableServiceClient(o.TableServiceUri, credential, tableOptions);
             blobs = new BlobServiceClient(o.BlobServiceUri, credential, blobOptions);
+            batches = table => TableBatchWriter.ForCredential(table, credential, tableOptions);
         }
         else
         {
@@ -41,6 +47,8 @@ public sealed class SluiceStorage
         Accounts = tables.GetTableClient(o.TablePrefix + "accounts");
         Keys = tables.GetTableClient(o.TablePrefix + "keys");
         Usage = tables.GetTableClient(o.TablePrefix + "usage");
+        // Built on first use: only the usage meter needs it, and only it needs the account key parsed out.
+        _usageBatches = new Lazy<TableBatchWriter>(() => batches(Usage));
         Rollups = tables.GetTableClient(o.TablePrefix + "rollups");
         Audit = tables.GetTableClient(o.TablePrefix + "audit");
         DataKeys = tables.GetTableClient(o.TablePrefix + "datakeys");
@@ -59,6 +67,10 @@ public sealed class SluiceStorage
     /// <summary>PK <c>{account}|{yyyyMMdd}|{shard}</c>, RK <c>{inverted ms}_{request id}</c>; counter rows
     /// <c>~rollup|{model}</c> in each partition (see <see cref="Sluice.Usage.UsageTable"/>).</summary>
     public TableClient Usage { get; }
+
+    /// <summary>Writes the usage table's group-commit transactions without the SDK's per-row cost (same auth, same
+    /// options, same wire format as <see cref="Usage"/>; see <see cref="TableBatchWriter"/>).</summary>
+    public TableBatchWriter UsageBatches => _usageBatches.Value;
 
     /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>, plus RK <c>~materialized</c> (the last
     /// materialised day; see <see cref="Sluice.Usage.RollupTable"/>).</summary>

@@ -213,13 +213,13 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 EnsureOnePartition(partitionKey, actions);
                 TransactionObserver?.Invoke(partitionKey, actions);
 
-                var response = await _table.Client.SubmitTransactionAsync(actions);
+                var etags = await _table.Batches.SubmitAsync(actions);
                 for (var i = 0; i < updated.Count; i++)
                 {
-                    var etag = response.Value[rows.Count + i].Headers.ETag;
-                    if (etag is { } known)
+                    var etag = etags[rows.Count + i];
+                    if (etag != default)
                     {
-                        counters[updated[i].RowKey] = (updated[i].Counter, known);
+                        counters[updated[i].RowKey] = (updated[i].Counter, etag);
                     }
                     else
                     {
@@ -230,7 +230,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Log.Committed(_logger, rows.Count, partitionKey);
                 return;
             }
-            catch (TableTransactionFailedException e) when (e.Status == 409 && e.FailedTransactionActionIndex < rows.Count)
+            catch (TableBatchFailedException e) when (e.Status == 409 && e.FailedActionIndex < rows.Count)
             {
                 // A row already exists: only an earlier attempt of this very transaction can have written it, and
                 // transactions are atomic, so that attempt committed everything (its reply was lost).
@@ -238,7 +238,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Complete(rows);
                 return;
             }
-            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
+            catch (TableBatchFailedException e) when (e.Status is 404 or 409 or 412)
             {
                 // Another writer moved a counter on, or the purge removed a finished day's counter that a late row
                 // (a request begun before midnight) still finds cached: re-read and retry at once.
