@@ -19,8 +19,13 @@ internal sealed class SharedKeyLitePolicy(string accountName, byte[] accountKey)
         // Set on every attempt: a retry must carry a fresh date.
         var date = DateTimeOffset.UtcNow.ToString("r", CultureInfo.InvariantCulture);
         message.Request.Headers.SetValue("x-ms-date", date);
-        var resource = "/" + accountName + message.Request.Uri.Path;
-        var signature = HMACSHA256.HashData(accountKey, Encoding.UTF8.GetBytes(date + "\n" + resource));
-        message.Request.Headers.SetValue("Authorization", "SharedKeyLite " + accountName + ":" + Convert.ToBase64String(signature));
+        message.Request.Headers.SetValue("Authorization", Authorization(accountName, accountKey, date, message.Request.Uri.Path));
+    }
+
+    /// <summary>The header value for a request at <paramref name="path"/> (escaped, as sent) dated <paramref name="date"/>.</summary>
+    internal static string Authorization(string accountName, byte[] accountKey, string date, string path)
+    {
+        var signature = HMACSHA256.HashData(accountKey, Encoding.UTF8.GetBytes(date + "\n/" + accountName + path));
+        return "SharedKeyLite " + accountName + ":" + Convert.ToBase64String(signature);
     }
 }
