@@ -21,8 +21,9 @@ public sealed class StorageTelemetryTests
         await storage.Usage.CreateIfNotExistsAsync();
         await storage.Usage.AddEntityAsync(new TableEntity("p", "r") { ["Tokens"] = 1 });
         await storage.Usage.GetEntityAsync<TableEntity>("p", "r");
+        await storage.UsageBatches.SubmitAsync([new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("p", "r2"))]);
 
-        Assert.True(proxy.UserAgents.Count >= 3);
+        Assert.True(proxy.UserAgents.Count >= 4);
         Assert.All(proxy.UserAgents, agent =>
         {
             Assert.DoesNotContain("azsdk", agent, StringComparison.OrdinalIgnoreCase);
