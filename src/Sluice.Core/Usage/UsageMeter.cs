@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Sluice.Storage;
 
 namespace Sluice.Usage;
 
@@ -238,7 +239,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Complete(rows);
                 return;
             }
-            catch (TableBatchFailedException e) when (e.Status is 404 or 409 or 412)
+            catch (TableBatchFailedException e) when (e.FailedActionIndex is not null && e.Status is 404 or 409 or 412)
             {
                 // Another writer moved a counter on, or the purge removed a finished day's counter that a late row
                 // (a request begun before midnight) still finds cached: re-read and retry at once.

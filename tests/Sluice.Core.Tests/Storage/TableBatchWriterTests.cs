@@ -6,7 +6,7 @@ using Sluice.Testing;
 using Sluice.Usage;
 using Xunit.Abstractions;
 
-namespace Sluice.Core.Tests.Usage;
+namespace Sluice.Core.Tests.Storage;
 
 /// <summary>The lean transaction writer against Azurite: what it writes reads back exactly as what the SDK writes,
 /// and its failures and ETags mean what the SDK's meant to the meter.</summary>

@@ -7,9 +7,9 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
-using Sluice.Storage;
+using Sluice.Proxy;
 
-namespace Sluice.Usage;
+namespace Sluice.Storage;
 
 /// <summary>
 /// Submits one entity group transaction (<c>$batch</c>, one changeset, one partition) to one table: exactly what
@@ -127,18 +127,31 @@ public sealed class TableBatchWriter
 
             await _pipeline.SendAsync(message, cancellationToken);
             var response = message.Response;
-            await scratch.Reply.ReadAsync(response.ContentStream, cancellationToken);
+            await ReadAllAsync(response.ContentStream, scratch.Reply, cancellationToken);
             if (response.Status != 202)
             {
                 response.Headers.TryGetValue("x-ms-error-code", out var code);
                 throw new TableBatchFailedException(response.Status, code, failedActionIndex: null);
             }
-            return ParseReply(scratch.Reply.Written, actions.Count);
+            return ParseReply(scratch.Reply.WrittenSpan, actions.Count);
         }
         finally
         {
             scratch.Reset();
             _scratch.Enqueue(scratch);
+        }
+    }
+
+    private static async Task ReadAllAsync(Stream? stream, PooledBufferWriter into, CancellationToken cancellationToken)
+    {
+        if (stream is null)
+        {
+            return;
+        }
+        int read;
+        while ((read = await stream.ReadAsync(into.GetMemory(4096), cancellationToken)) > 0)
+        {
+            into.Advance(read);
         }
     }
 
@@ -272,22 +285,22 @@ public sealed class TableBatchWriter
     }
 
     /// <summary>A key inside <c>(PartitionKey='…')</c>: quotes doubled (OData), then percent-encoded, as the SDK does.</summary>
-    private static void WriteKey(PooledBuffer body, string key) =>
+    private static void WriteKey(PooledBufferWriter body, string key) =>
         WriteAscii(body, Uri.EscapeDataString(key.Replace("'", "''", StringComparison.Ordinal)));
 
-    private static void Write(PooledBuffer body, ReadOnlySpan<byte> bytes)
+    private static void Write(PooledBufferWriter body, ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(body.GetSpan(bytes.Length));
         body.Advance(bytes.Length);
     }
 
-    private static void WriteAscii(PooledBuffer body, string text)
+    private static void WriteAscii(PooledBufferWriter body, string text)
     {
         var n = Encoding.UTF8.GetBytes(text, body.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length)));
         body.Advance(n);
     }
 
-    private static void WriteGuid(PooledBuffer body, Guid id)
+    private static void WriteGuid(PooledBufferWriter body, Guid id)
     {
         id.TryFormat(body.GetSpan(36), out var n, "D");
         body.Advance(n);
@@ -375,8 +388,9 @@ public sealed class TableBatchWriter
     /// <summary>Per-call buffers, reused across calls; one per concurrent transaction.</summary>
     private sealed class Scratch
     {
-        public PooledBuffer Body { get; } = new();
-        public PooledBuffer Reply { get; } = new();
+        // At most 100 entities of a few hundred bytes each: the buffers stay well under a megabyte and are kept.
+        public PooledBufferWriter Body { get; } = new(16 * 1024);
+        public PooledBufferWriter Reply { get; } = new(16 * 1024);
         public Utf8JsonWriter Json { get; } = new(Stream.Null);
 
         public void Reset()
@@ -384,71 +398,6 @@ public sealed class TableBatchWriter
             Body.Clear();
             Reply.Clear();
         }
-    }
-}
-
-/// <summary>A growable byte buffer over <see cref="ArrayPool{T}"/>, kept between uses and shrunk after a large one.</summary>
-internal sealed class PooledBuffer : IBufferWriter<byte>
-{
-    private const int KeepAtMost = 1 << 20;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-    private int _written;
-
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
-    public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _written);
-
-    public void Advance(int count) => _written += count;
-
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsMemory(_written);
-    }
-
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsSpan(_written);
-    }
-
-    public async Task ReadAsync(Stream? stream, CancellationToken cancellationToken)
-    {
-        if (stream is null)
-        {
-            return;
-        }
-        while (true)
-        {
-            var read = await stream.ReadAsync(GetMemory(4096), cancellationToken);
-            if (read == 0)
-            {
-                return;
-            }
-            _written += read;
-        }
-    }
-
-    public void Clear()
-    {
-        _written = 0;
-        if (_buffer.Length > KeepAtMost)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        }
-    }
-
-    private void Ensure(int sizeHint)
-    {
-        sizeHint = Math.Max(sizeHint, 1);
-        if (_buffer.Length - _written >= sizeHint)
-        {
-            return;
-        }
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
-        _buffer.AsSpan(0, _written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = larger;
     }
 }
 
