@@ -109,10 +109,10 @@ internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringRe
           ratios and differences, which are taken within a round.
         - Throughput with rows persisted: Sluice's local host queues at most `Sluice:Usage:QueueCapacity` (2,000) rows,
           then requests wait for room, so its requests/s at c32 is the rate at which rows reach Azurite, not a burst into
-          memory. (d) measures that rate with no HTTP at all: it is the ceiling for (c), and (c)/(d) is how close the
-          proxy path comes to it. Azurite (node, in memory) runs on the same 2 cores; in Azure the table service is not on
-          the gateway's machine. Azurite keeps every row in memory and its CPU per row rises as the table grows over the
-          run (the total written is in the rows table), so the ratios fall as the run goes on.
+          memory. (d) measures that rate with no HTTP at all; (c)/(d) near 1 means the proxy path is not what limits (c).
+          Azurite (node, in memory) runs on the same 2 cores; in Azure the table service is not on the gateway's machine.
+          Azurite keeps every row in memory and its CPU per row rises as the table grows over the run (the total written
+          is in the rows table), so the ratios fall as the run goes on.
         - Peak RSS is VmHWM (reset before each run, read after its TTFB client too). The line under it splits the highest
           50 ms sample into anonymous memory (managed and native heaps, stacks, JIT data), file-backed pages (assemblies
           and native libraries mapped from disk, shared with every .NET process here) and shared memory (the JIT's
@@ -166,8 +166,9 @@ internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringRe
         md.AppendLine();
         md.AppendLine("In each round, right after the non-streaming c32 runs: Sluice's `UsageMeter` with the local host's usage options, fed " +
             "rows in the harness's process by 32 callers as fast as it takes them, to the same Azurite, with no HTTP at all. Its rows/s is " +
-            "the most any request path through Sluice could be metered at here, so it bounds (c); its CPU per row is what " +
-            "metering costs the gateway's process (the Azure SDK's table transactions included).");
+            "the rate at which this storage takes the gateway's rows here; (c)/(d) near 1 means (c) runs as fast as its rows can be " +
+            "stored (Azurite's table only grows, so (d), measured after (c), can come out a little lower). Its CPU and allocations per row " +
+            "are what metering costs the gateway's process.");
         md.AppendLine();
         md.AppendLine("| Round | (d) rows/s | meter CPU ms/row | meter allocated KiB/row | Azurite CPU ms/row | (c) Sluice c32 requests/s | c / d | (b) YARP c32 requests/s | d / b |");
         md.AppendLine("|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
