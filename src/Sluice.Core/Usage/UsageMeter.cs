@@ -250,17 +250,10 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                     return;
                 }
             }
-            catch (RequestFailedException e) when (IsTransient(e.Status) && attempt < _options.WriteAttempts)
+            catch (Exception e) when (TransientStatus(e) is { } status && attempt < _options.WriteAttempts)
             {
                 counters.Clear();
-                Log.WriteRetry(_logger, rows.Count, attempt, e.Status);
-                await Task.Delay(delay);
-                delay *= 2;
-            }
-            catch (Exception e) when (e is HttpRequestException or TimeoutException or OperationCanceledException && attempt < _options.WriteAttempts)
-            {
-                counters.Clear();
-                Log.WriteRetry(_logger, rows.Count, attempt, 0);
+                Log.WriteRetry(_logger, rows.Count, attempt, status);
                 await Task.Delay(delay);
                 delay *= 2;
             }
@@ -321,7 +314,13 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
         return result;
     }
 
-    private static bool IsTransient(int status) => status is 0 or 408 or 429 or >= 500;
+    /// <summary>The status to log for a failure worth retrying (0 when no reply came back), or null for one that is not.</summary>
+    private static int? TransientStatus(Exception e) => e switch
+    {
+        RequestFailedException r when r.Status is 0 or 408 or 429 or >= 500 => r.Status,
+        HttpRequestException or TimeoutException or OperationCanceledException => 0,
+        _ => null,
+    };
 
     private static void Complete(List<Pending> rows)
     {
