@@ -10,8 +10,6 @@ namespace Sluice.Storage;
 /// </summary>
 public sealed class SluiceStorage
 {
-    private readonly Lazy<TableBatchWriter> _usageBatches;
-
     public SluiceStorage(IOptions<StorageOptions> options, IOptions<StampOptions> stamp)
     {
         var o = options.Value;
@@ -46,8 +44,9 @@ public sealed class SluiceStorage
         Accounts = tables.GetTableClient(o.TablePrefix + "accounts");
         Keys = tables.GetTableClient(o.TablePrefix + "keys");
         Usage = tables.GetTableClient(o.TablePrefix + "usage");
-        // Built on first use: only the usage meter needs it, and only it needs the account key parsed out.
-        _usageBatches = new Lazy<TableBatchWriter>(() => batches(Usage));
+        // Built now, not on first use: a connection string the usage writer cannot sign with (a SAS, say) must stop
+        // the app at start, not lose every usage row later.
+        UsageBatches = batches(Usage);
         Rollups = tables.GetTableClient(o.TablePrefix + "rollups");
         Audit = tables.GetTableClient(o.TablePrefix + "audit");
         DataKeys = tables.GetTableClient(o.TablePrefix + "datakeys");
@@ -69,7 +68,7 @@ public sealed class SluiceStorage
 
     /// <summary>Writes the usage table's group-commit transactions without the SDK's per-row cost (same auth, same
     /// options, same wire format as <see cref="Usage"/>; see <see cref="TableBatchWriter"/>).</summary>
-    public TableBatchWriter UsageBatches => _usageBatches.Value;
+    public TableBatchWriter UsageBatches { get; }
 
     /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>, plus RK <c>~materialized</c> (the last
     /// materialised day; see <see cref="Sluice.Usage.RollupTable"/>).</summary>

@@ -10,7 +10,8 @@ public sealed class StorageOptions
 {
     public const string Section = "Sluice:Storage";
 
-    /// <summary>Connection string (Azurite: <c>UseDevelopmentStorage=true</c>). Leave empty in Azure.</summary>
+    /// <summary>Connection string with an account key (Azurite: <c>UseDevelopmentStorage=true</c>); usage transactions are
+    /// signed with it, so a SAS-only string is refused at start. Leave empty in Azure.</summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>Table endpoint, e.g. <c>https://acct.table.core.windows.net</c>, used with a managed identity.</summary>

@@ -111,6 +111,21 @@ public sealed class TableBatchWriterTests
             [new(TableTransactionActionType.UpsertMerge, table.ToEntity(Record()))]));
     }
 
+    [Fact]
+    public void AConnectionStringWithoutAnAccountKey_StopsTheAppAtStart_WithoutEchoingIt()
+    {
+        const string sas = "sv=2024-11-04&ss=bt&srt=sco&sp=rwdlacu&se=2030-01-01T00:00:00Z&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D";
+        var options = new StorageOptions
+        {
+            ConnectionString = $"TableEndpoint=https://acct.table.core.windows.net;BlobEndpoint=https://acct.blob.core.windows.net;SharedAccessSignature={sas}",
+        };
+
+        var e = Assert.Throws<InvalidOperationException>(() => new SluiceStorage(Options.Create(options), Options.Create(new StampOptions())));
+
+        Assert.Contains("AccountKey", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sig=", e.Message, StringComparison.Ordinal);
+    }
+
     internal static UsageRecord Record() => new()
     {
         RequestId = RequestId.New(DateTimeOffset.UtcNow),
