@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
@@ -21,19 +22,17 @@ public sealed class SluiceStorage
         blobOptions.Diagnostics.IsTelemetryEnabled = false;
         TableServiceClient tables;
         BlobServiceClient blobs;
-        Func<TableClient, TableBatchWriter> batches;
+        TokenCredential? credential = null;
         if (!string.IsNullOrWhiteSpace(o.ConnectionString))
         {
             tables = new TableServiceClient(o.ConnectionString, tableOptions);
             blobs = new BlobServiceClient(o.ConnectionString, blobOptions);
-            batches = table => TableBatchWriter.ForConnectionString(o.ConnectionString, table, tableOptions);
         }
         else if (o.TableServiceUri is not null && o.BlobServiceUri is not null)
         {
-            var credential = stamp.Value.CreateCredential();
+            credential = stamp.Value.CreateCredential();
             tables = new TableServiceClient(o.TableServiceUri, credential, tableOptions);
             blobs = new BlobServiceClient(o.BlobServiceUri, credential, blobOptions);
-            batches = table => TableBatchWriter.ForCredential(table, credential, tableOptions);
         }
         else
         {
@@ -46,7 +45,9 @@ public sealed class SluiceStorage
         Usage = tables.GetTableClient(o.TablePrefix + "usage");
         // Built now, not on first use: a connection string the usage writer cannot sign with (a SAS, say) must stop
         // the app at start, not lose every usage row later.
-        UsageBatches = batches(Usage);
+        UsageBatches = credential is null
+            ? TableBatchWriter.ForConnectionString(o.ConnectionString!, Usage, tableOptions)
+            : TableBatchWriter.ForCredential(Usage, credential, tableOptions);
         Rollups = tables.GetTableClient(o.TablePrefix + "rollups");
         Audit = tables.GetTableClient(o.TablePrefix + "audit");
         DataKeys = tables.GetTableClient(o.TablePrefix + "datakeys");

@@ -27,6 +27,7 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
     /// <summary>Submits the meter's transactions (the SDK's <see cref="TableClient.SubmitTransactionAsync"/> costs
     /// tens of KB per row).</summary>
     public TableBatchWriter Batches => storage.UsageBatches;
+
     public int Shards => options.Value.PartitionShards;
 
     public static string DayKey(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
