@@ -125,26 +125,20 @@ internal readonly record struct ProcStats(long RssKiB, long PeakRssKiB, long Cpu
 
     public static ProcStats Read(int pid)
     {
-        long rss = 0, hwm = 0;
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                rss = KiB(line);
-            }
-            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                hwm = KiB(line);
-            }
-        }
+        var status = File.ReadAllLines($"/proc/{pid}/status");
+        var (rss, hwm) = (StatusKiB(status, "VmRSS"), StatusKiB(status, "VmHWM"));
         // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         return new ProcStats(rss, hwm, ticks);
-
-        static long KiB(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A <c>Name:  123 kB</c> line of <c>/proc/{pid}/status</c>, in KiB; 0 when absent.</summary>
+    public static long StatusKiB(string[] status, string name) =>
+        status.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
+            ? long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)
+            : 0;
 
     /// <summary>Resets the peak (VmHWM) to the current RSS, so a phase's own peak can be read.</summary>
     public static void ResetPeak(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");
@@ -204,11 +198,8 @@ internal readonly record struct RssKinds(long TotalKiB, long AnonKiB, long FileK
 {
     public static RssKinds Read(int pid)
     {
-        var lines = File.ReadAllLines($"/proc/{pid}/status");
-        return new RssKinds(KiB("VmRSS"), KiB("RssAnon"), KiB("RssFile"), KiB("RssShmem"));
-
-        long KiB(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
-            ? long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)
-            : 0;
+        var status = File.ReadAllLines($"/proc/{pid}/status");
+        return new RssKinds(ProcStats.StatusKiB(status, "VmRSS"), ProcStats.StatusKiB(status, "RssAnon"),
+            ProcStats.StatusKiB(status, "RssFile"), ProcStats.StatusKiB(status, "RssShmem"));
     }
 }
