@@ -47,7 +47,11 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
         {
             _settings[key] = value;
         }
-        UseKestrel(0);
+        // A free port through the app's own "Urls" setting, not UseKestrel(0): that one sets the port on the built host
+        // from the test's thread while the app's Main goes on to start Kestrel, and on a busy machine Kestrel can win
+        // ("IServerAddressesFeature.Addresses cannot be modified after the server has started").
+        _settings["Urls"] = "http://127.0.0.1:0";
+        UseKestrel();
     }
 
     public const string OperatorSecret = "test-operator-secret";
