@@ -38,6 +38,7 @@ var sluiceDefaults = {
   // ProxyOptions (Sluice:Proxy). TrustForwardedFor is set by the stamp (always true behind the Functions front end).
   Sluice__Proxy__MaxRequestBodyBytes: '16777216'
   Sluice__Proxy__ConnectTimeout: '00:00:10'
+  Sluice__Proxy__UpstreamConnectionLifetime: '00:05:00'
   Sluice__Proxy__UpstreamTimeout: '00:02:00'
   Sluice__Proxy__RetryAttempts: '2'
   Sluice__Proxy__RetryBaseDelay: '00:00:00.2500000'

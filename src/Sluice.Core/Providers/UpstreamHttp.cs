@@ -12,7 +12,7 @@ namespace Sluice.Providers;
 
 /// <summary>
 /// The one outbound HTTP pipeline every upstream call goes through, configured like a proxy's: no cookies, no
-/// redirects, no decompression, a connect timeout, long-lived pooled connections, no trace headers sent to
+/// redirects, no decompression, a connect timeout, pooled connections renewed every few minutes, no trace headers sent to
 /// providers, and retries of 429/5xx/refused connections that only ever cover getting the response headers.
 /// </summary>
 public static class UpstreamHttp
@@ -33,6 +33,8 @@ public static class UpstreamHttp
                 UseProxy = false,
                 ConnectTimeout = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ConnectTimeout,
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+                // The handler lives as long as the app (below): connections must not, or DNS changes are never seen.
+                PooledConnectionLifetime = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.UpstreamConnectionLifetime,
                 EnableMultipleHttp2Connections = true,
                 // Sluice sends no telemetry anywhere: no traceparent headers to providers either.
                 ActivityHeadersPropagator = null,
