@@ -133,7 +133,7 @@ public sealed partial class ChatCompletionsHandler(
             {
                 capture?.IsStream = true;
                 var completed = await ResponseRelay.RelayEventsAsync(context, upstream.Events, inspector!, request.ClientWantsStreamUsage,
-                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, aborted);
+                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, beforeEnd: null, aborted);
                 if (completed)
                 {
                     await context.Response.CompleteAsync();
@@ -150,7 +150,7 @@ public sealed partial class ChatCompletionsHandler(
             }
             else
             {
-                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe, aborted);
+                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe, beforeEnd: null, aborted);
                 await context.Response.CompleteAsync();
                 status = StatusCodes.Status200OK;
             }

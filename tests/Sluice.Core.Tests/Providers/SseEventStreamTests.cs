@@ -39,12 +39,37 @@ public sealed class SseEventStreamTests
     }
 
     [Fact]
-    public async Task AStreamThatBreaksOff_EndsWithoutCompleted()
+    public async Task AStreamThatBreaksOff_EndsWithoutCompleted_AndItsCutEventIsDropped()
     {
         var (events, completed) = await ReadAllAsync("data: {\"a\":1}\n\ndata: {\"b\"", 5);
 
-        Assert.Equal(["{\"a\":1}", "{\"b\""], events);
+        Assert.Equal(["{\"a\":1}"], events);
         Assert.False(completed);
+    }
+
+    [Theory]
+    [InlineData("data: {\"a\":1}\n\ndata: [DONE]\n")]
+    [InlineData("data: {\"a\":1}\r\n\r\ndata: [DONE]\r\n")]
+    public async Task AnUpstreamThatClosesRightAfterDone_WithoutTheBlankLine_StillCompletes(string sse)
+    {
+        var (events, completed) = await ReadAllAsync(sse, 3);
+
+        Assert.Equal(["{\"a\":1}"], events);
+        Assert.True(completed);
+    }
+
+    [Fact]
+    public async Task EventTypeIdAndRetry_AreKeptPerEvent_AndTheDefaultTypeIsNotNamed()
+    {
+        await using var stream = new SseEventStream(new MemoryStream(
+            Encoding.UTF8.GetBytes("event: chunk\nid: 7\nretry: 1500\ndata: {}\n\nevent: message\ndata: {}\n\ndata: [DONE]\n\n")));
+
+        Assert.True(await stream.MoveNextAsync(CancellationToken.None));
+        Assert.Equal(("chunk", "7", TimeSpan.FromMilliseconds(1500)), (stream.EventType, stream.EventId, stream.ReconnectionInterval));
+        Assert.True(await stream.MoveNextAsync(CancellationToken.None));
+        Assert.Equal((null, null, null), (stream.EventType, stream.EventId, stream.ReconnectionInterval));
+        Assert.False(await stream.MoveNextAsync(CancellationToken.None));
+        Assert.True(stream.Completed);
     }
 
     [Fact]
@@ -56,5 +81,8 @@ public sealed class SseEventStreamTests
 
         var tooBig = new string('y', SseEventStream.MaxEventSize + 10);
         await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync($"data: {tooBig}\n\n", 1 << 20));
+        // However it is split into lines: the limit is on the event, not on a line.
+        var manyLines = string.Concat(Enumerable.Repeat("data: " + new string('z', 1000) + "\n", SseEventStream.MaxEventSize / 1000 + 10));
+        await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(manyLines + "\n", 1 << 16));
     }
 }

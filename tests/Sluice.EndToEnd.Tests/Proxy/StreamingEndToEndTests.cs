@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Proxy;
 using Sluice.Testing;
@@ -59,6 +61,57 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
         Assert.Equal(1 + 3_000 + 1 + 1 + 1, expected.Count);
         Assert.Equal(expected, DataLines(relayed));
         Assert.Equal("[DONE]", DataLines(relayed)[^1]);
+    }
+
+    /// <summary>The events of an SSE body as a client reads them: (event type, id, data), data lines joined.</summary>
+    private static async Task<List<(string Type, string? Id, string Data)>> EventsOf(Stream sse)
+    {
+        var events = new List<(string, string?, string)>();
+        await foreach (var item in SseParser.Create(sse, (_, data) => Encoding.UTF8.GetString(data)).EnumerateAsync())
+        {
+            events.Add((item.EventType, item.EventId, item.Data));
+        }
+        return events;
+    }
+
+    [Fact]
+    public async Task EventsSplitOverSeveralDataLines_WithEventIdCommentsAndCrlf_ReachTheClientWhole()
+    {
+        _upstream.Behavior = new FakeBehavior { Chunks = 6, SplitEventLines = true };
+        var (account, key) = await _app.CreateAccountAsync();
+        using var client = _app.CreateHttpClient(key);
+
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: true));
+        var relayed = await EventsOf(await response.Content.ReadAsStreamAsync());
+
+        // What the upstream itself answers to exactly what the gateway sent it, read by the same parser.
+        using var direct = new HttpClient();
+        using var upstreamAnswer = await direct.PostAsync(new Uri(_upstream.BaseUrl, "chat/completions"),
+            new StringContent(_upstream.Requests.Single().Body, Encoding.UTF8, "application/json"));
+        var expected = await EventsOf(await upstreamAnswer.Content.ReadAsStreamAsync());
+
+        Assert.Contains(expected, e => e.Data.StartsWith("{\n", StringComparison.Ordinal) && e.Type == "chunk" && e.Id is not null);
+        Assert.Equal(expected, relayed);
+        Assert.All(relayed.SkipLast(1), e => JsonDocument.Parse(e.Data).Dispose());
+        // The usage chunk was read from the joined lines, not estimated from a fragment.
+        var row = Assert.Single(await UsageRows.ForAccountAsync(_app, account.Id));
+        Assert.False(row.GetBoolean("UsageEstimated"));
+        Assert.Equal(6, row.GetInt32("CompletionTokens"));
+    }
+
+    [Fact]
+    public async Task EventsSplitOverSeveralDataLines_AreReadByTheOfficialClient_ThroughTheGateway()
+    {
+        _upstream.Behavior = new FakeBehavior { Chunks = 4, SplitEventLines = true };
+        var (_, key) = await _app.CreateAccountAsync();
+
+        var text = "";
+        await foreach (var update in _app.OpenAIChat(key, "gpt-test").CompleteChatStreamingAsync([new OpenAI.Chat.UserChatMessage("hi")]))
+        {
+            text += string.Concat(update.ContentUpdate.Select(p => p.Text));
+        }
+
+        Assert.Equal(FakeOpenAIUpstream.Content(4), text);
     }
 
     [Fact]
