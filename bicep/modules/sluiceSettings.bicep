@@ -52,6 +52,8 @@ var sluiceDefaults = {
   Sluice__Usage__QueueCapacity: '20000'
   // An invocation awaits its row's commit: a Flex instance may be frozen once no invocation runs.
   Sluice__Usage__WaitForCommit: 'True'
+  // ... and the end of each answer waits for it too, so a crash never leaves an answered request without its row.
+  Sluice__Usage__HoldAnswerEndUntilCommit: 'True'
   Sluice__Usage__GatherDelay: '00:00:00'
   Sluice__Usage__WriteAttempts: '6'
   Sluice__Usage__WriteRetryDelay: '00:00:00.2000000'

@@ -18,6 +18,10 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
 
     public int LoseEveryNthBatch { get; set; } = 3;
 
+    /// <summary>Awaited before a table transaction is forwarded: a test holds commits there to see what clients get
+    /// while a row is not yet durable.</summary>
+    public Func<Task>? BeforeBatch { get; set; }
+
     public int RepliesLost { get; private set; }
 
     /// <summary>The <c>User-Agent</c> of every request that came through (empty string when none was sent).</summary>
@@ -39,6 +43,10 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
     private async Task ForwardAsync(HttpContext context)
     {
         var request = context.Request;
+        if (BeforeBatch is { } hold && request.Path.Value?.EndsWith("$batch", StringComparison.Ordinal) == true)
+        {
+            await hold();
+        }
         UserAgents.Enqueue(request.Headers.UserAgent.ToString());
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
