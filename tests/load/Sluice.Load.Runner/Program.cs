@@ -5,6 +5,8 @@ using Sluice.Load;
 // The load harness (tests/load/run.sh runs it). Not a test: it asserts nothing about time, it measures and reports.
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
 //   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
+//   --answer-end: only measure holding each answer's end until its usage row commits (latency, and rows across SIGKILL);
+//                 writes tests/load/results/answer-end.md
 var options = RunOptions.Parse(args);
 // Read before anything starts: the report states how busy the machine already was.
 var runStarted = DateTime.UtcNow;
@@ -16,6 +18,16 @@ var (loadAccount, loadKey) = await stack.CreateAccountAsync("load");
 var (exactAccount, exactKey) = await stack.CreateAccountAsync("load-exact");
 var (stopAccount, stopKey) = await stack.CreateAccountAsync("load-sigterm");
 var (meterAccount, _) = await stack.CreateAccountAsync("load-meter");
+if (options.AnswerEnd)
+{
+    // Its own run: the cost and the effect of holding each answer's end until its row is committed.
+    var answerEnd = await AnswerEndRun.RunAsync(stack, options.Rounds, stack.CreateAccountAsync);
+    var answerEndFile = options.Output ?? Path.Combine(root, "tests", "load", "results", "answer-end.md");
+    await File.WriteAllTextAsync(answerEndFile, answerEnd);
+    Console.WriteLine(answerEnd);
+    Console.WriteLine($"Written to {answerEndFile}.");
+    return;
+}
 var sluice = await stack.StartSluiceAsync();
 Console.WriteLine($"Stack up: direct {stack.Direct}, yarp {stack.YarpUrl}, sluice {stack.SluiceUrl} (pid {sluice.Pid}), azurite pid {stack.AzuritePid}.");
 if (options.Serve)
@@ -199,7 +211,8 @@ internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResul
         $"round {Round} {Scenario.Label,-30} {Target,-6} {Wrk.Rps,9:F0} rps  p50 {Wrk.P50Ms,7:F3} ms  p99 {Wrk.P99Ms,7:F3} ms  errors {Wrk.Errors}  cpu {CpuMsPerRequest:F3} ms/req  peak {PeakRssMiB:F0} MiB  ttfb p50 {TtfbP50Ms:F3}");
 }
 
-internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp)
+internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp,
+    bool AnswerEnd)
 {
     public static RunOptions Parse(string[] args)
     {
@@ -211,6 +224,7 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             args.Contains("--skip-memory"),
             Value("--out"),
             args.Contains("--serve"),
-            TimeSpan.FromSeconds(int.Parse(Value("--warmup") ?? "8", CultureInfo.InvariantCulture)));
+            TimeSpan.FromSeconds(int.Parse(Value("--warmup") ?? "8", CultureInfo.InvariantCulture)),
+            args.Contains("--answer-end"));
     }
 }
