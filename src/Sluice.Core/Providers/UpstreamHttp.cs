@@ -140,7 +140,26 @@ public static class UpstreamHttp
             param,
             code ?? type ?? $"upstream_http_{status}"));
         var json = JsonSerializer.SerializeToUtf8Bytes(envelope, SluiceJson.Wire.ErrorEnvelope);
-        return new UpstreamError(status, json, SanitiseCode(code ?? type, status), response.Headers.RetryAfter?.Delta);
+        return new UpstreamError(status, json, SanitiseCode(code ?? type, status), RetryAfter(response));
+    }
+
+    /// <summary>How long the upstream asked to be left alone: <c>retry-after-ms</c> (Azure OpenAI's and OpenAI's SDKs'
+    /// precise form) if sent, else <c>Retry-After</c> in seconds or as a date (measured against the response's own
+    /// <c>Date</c>, so no clock of the gateway's is involved). Nonsense and values over a day are ignored.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        TimeSpan? wait = null;
+        if (response.Headers.TryGetValues("retry-after-ms", out var ms)
+            && double.TryParse(ms.FirstOrDefault(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var millis)
+            && double.IsFinite(millis))
+        {
+            wait = TimeSpan.FromMilliseconds(millis);
+        }
+        else if (response.Headers.RetryAfter is { } header)
+        {
+            wait = header.Delta ?? (header.Date - response.Headers.Date);
+        }
+        return wait is { } w && w >= TimeSpan.Zero && w <= TimeSpan.FromDays(1) ? w : null;
     }
 
     private static (string? Message, string? Type, string? Code, string? Param) ParseError(ReadOnlySpan<byte> body)

@@ -52,7 +52,8 @@ public sealed class UpstreamResponse : IAsyncDisposable
 /// <summary>
 /// An upstream's error, already as an OpenAI-style error body. The body goes back to the client that sent the
 /// request and nowhere else: provider error bodies can echo the prompt, so it is never logged or stored.
-/// <see cref="Code"/> is a sanitised identifier safe for the usage row.
+/// <see cref="Code"/> is a sanitised identifier safe for the usage row; <see cref="RetryAfter"/> is how long the
+/// upstream asked callers to wait, when it said.
 /// </summary>
 public sealed record UpstreamError(int Status, ReadOnlyMemory<byte> Body, string Code, TimeSpan? RetryAfter = null)
 {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -114,6 +115,12 @@ public sealed partial class ChatCompletionsHandler(
                     var response = context.Response;
                     response.StatusCode = upstreamError.Status;
                     response.ContentType = "application/json";
+                    if (upstreamError is { Status: 429 or 503, RetryAfter: { } wait })
+                    {
+                        // No other route took the request, so the upstream's wish is the caller's to honour.
+                        response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                        response.Headers["retry-after-ms"] = Math.Round(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+                    }
                     return response.Body.WriteAsync(upstreamError.Body, aborted).AsTask();
                 });
                 return Results.Empty;

@@ -14,6 +14,9 @@ public sealed record FakeBehavior
 
     public string? RetryAfter { get; init; }
 
+    /// <summary>The <c>retry-after-ms</c> header Azure OpenAI (and OpenAI's SDKs) use alongside <c>Retry-After</c>.</summary>
+    public string? RetryAfterMs { get; init; }
+
     /// <summary>Content chunks of the answer ("w0 ", "w1 ", …); the completion counts one token per chunk.</summary>
     public int Chunks { get; init; } = 5;
 
@@ -91,6 +94,10 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
             if (behavior.RetryAfter is not null)
             {
                 response.Headers.RetryAfter = behavior.RetryAfter;
+            }
+            if (behavior.RetryAfterMs is not null)
+            {
+                response.Headers["retry-after-ms"] = behavior.RetryAfterMs;
             }
             response.ContentType = "application/json";
             await response.WriteAsync(behavior.ErrorBody
