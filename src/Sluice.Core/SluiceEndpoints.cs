@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
+using Sluice.Health;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
@@ -11,6 +12,7 @@ public static class SluiceEndpoints
     /// <summary>Every Sluice route, for the local host.</summary>
     public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
     {
+        app.MapSluiceHealth();
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();

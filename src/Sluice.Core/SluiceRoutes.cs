@@ -30,4 +30,7 @@ public static class SluiceRoutes
     public const string OperatorReopen = "operator/accounts/{accountId}/reopen";
     public const string OperatorLegalHold = "operator/accounts/{accountId}/legal-hold";
     public const string OperatorPurge = "operator/purge";
+
+    /// <summary>Anonymous: whether storage answers (no account data).</summary>
+    public const string Health = "health";
 }

@@ -20,9 +20,12 @@ namespace Sluice.Testing;
 public sealed class SluiceApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    private SluiceApplication(string connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time)
+    private SluiceApplication(string connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
+        Action<IServiceCollection>? services)
     {
+        _services = services;
         Name = name;
         Time = time;
         _settings = new Dictionary<string, string?>
@@ -67,9 +70,12 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 
     public SluiceStorage Storage => Services.GetRequiredService<SluiceStorage>();
 
-    public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)
+    /// <param name="services">Changes to the app's services after its own (e.g. to start it without storage).</param>
+    public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
-        var app = new SluiceApplication(await Azurite.ConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time);
+        var app = new SluiceApplication(await Azurite.ConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time,
+            services);
         app.StartServer();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         app.BaseAddress = new Uri(address.TrimEnd('/') + "/");
@@ -92,6 +98,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             {
                 services.AddSingleton<TimeProvider>(Time);
             }
+            _services?.Invoke(services);
         });
     }
 
