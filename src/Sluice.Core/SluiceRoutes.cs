@@ -33,4 +33,7 @@ public static class SluiceRoutes
 
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";
+
+    /// <summary>Every path no other route serves, for every method: an OpenAI-shaped 404 (<c>unknown_url</c>).</summary>
+    public const string UnknownUrl = "{*path}";
 }

@@ -8,6 +8,7 @@ using Sluice.Proxy;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<Sluice.Functions.RequestIdMiddleware>();
 builder.Services.AddSluice();
 // The worker's Kestrel would answer 500 past its 30 MB default; match it to the gateway's own limit, which answers 413.
 builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
