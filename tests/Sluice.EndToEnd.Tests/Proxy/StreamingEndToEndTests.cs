@@ -51,11 +51,7 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
         using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: true));
         var relayed = await response.Content.ReadAsStringAsync();
 
-        // What the upstream itself answers to exactly what the gateway sent it.
-        using var direct = new HttpClient();
-        using var upstreamAnswer = await direct.PostAsync(new Uri(_upstream.BaseUrl, "chat/completions"),
-            new StringContent(_upstream.Requests.Single().Body, Encoding.UTF8, "application/json"));
-        var expected = DataLines(await upstreamAnswer.Content.ReadAsStringAsync());
+        var expected = DataLines(await DirectUpstreamAnswerAsync());
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(1 + 3_000 + 1 + 1 + 1, expected.Count);
@@ -64,14 +60,17 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
     }
 
     /// <summary>The events of an SSE body as a client reads them: (event type, id, data), data lines joined.</summary>
-    private static async Task<List<(string Type, string? Id, string Data)>> EventsOf(Stream sse)
+    private static List<(string Type, string? Id, string Data)> EventsOf(string sse) =>
+        [.. SseParser.Create(new MemoryStream(Encoding.UTF8.GetBytes(sse)), (_, data) => Encoding.UTF8.GetString(data)).Enumerate()
+            .Select(item => (item.EventType, item.EventId, item.Data))];
+
+    /// <summary>What the upstream itself answers to exactly what the gateway sent it.</summary>
+    private async Task<string> DirectUpstreamAnswerAsync()
     {
-        var events = new List<(string, string?, string)>();
-        await foreach (var item in SseParser.Create(sse, (_, data) => Encoding.UTF8.GetString(data)).EnumerateAsync())
-        {
-            events.Add((item.EventType, item.EventId, item.Data));
-        }
-        return events;
+        using var direct = new HttpClient();
+        using var answer = await direct.PostAsync(new Uri(_upstream.BaseUrl, "chat/completions"),
+            new StringContent(_upstream.Requests.Single().Body, Encoding.UTF8, "application/json"));
+        return await answer.Content.ReadAsStringAsync();
     }
 
     [Fact]
@@ -82,13 +81,9 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
         using var client = _app.CreateHttpClient(key);
 
         using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: true));
-        var relayed = await EventsOf(await response.Content.ReadAsStreamAsync());
+        var relayed = EventsOf(await response.Content.ReadAsStringAsync());
 
-        // What the upstream itself answers to exactly what the gateway sent it, read by the same parser.
-        using var direct = new HttpClient();
-        using var upstreamAnswer = await direct.PostAsync(new Uri(_upstream.BaseUrl, "chat/completions"),
-            new StringContent(_upstream.Requests.Single().Body, Encoding.UTF8, "application/json"));
-        var expected = await EventsOf(await upstreamAnswer.Content.ReadAsStreamAsync());
+        var expected = EventsOf(await DirectUpstreamAnswerAsync());
 
         Assert.Contains(expected, e => e.Data.StartsWith("{\n", StringComparison.Ordinal) && e.Type == "chunk" && e.Id is not null);
         Assert.Equal(expected, relayed);
@@ -112,6 +107,26 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
         }
 
         Assert.Equal(FakeOpenAIUpstream.Content(4), text);
+    }
+
+    [Fact]
+    public async Task AQuietUpstream_GetsHeartbeatCommentsSentBetweenItsEvents_WhichClientsSkip()
+    {
+        await using var app = await SluiceApplication.StartAsync(new RouteSettings()
+            .Add("gpt-test", "openai", _upstream.BaseUrl)
+            .With("Sluice:Proxy:StreamHeartbeatInterval", "00:00:00.050"));
+        _upstream.Behavior = new FakeBehavior { Chunks = 2, ChunkDelay = TimeSpan.FromMilliseconds(500) };
+        var (_, key) = await app.CreateAccountAsync();
+        using var client = app.CreateHttpClient(key);
+
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: false));
+        var relayed = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("\n: ping\n\n", relayed, StringComparison.Ordinal);
+        Assert.Equal(["w0 ", "w1 "], EventsOf(relayed)
+            .Where(e => e.Data.Contains("\"content\":\"w", StringComparison.Ordinal))
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString()));
+        Assert.EndsWith("data: [DONE]\n\n", relayed, StringComparison.Ordinal);
     }
 
     [Fact]
