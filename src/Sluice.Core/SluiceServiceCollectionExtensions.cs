@@ -113,6 +113,7 @@ public static class SluiceServiceCollectionExtensions
     {
         services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, PurgeSchedule.Validator>();
         services.AddSingleton<PurgeScope>();
         // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
         // per-kind retention rules. Each rule is one IPurgeRule registered here.

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Cronos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -73,7 +72,7 @@ public sealed class HostingFilesTests
             var accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));
             Assert.NotNull(accessor.GetType().GetProperty(nameof(IOptions<object>.Value))!.GetValue(accessor));
         }
-        Assert.NotNull(CronExpression.Parse(SampleValues[PurgeEngine.ScheduleSetting], CronFormat.IncludeSeconds));
+        Assert.True(PurgeSchedule.TryParse(SampleValues[PurgeEngine.ScheduleSetting], out _, out var error), error);
     }
 
     [Fact]
