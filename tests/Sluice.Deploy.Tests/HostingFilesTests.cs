@@ -55,6 +55,7 @@ public sealed class HostingFilesTests
         Assert.True(missing.Count == 0, $"Missing from local.settings.sample.json: {string.Join(", ", missing)}");
         Assert.Equal("dotnet-isolated", values["FUNCTIONS_WORKER_RUNTIME"]);
         Assert.Equal("UseDevelopmentStorage=true", values["AzureWebJobsStorage"]);
+        Assert.Equal("true", values["AzureWebJobsDisableHomepage"]);
     }
 
     [Fact]

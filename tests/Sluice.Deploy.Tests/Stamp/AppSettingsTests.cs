@@ -137,6 +137,15 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
+    public async Task TheHostsWelcomePage_IsOff()
+    {
+        var (stamp, _) = await Deployments.EuReprovision;
+
+        // Otherwise GET / answers an anonymous 200 page that names the platform.
+        Assert.Equal("true", stamp.AppSettings["AzureWebJobsDisableHomepage"]);
+    }
+
+    [Fact]
     public async Task SettingsFlexRejects_AreAbsent()
     {
         var (stamp, _) = await Deployments.EuReprovision;
