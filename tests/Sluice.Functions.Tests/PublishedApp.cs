@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Sluice.Testing;
 
 namespace Sluice.Functions.Tests;
 
@@ -25,56 +25,13 @@ internal static class PublishedApp
         var output = Directory.CreateTempSubdirectory("sluice-functions-publish-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(output, recursive: true);
         var project = Path.Combine(RepoRoot, "src", "Sluice.Functions", "Sluice.Functions.csproj");
-        var run = await DotnetProcess.RunAsync(
+        var run = await ProcessRun.StartAsync(ProcessRun.Dotnet,
             ["publish", project, "--configuration", Metadata("Configuration"), "--no-build", "--output", output, "--nologo"],
-            environment: new Dictionary<string, string?>(), timeout: TimeSpan.FromMinutes(5));
+            new Dictionary<string, string?>(), TimeSpan.FromMinutes(5));
         Assert.True(run.ExitCode == 0, $"dotnet publish failed:{Environment.NewLine}{run}");
         return output;
     }
 
     private static string Metadata(string key) =>
         typeof(PublishedApp).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-}
-
-/// <summary>A <c>dotnet</c> child process with a bounded run time; killed (and reported) if it overruns.</summary>
-internal static class DotnetProcess
-{
-    public sealed record Result(int ExitCode, string StandardOutput, string StandardError)
-    {
-        public override string ToString() => $"exit {ExitCode}{Environment.NewLine}{StandardOutput}{Environment.NewLine}{StandardError}";
-    }
-
-    public static async Task<Result> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout)
-    {
-        // The dotnet host running these tests (set by the CLI for its children), so the app runs on the same runtime.
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail($"dotnet {string.Join(' ', start.ArgumentList)} did not exit within {timeout}:{Environment.NewLine}{await stdout}{Environment.NewLine}{await stderr}");
-        }
-        return new Result(process.ExitCode, await stdout, await stderr);
-    }
 }

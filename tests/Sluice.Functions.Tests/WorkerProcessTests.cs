@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Sluice.Testing;
 
 namespace Sluice.Functions.Tests;
 
@@ -13,10 +14,10 @@ public sealed class WorkerProcessTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(90);
 
-    private static async Task<DotnetProcess.Result> StartWorkerAsync(IReadOnlyDictionary<string, string?> appSettings)
+    private static async Task<ProcessRun> StartWorkerAsync(IReadOnlyDictionary<string, string?> appSettings)
     {
         var directory = await PublishedApp.DirectoryAsync();
-        return await DotnetProcess.RunAsync(
+        return await ProcessRun.StartAsync(ProcessRun.Dotnet,
             [
                 Path.Combine(directory, "Sluice.Functions.dll"),
                 "--functions-uri", $"http://127.0.0.1:{DeadPort()}/",
