@@ -67,13 +67,15 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 func keyVaultReference(vaultName string, secretName string) string =>
   '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
 
-// The Functions runtime: host storage and telemetry, both by identity.
+// The Functions runtime: host storage and telemetry, both by identity; no welcome page at / (it would be the only
+// anonymous 200 the app serves).
 var platformSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
   AzureWebJobsStorage__blobServiceUri: hostStorage.properties.primaryEndpoints.blob
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  AzureWebJobsDisableHomepage: 'true'
 }
 
 // What makes this app this stamp: its region, identity, storage, secrets. Not overridable by appSettings.

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -113,6 +114,7 @@ public static class SluiceServiceCollectionExtensions
     {
         services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, PurgeSchedule.Validator>();
         services.AddSingleton<PurgeScope>();
         // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
         // per-kind retention rules. Each rule is one IPurgeRule registered here.
@@ -131,6 +133,8 @@ public static class SluiceServiceCollectionExtensions
     public static IServiceCollection AddSluiceProxy(this IServiceCollection services)
     {
         services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
         return services;

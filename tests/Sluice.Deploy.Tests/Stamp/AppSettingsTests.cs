@@ -1,4 +1,3 @@
-using Cronos;
 using Microsoft.Extensions.Configuration;
 using Sluice.Deploy.Tests.Bicep;
 using Sluice.Retention;
@@ -138,6 +137,15 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
+    public async Task TheHostsWelcomePage_IsOff()
+    {
+        var (stamp, _) = await Deployments.EuReprovision;
+
+        // Otherwise GET / answers an anonymous 200 page that names the platform.
+        Assert.Equal("true", stamp.AppSettings["AzureWebJobsDisableHomepage"]);
+    }
+
+    [Fact]
     public async Task SettingsFlexRejects_AreAbsent()
     {
         var (stamp, _) = await Deployments.EuReprovision;
@@ -146,13 +154,16 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
-    public async Task PurgeSchedule_IsTheCodesDefault_AsSixFieldNcrontab()
+    public async Task PurgeSchedule_IsTheCodesDefault_AndParsesAsTheFunctionsTimerParsesIt()
     {
         var (stamp, _) = await Deployments.FirstUsProvision;
 
+        var (_, template) = await Deployments.Build;
+
         var schedule = stamp.AppSettings[PurgeEngine.ScheduleSetting];
         Assert.Equal(PurgeEngine.DefaultSchedule, schedule);
-        Assert.NotNull(CronExpression.Parse(schedule, CronFormat.IncludeSeconds).GetNextOccurrence(DateTime.UnixEpoch));
+        Assert.Equal(schedule, (string)template["parameters"]!["purgeSchedule"]!["defaultValue"]!);
+        Assert.True(PurgeSchedule.TryParse(schedule, out _, out var error), error);
     }
 
     [Fact]
