@@ -42,12 +42,16 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             ["Sluice:Usage:GatherDelay"] = "00:00:00",
             // Tests run the purge engine themselves, at the instants they choose.
             ["Sluice:Host:SchedulerEnabled"] = "false",
+            // A free loopback port chosen by Kestrel at bind time. Not UseKestrel(0): that makes the factory rewrite
+            // the server's addresses after Build(), racing Kestrel's own bind on the app's thread ("Addresses cannot
+            // be modified after the server has started", dotnet/aspnetcore#67714).
+            ["Urls"] = "http://127.0.0.1:0",
         };
         foreach (var (key, value) in settings)
         {
             _settings[key] = value;
         }
-        UseKestrel(0);
+        UseKestrel();
     }
 
     public const string OperatorSecret = "test-operator-secret";
