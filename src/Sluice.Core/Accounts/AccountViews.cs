@@ -96,9 +96,12 @@ public sealed record IpAllowlistRequest(IReadOnlyList<string>? IpAllowlist, bool
 /// <summary>The allowlist and the address this request came from as the gateway sees it (what the list is checked against).</summary>
 public sealed record IpAllowlistView(IReadOnlyList<string> IpAllowlist, string? ClientIp);
 
-public sealed record AuditEntryView(DateTimeOffset Time, string Actor, string Action, string? Target, string? SourceIp, string? Details)
+/// <summary>An audit entry as the API shows it: <c>time</c> is when the action happened, or the first of <c>count</c>
+/// identical ones within a window, and <c>last_time</c> the last of them (equal to <c>time</c> for a single action).</summary>
+public sealed record AuditEntryView(DateTimeOffset Time, string Actor, string Action, string? Target, string? SourceIp, string? Details,
+    int Count, DateTimeOffset LastTime)
 {
-    public static AuditEntryView From(AuditEntry e) => new(e.Time, e.Actor, e.Action, e.Target, e.SourceIp, e.Details);
+    public static AuditEntryView From(AuditEntry e) => new(e.Time, e.Actor, e.Action, e.Target, e.SourceIp, e.Details, e.Count, e.LastTime ?? e.Time);
 }
 
 /// <summary>Audit entries newest first; <c>has_more</c> when the range holds more than the limit (narrow <c>to</c> to page).</summary>
