@@ -50,6 +50,7 @@ public sealed class AccountLifecycle(
             Retention = retention.Value.DefaultPolicy(),
         }, cancellationToken);
         var (key, secret) = await keys.CreateAsync(account.Id, stampRegion, KeyRole.Owner, "owner", now, null, [], cancellationToken);
+        authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "account.created", account.Id, sourceIp, null, cancellationToken);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, "role=owner", cancellationToken);
         return (account, ToCreated(key, secret), null);
@@ -83,6 +84,7 @@ public sealed class AccountLifecycle(
             return (null, ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models"));
         }
         var (key, secret) = await keys.CreateAsync(account.Id, account.Region, role, request.Name, now, request.ExpiresAt, models, cancellationToken);
+        authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, $"role={role.ToWire()}", cancellationToken);
         return (ToCreated(key, secret), null);
     }

@@ -11,10 +11,17 @@ namespace Sluice.Proxy;
 /// </summary>
 public sealed record ApiError(int Status, string Type, string Code, string Message, string? Param = null) : IResult
 {
+    /// <summary>Sent as <c>Retry-After</c> (whole seconds) when set: how long a 429 or 503 asks the client to wait.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
         response.StatusCode = Status;
+        if (RetryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         return response.WriteAsJsonAsync(
             new ErrorEnvelope(new ErrorBody(Message, Type, Param, Code)),
             SluiceJson.Wire.ErrorEnvelope,
