@@ -39,26 +39,50 @@ public sealed partial class FailedAuthThrottle : IDisposable
             RateLimitPartition.Get(PartitionOf(address), _ => new FailureBudget(time, limit, window)));
     }
 
-    /// <summary>The 429 for an address that has no failures left, or null when it may try.</summary>
-    public ApiError? Refusal(IPAddress? address)
+    /// <summary>
+    /// Starts an authentication whose outcome is not known yet, spending one failure of the address up front so that no
+    /// more lookups can be in flight than the address has failures left (a burst of concurrent guesses gets 429, not a
+    /// lookup each). The attempt gives the failure back when it <see cref="Attempt.Succeeded"/>. Null, with the 429 to
+    /// answer, when the address has none left.
+    /// </summary>
+    public (Attempt? Attempt, ApiError? Refusal) Begin(IPAddress? address)
     {
-        using var lease = _limiter.AttemptAcquire(address, 0);
-        return lease.IsAcquired ? null : TooMany(lease);
+        var lease = _limiter.AttemptAcquire(address, 1);
+        if (lease.IsAcquired)
+        {
+            return (new Attempt(this, address, lease), null);
+        }
+        var refusal = TooMany(lease);
+        lease.Dispose();
+        return (null, refusal);
     }
 
-    /// <summary>Counts one failed authentication (<paramref name="what"/>: <c>unknown_key</c>, <c>malformed_key</c>,
-    /// <c>operator_secret</c>) from the address.</summary>
-    public void Failed(IPAddress? address, string what)
+    /// <summary>One authentication in progress; see <see cref="Begin"/>.</summary>
+    public sealed class Attempt(FailedAuthThrottle throttle, IPAddress? address, RateLimitLease lease)
     {
-        using var lease = _limiter.AttemptAcquire(address, 1);
-        var shown = address?.ToString() ?? "an unknown address";
-        if (lease.TryGetMetadata(FailureBudget.BurstStarted, out var started) && started)
+        /// <summary>The credential was good: the failure spent on it goes back.</summary>
+        public void Succeeded()
         {
-            Log.BurstStarted(_logger, shown, what, _options.FailedAuthLimit, _options.FailedAuthWindow);
+            (lease as FailureBudget.Lease)?.Refund();
+            lease.Dispose();
         }
-        if (lease.TryGetMetadata(FailureBudget.Exhausted, out var exhausted) && exhausted)
+
+        /// <summary>The credential was wrong (<paramref name="what"/>: <c>unknown_key</c>, <c>malformed_key</c>,
+        /// <c>operator_secret</c>): the failure stays spent, and the first of a burst and the one that exhausts the
+        /// budget are logged.</summary>
+        public void Failed(string what)
         {
-            Log.Throttled(_logger, shown, what, _options.FailedAuthLimit, _options.FailedAuthWindow);
+            var options = throttle._options;
+            var shown = address?.ToString() ?? "an unknown address";
+            if (lease.TryGetMetadata(FailureBudget.BurstStarted, out var started) && started)
+            {
+                Log.BurstStarted(throttle._logger, shown, what, options.FailedAuthLimit, options.FailedAuthWindow);
+            }
+            if (lease.TryGetMetadata(FailureBudget.Exhausted, out var exhausted) && exhausted)
+            {
+                Log.Throttled(throttle._logger, shown, what, options.FailedAuthLimit, options.FailedAuthWindow);
+            }
+            lease.Dispose();
         }
     }
 
@@ -151,17 +175,28 @@ internal sealed class FailureBudget(TimeProvider time, int limit, TimeSpan windo
             Refill();
             if (_tokens < Math.Max(permitCount, 1))
             {
-                return new Lease(false, (Math.Max(permitCount, 1) - _tokens) * _perToken, started: false, exhausted: false);
+                return new Lease(this, false, (Math.Max(permitCount, 1) - _tokens) * _perToken, started: false, exhausted: false);
             }
             if (permitCount == 0)
             {
-                return new Lease(true, null, started: false, exhausted: false);
+                return new Lease(this, true, null, started: false, exhausted: false);
             }
             var started = _tokens >= limit;
             _tokens -= permitCount;
             var exhausted = _tokens < 1 && !_exhaustionReported;
             _exhaustionReported |= exhausted;
-            return new Lease(true, null, started, exhausted);
+            return new Lease(this, true, null, started, exhausted) { Permits = permitCount };
+        }
+    }
+
+    /// <summary>Gives back what <paramref name="lease"/> took, as if it had never been taken.</summary>
+    private void Refund(Lease lease)
+    {
+        lock (_lock)
+        {
+            Refill();
+            _tokens = Math.Min(limit, _tokens + lease.Permits);
+            _exhaustionReported &= !lease.MarkedExhausted;
         }
     }
 
@@ -179,8 +214,14 @@ internal sealed class FailureBudget(TimeProvider time, int limit, TimeSpan windo
         }
     }
 
-    private sealed class Lease(bool acquired, TimeSpan? retryAfter, bool started, bool exhausted) : RateLimitLease
+    internal sealed class Lease(FailureBudget budget, bool acquired, TimeSpan? retryAfter, bool started, bool exhausted) : RateLimitLease
     {
+        private int _refunded;
+
+        public int Permits { get; init; }
+
+        public bool MarkedExhausted => exhausted;
+
         public override bool IsAcquired => acquired;
 
         public override IEnumerable<string> MetadataNames =>
@@ -196,6 +237,15 @@ internal sealed class FailureBudget(TimeProvider time, int limit, TimeSpan windo
                 _ => null,
             };
             return metadata is not null;
+        }
+
+        /// <summary>Returns the permits to the budget, once.</summary>
+        public void Refund()
+        {
+            if (acquired && Interlocked.Exchange(ref _refunded, 1) == 0)
+            {
+                budget.Refund(this);
+            }
         }
     }
 }

@@ -53,10 +53,13 @@ public sealed class GatewayAuthenticator(
         }
 
         var hash = GatewayKey.Hash(presented);
+        FailedAuthThrottle.Attempt? attempt = null;
         if (!cache.TryGetValue(KeyCacheKey(hash), out ApiKey? key))
         {
-            // Not a key this instance knows to be good: an address out of failures gets no lookup at all.
-            if (throttle.Refusal(clientIp) is { } throttled)
+            // Not a key this instance knows to be good: it spends one of the address's failures until it proves good,
+            // so an address out of failures gets no lookup at all.
+            (attempt, var throttled) = throttle.Begin(clientIp);
+            if (attempt is null)
             {
                 return (null, throttled);
             }
@@ -67,8 +70,14 @@ public sealed class GatewayAuthenticator(
         {
             // A purged account's keys are unknown keys: nothing of the account, its audit partition included, may be
             // written again after the purge.
-            return (null, Failed(clientIp, "unknown_key"));
+            if (attempt is null)
+            {
+                return (null, Failed(clientIp, "unknown_key"));
+            }
+            attempt.Failed("unknown_key");
+            return (null, ApiError.InvalidApiKey());
         }
+        attempt?.Succeeded();
         var now = time.GetUtcNow();
         if (!key.IsUsableAt(now))
         {
@@ -156,11 +165,12 @@ public sealed class GatewayAuthenticator(
     /// <summary>An unknown or malformed key: counted against the address (429 once it has no failures left).</summary>
     private ApiError Failed(System.Net.IPAddress? clientIp, string what)
     {
-        if (throttle.Refusal(clientIp) is { } refusal)
+        var (attempt, refusal) = throttle.Begin(clientIp);
+        if (attempt is null)
         {
-            return refusal;
+            return refusal!;
         }
-        throttle.Failed(clientIp, what);
+        attempt.Failed(what);
         return ApiError.InvalidApiKey();
     }
 

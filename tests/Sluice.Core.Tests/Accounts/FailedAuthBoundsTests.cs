@@ -53,6 +53,23 @@ public sealed class FailedAuthBoundsTests
         Assert.Null(budget.IdleDuration);
     }
 
+    [Fact]
+    public void Budget_ARefundedAttemptCostsNothing_AndDoesNotHideTheExhaustionOfItsBurst()
+    {
+        using var budget = new FailureBudget(_time, limit: 2, window: TimeSpan.FromSeconds(20));
+        static bool Exhausted(RateLimitLease lease) => lease.TryGetMetadata(FailureBudget.Exhausted, out var e) && e;
+
+        Assert.False(Exhausted(budget.AttemptAcquire(1)));
+        var good = (FailureBudget.Lease)budget.AttemptAcquire(1);
+        Assert.True(Exhausted(good));
+        good.Refund();
+        good.Refund();
+
+        Assert.Equal(1, budget.GetStatistics()!.CurrentAvailablePermits);
+        Assert.True(Exhausted(budget.AttemptAcquire(1)));
+        Assert.False(budget.AttemptAcquire(1).IsAcquired);
+    }
+
     [Theory]
     [InlineData("203.0.113.7", "203.0.113.7")]
     [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
