@@ -10,18 +10,24 @@ namespace Sluice.Accounts;
 
 /// <summary>
 /// What failed authentication may cost, per source address. Each failure (an unknown or malformed gateway key, a wrong
-/// operator secret) spends one of <see cref="AccountOptions.FailedAuthLimit"/> tokens, which come back evenly over
+/// operator secret) spends one of <see cref="AccountOptions.FailedAuthLimit"/> failures, which come back evenly over
 /// <see cref="AccountOptions.FailedAuthWindow"/>. An address with none left is answered 429 with <c>Retry-After</c>
-/// before anything is looked up, so a flood of guesses costs no storage and cannot hide among real traffic.
+/// before anything is looked up or compared.
+/// <para>
+/// A key that needs a lookup holds one of the address's failures while the lookup runs (<see cref="BeginAsync"/>) and
+/// gives it back if the key is good. So an address never has more lookups of unknown keys in flight than failures
+/// left, however many it sends at once; and a burst of good keys from a busy address (many clients behind one NAT)
+/// waits a moment for the held failures to come back rather than being refused.
+/// </para>
 /// <para>
 /// The address is <see cref="ClientAddress"/>'s (the trusted proxy's view behind the Functions front end); IPv6
 /// addresses count per /64, the block one subscriber usually holds. Logs one line when an address starts failing and
 /// one when it runs out, never one per attempt, and never the credential.
 /// </para>
 /// <para>
-/// Partitions, their idle eviction and the lease shape are <see cref="PartitionedRateLimiter"/>'s. The bucket is
-/// <see cref="FailureBudget"/> rather than the library's token bucket only because those read the system clock
-/// (dotnet/runtime#106447); this one reads the injected <see cref="TimeProvider"/>.
+/// Partitions, their idle eviction and the lease shape are <see cref="PartitionedRateLimiter"/>'s. The budget is
+/// <see cref="FailureBudget"/> rather than the library's token bucket because those read the system clock
+/// (dotnet/runtime#106447) and cannot give a permit back; this one reads the injected <see cref="TimeProvider"/>.
 /// </para>
 /// </summary>
 public sealed partial class FailedAuthThrottle : IDisposable
@@ -39,54 +45,74 @@ public sealed partial class FailedAuthThrottle : IDisposable
             RateLimitPartition.Get(PartitionOf(address), _ => new FailureBudget(time, limit, window)));
     }
 
-    /// <summary>
-    /// Starts an authentication whose outcome is not known yet, spending one failure of the address up front so that no
-    /// more lookups can be in flight than the address has failures left (a burst of concurrent guesses gets 429, not a
-    /// lookup each). The attempt gives the failure back when it <see cref="Attempt.Succeeded"/>. Null, with the 429 to
-    /// answer, when the address has none left.
-    /// </summary>
-    public (Attempt? Attempt, ApiError? Refusal) Begin(IPAddress? address)
+    /// <summary>The 429 for an address that has no failures left, or null when it may try.</summary>
+    public ApiError? Refusal(IPAddress? address)
     {
-        var lease = _limiter.AttemptAcquire(address, 1);
-        if (lease.IsAcquired)
+        using var lease = _limiter.AttemptAcquire(address, 0);
+        return lease.IsAcquired ? null : TooMany(lease);
+    }
+
+    /// <summary>Records a failure known at once (a malformed key, a wrong operator secret), after <see cref="Refusal"/>
+    /// let the attempt through.</summary>
+    public void Failed(IPAddress? address, string what)
+    {
+        using var lease = _limiter.AttemptAcquire(address, 1);
+        if (lease is FailureBudget.Lease held)
         {
-            return (new Attempt(this, address, lease), null);
+            Spend(held, address, what);
+        }
+    }
+
+    /// <summary>
+    /// Starts an authentication that needs a lookup: holds one of the address's failures until the attempt
+    /// <see cref="Attempt.Failed"/> (spent) or is disposed (given back: the key was good, or the lookup itself failed).
+    /// Waits while failures held by other attempts of the address may still come back; null, with the 429 to answer,
+    /// when none are left.
+    /// </summary>
+    public async ValueTask<(Attempt? Attempt, ApiError? Refusal)> BeginAsync(IPAddress? address, CancellationToken cancellationToken)
+    {
+        var lease = await _limiter.AcquireAsync(address, 1, cancellationToken);
+        if (lease.IsAcquired && lease is FailureBudget.Lease held)
+        {
+            return (new Attempt(this, address, held), null);
         }
         var refusal = TooMany(lease);
         lease.Dispose();
         return (null, refusal);
     }
 
-    /// <summary>One authentication in progress; see <see cref="Begin"/>.</summary>
-    public sealed class Attempt(FailedAuthThrottle throttle, IPAddress? address, RateLimitLease lease)
+    /// <summary>One authentication in progress; see <see cref="BeginAsync"/>.</summary>
+    public sealed class Attempt : IDisposable
     {
-        /// <summary>The credential was good: the failure spent on it goes back.</summary>
-        public void Succeeded()
-        {
-            (lease as FailureBudget.Lease)?.Refund();
-            lease.Dispose();
-        }
+        private readonly FailedAuthThrottle _throttle;
+        private readonly IPAddress? _address;
+        private readonly FailureBudget.Lease _lease;
 
-        /// <summary>The credential was wrong (<paramref name="what"/>: <c>unknown_key</c>, <c>malformed_key</c>,
-        /// <c>operator_secret</c>): the failure stays spent, and the first of a burst and the one that exhausts the
-        /// budget are logged.</summary>
-        public void Failed(string what)
-        {
-            var options = throttle._options;
-            var shown = address?.ToString() ?? "an unknown address";
-            if (lease.TryGetMetadata(FailureBudget.BurstStarted, out var started) && started)
-            {
-                Log.BurstStarted(throttle._logger, shown, what, options.FailedAuthLimit, options.FailedAuthWindow);
-            }
-            if (lease.TryGetMetadata(FailureBudget.Exhausted, out var exhausted) && exhausted)
-            {
-                Log.Throttled(throttle._logger, shown, what, options.FailedAuthLimit, options.FailedAuthWindow);
-            }
-            lease.Dispose();
-        }
+        internal Attempt(FailedAuthThrottle throttle, IPAddress? address, FailureBudget.Lease lease) =>
+            (_throttle, _address, _lease) = (throttle, address, lease);
+
+        /// <summary>The credential was wrong (<paramref name="what"/>: <c>unknown_key</c>, ...): the failure is spent.</summary>
+        public void Failed(string what) => _throttle.Spend(_lease, _address, what);
+
+        /// <summary>Gives the held failure back unless <see cref="Failed"/> spent it.</summary>
+        public void Dispose() => _lease.Dispose();
     }
 
     public void Dispose() => _limiter.Dispose();
+
+    private void Spend(FailureBudget.Lease lease, IPAddress? address, string what)
+    {
+        var (started, exhausted) = lease.Spend();
+        var shown = address?.ToString() ?? "an unknown address";
+        if (started)
+        {
+            Log.BurstStarted(_logger, shown, what, _options.FailedAuthLimit, _options.FailedAuthWindow);
+        }
+        if (exhausted)
+        {
+            Log.Throttled(_logger, shown, what, _options.FailedAuthLimit, _options.FailedAuthWindow);
+        }
+    }
 
     private static ApiError TooMany(RateLimitLease lease)
     {
@@ -130,31 +156,36 @@ public sealed partial class FailedAuthThrottle : IDisposable
 }
 
 /// <summary>
-/// One address's budget of failed authentications: a token bucket of <c>limit</c> tokens refilled evenly over
-/// <c>window</c>, on the injected clock. Acquiring 0 permits asks whether any is left. Its leases say when a burst
-/// started (the first failure from a full bucket) and when it ran out (once per burst), for the throttle's log.
+/// One address's failures: <c>limit</c> of them, refilled evenly over <c>window</c> on the injected clock. A lease holds
+/// one failure until it is spent (<see cref="Lease.Spend"/>: the attempt failed) or disposed unspent (given back).
+/// <list type="bullet">
+/// <item><c>AttemptAcquire(0)</c>: whether a failure is left at all (held ones included).</item>
+/// <item><c>AttemptAcquire(1)</c>: hold one now if one is free, else refuse.</item>
+/// <item><c>AcquireAsync(1)</c>: hold one, waiting while held ones may come back; refuse when none are left.</item>
+/// </list>
+/// Spending says whether it started a burst (the first failure from a full budget) and whether it exhausted the budget
+/// (once per burst), for the throttle's log.
 /// </summary>
 internal sealed class FailureBudget(TimeProvider time, int limit, TimeSpan window) : RateLimiter
 {
-    public static readonly MetadataName<bool> BurstStarted = new("SLUICE_FAILED_AUTH_BURST_STARTED");
-    public static readonly MetadataName<bool> Exhausted = new("SLUICE_FAILED_AUTH_EXHAUSTED");
-
     private readonly Lock _lock = new();
-    private readonly TimeSpan _perToken = window / limit;
-    private double _tokens = limit;
+    private readonly TimeSpan _perFailure = window / limit;
+    private readonly List<TaskCompletionSource> _waiting = [];
+    private double _left = limit;
     private long _countedAt = time.GetTimestamp();
+    private int _held;
     private bool _exhaustionReported;
 
-    /// <summary>How long the bucket has been full; null while it is refilling (the partitioned limiter evicts idle
-    /// budgets, so an address that stopped failing costs no memory).</summary>
+    /// <summary>How long the budget has been full and unused; null while it refills or holds failures (the partitioned
+    /// limiter evicts idle budgets, so an address that stopped failing costs no memory).</summary>
     public override TimeSpan? IdleDuration
     {
         get
         {
             lock (_lock)
             {
-                var idle = time.GetElapsedTime(_countedAt) - (limit - _tokens) * _perToken;
-                return idle >= TimeSpan.Zero ? idle : null;
+                var idle = time.GetElapsedTime(_countedAt) - (limit - _left) * _perFailure;
+                return _held == 0 && _waiting.Count == 0 && idle >= TimeSpan.Zero ? idle : null;
             }
         }
     }
@@ -164,88 +195,143 @@ internal sealed class FailureBudget(TimeProvider time, int limit, TimeSpan windo
         lock (_lock)
         {
             Refill();
-            return new RateLimiterStatistics { CurrentAvailablePermits = (long)_tokens };
+            return new RateLimiterStatistics { CurrentAvailablePermits = (long)(_left - _held), CurrentQueuedCount = _waiting.Count };
         }
     }
 
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(permitCount, 1);
         lock (_lock)
         {
             Refill();
-            if (_tokens < Math.Max(permitCount, 1))
-            {
-                return new Lease(this, false, (Math.Max(permitCount, 1) - _tokens) * _perToken, started: false, exhausted: false);
-            }
             if (permitCount == 0)
             {
-                return new Lease(this, true, null, started: false, exhausted: false);
+                return _left >= 1 ? new Lease(this, held: false) : Refused();
             }
-            var started = _tokens >= limit;
-            _tokens -= permitCount;
-            var exhausted = _tokens < 1 && !_exhaustionReported;
-            _exhaustionReported |= exhausted;
-            return new Lease(this, true, null, started, exhausted) { Permits = permitCount };
+            return TryHold() ?? Refused();
         }
     }
 
-    /// <summary>Gives back what <paramref name="lease"/> took, as if it had never been taken.</summary>
-    private void Refund(Lease lease)
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
-        lock (_lock)
+        ArgumentOutOfRangeException.ThrowIfNotEqual(permitCount, 1);
+        while (true)
         {
-            Refill();
-            _tokens = Math.Min(limit, _tokens + lease.Permits);
-            _exhaustionReported &= !lease.MarkedExhausted;
+            TaskCompletionSource wake;
+            lock (_lock)
+            {
+                Refill();
+                if (TryHold() is { } lease)
+                {
+                    return lease;
+                }
+                if (_left < 1)
+                {
+                    return Refused();
+                }
+                // Every failure left is held by an attempt still running; wait for one of them to end.
+                wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting.Add(wake);
+            }
+            try
+            {
+                await wake.Task.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    _waiting.Remove(wake);
+                }
+            }
         }
     }
 
-    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(AttemptAcquireCore(permitCount));
+    private Lease? TryHold()
+    {
+        if (_left - _held < 1)
+        {
+            return null;
+        }
+        _held++;
+        return new Lease(this, held: true);
+    }
+
+    private Lease Refused() => new(this, held: false)
+    {
+        Acquired = false,
+        RetryAfter = (_held + 1 - _left) * _perFailure,
+    };
 
     private void Refill()
     {
         var now = time.GetTimestamp();
-        _tokens = Math.Min(limit, _tokens + time.GetElapsedTime(_countedAt, now) / _perToken);
+        _left = Math.Min(limit, _left + time.GetElapsedTime(_countedAt, now) / _perFailure);
         _countedAt = now;
-        if (_tokens >= limit)
+        if (_left >= limit)
         {
             _exhaustionReported = false;
         }
     }
 
-    internal sealed class Lease(FailureBudget budget, bool acquired, TimeSpan? retryAfter, bool started, bool exhausted) : RateLimitLease
+    /// <summary>Ends a hold: spent (a failure) or given back; either may let a waiting attempt go on, or refuse it.</summary>
+    private (bool Started, bool Exhausted) Release(bool spend)
     {
-        private int _refunded;
+        List<TaskCompletionSource> wake;
+        (bool, bool) marks = (false, false);
+        lock (_lock)
+        {
+            Refill();
+            _held--;
+            if (spend)
+            {
+                var started = _left >= limit;
+                _left = Math.Max(0, _left - 1);
+                var exhausted = _left < 1 && !_exhaustionReported;
+                _exhaustionReported |= exhausted;
+                marks = (started, exhausted);
+            }
+            wake = [.. _waiting];
+        }
+        foreach (var waiter in wake)
+        {
+            waiter.TrySetResult();
+        }
+        return marks;
+    }
 
-        public int Permits { get; init; }
+    internal sealed class Lease(FailureBudget budget, bool held) : RateLimitLease
+    {
+        private int _ended;
 
-        public bool MarkedExhausted => exhausted;
+        public bool Acquired { get; init; } = true;
 
-        public override bool IsAcquired => acquired;
+        public TimeSpan? RetryAfter { get; init; }
 
-        public override IEnumerable<string> MetadataNames =>
-            retryAfter is null ? [BurstStarted.Name, Exhausted.Name] : [MetadataName.RetryAfter.Name, BurstStarted.Name, Exhausted.Name];
+        public override bool IsAcquired => Acquired;
+
+        public override IEnumerable<string> MetadataNames => RetryAfter is null ? [] : [MetadataName.RetryAfter.Name];
 
         public override bool TryGetMetadata(string metadataName, out object? metadata)
         {
-            metadata = metadataName switch
-            {
-                _ when metadataName == MetadataName.RetryAfter.Name => retryAfter,
-                _ when metadataName == BurstStarted.Name => started,
-                _ when metadataName == Exhausted.Name => exhausted,
-                _ => null,
-            };
+            metadata = metadataName == MetadataName.RetryAfter.Name ? RetryAfter : null;
             return metadata is not null;
         }
 
-        /// <summary>Returns the permits to the budget, once.</summary>
-        public void Refund()
+        /// <summary>The attempt failed: the held failure is spent. Returns whether that started a burst and whether it
+        /// exhausted the budget (the latter once per burst).</summary>
+        public (bool Started, bool Exhausted) Spend() =>
+            held && Interlocked.Exchange(ref _ended, 1) == 0 ? budget.Release(spend: true) : (false, false);
+
+        /// <summary>Ends the hold without spending it (the attempt succeeded), if it was not spent.</summary>
+        protected override void Dispose(bool disposing)
         {
-            if (acquired && Interlocked.Exchange(ref _refunded, 1) == 0)
+            if (held && Interlocked.Exchange(ref _ended, 1) == 0)
             {
-                budget.Refund(this);
+                budget.Release(spend: false);
             }
+            base.Dispose(disposing);
         }
     }
 }

@@ -54,30 +54,39 @@ public sealed class GatewayAuthenticator(
 
         var hash = GatewayKey.Hash(presented);
         FailedAuthThrottle.Attempt? attempt = null;
-        if (!cache.TryGetValue(KeyCacheKey(hash), out ApiKey? key))
+        ApiKey? key;
+        Account? account;
+        try
         {
-            // Not a key this instance knows to be good: it spends one of the address's failures until it proves good,
-            // so an address out of failures gets no lookup at all.
-            (attempt, var throttled) = throttle.Begin(clientIp);
-            if (attempt is null)
+            if (!cache.TryGetValue(KeyCacheKey(hash), out key))
             {
-                return (null, throttled);
+                // Not a key this instance knows to be good: it holds one of the address's failures until it proves good,
+                // so an address out of failures gets no lookup at all.
+                (attempt, var throttled) = await throttle.BeginAsync(clientIp, ct);
+                if (attempt is null)
+                {
+                    return (null, throttled);
+                }
+                key = await FindKeyAsync(hash, ct);
             }
-            key = await FindKeyAsync(hash, ct);
+            account = key is null ? null : await FindAccountAsync(key.AccountId, ct);
+            if (key is null || account is null || account.State == AccountState.Purged)
+            {
+                // A purged account's keys are unknown keys: nothing of the account, its audit partition included, may be
+                // written again after the purge.
+                if (attempt is null)
+                {
+                    return (null, Failed(clientIp, "unknown_key"));
+                }
+                attempt.Failed("unknown_key");
+                return (null, ApiError.InvalidApiKey());
+            }
         }
-        var account = key is null ? null : await FindAccountAsync(key.AccountId, ct);
-        if (key is null || account is null || account.State == AccountState.Purged)
+        finally
         {
-            // A purged account's keys are unknown keys: nothing of the account, its audit partition included, may be
-            // written again after the purge.
-            if (attempt is null)
-            {
-                return (null, Failed(clientIp, "unknown_key"));
-            }
-            attempt.Failed("unknown_key");
-            return (null, ApiError.InvalidApiKey());
+            // A good key, or a lookup that failed on our side, gives the held failure back.
+            attempt?.Dispose();
         }
-        attempt?.Succeeded();
         var now = time.GetUtcNow();
         if (!key.IsUsableAt(now))
         {
@@ -165,12 +174,11 @@ public sealed class GatewayAuthenticator(
     /// <summary>An unknown or malformed key: counted against the address (429 once it has no failures left).</summary>
     private ApiError Failed(System.Net.IPAddress? clientIp, string what)
     {
-        var (attempt, refusal) = throttle.Begin(clientIp);
-        if (attempt is null)
+        if (throttle.Refusal(clientIp) is { } refusal)
         {
-            return refusal!;
+            return refusal;
         }
-        attempt.Failed(what);
+        throttle.Failed(clientIp, what);
         return ApiError.InvalidApiKey();
     }
 

@@ -158,8 +158,8 @@ public sealed class OperatorHandlers(
             return ApiError.Forbidden("operator_api_disabled",
                 "The operator API is disabled: this deployment has no Sluice:Operator:Secret. Use the local host's CLI instead.");
         }
-        var (attempt, refusal) = throttle.Begin(SourceIp(context));
-        if (attempt is null)
+        var source = SourceIp(context);
+        if (throttle.Refusal(source) is { } refusal)
         {
             return refusal;
         }
@@ -170,10 +170,9 @@ public sealed class OperatorHandlers(
             SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
         if (equal)
         {
-            attempt.Succeeded();
             return null;
         }
-        attempt.Failed("operator_secret");
+        throttle.Failed(source, "operator_secret");
         return new ApiError(401, "invalid_request_error", "invalid_operator_secret", "The operator secret is missing or wrong.");
     }
 

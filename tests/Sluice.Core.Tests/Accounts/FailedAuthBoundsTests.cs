@@ -12,14 +12,14 @@ public sealed class FailedAuthBoundsTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public void Budget_AllowsTheLimit_ThenRefusesWithTheTimeToTheNextToken_AndRefillsEvenly()
+    public void Budget_AllowsTheLimit_ThenRefusesWithTheTimeToTheNextFailure_AndRefillsEvenly()
     {
         using var budget = new FailureBudget(_time, limit: 10, window: TimeSpan.FromMinutes(1));
 
         for (var i = 0; i < 10; i++)
         {
             Assert.True(budget.AttemptAcquire(0).IsAcquired);
-            Assert.True(budget.AttemptAcquire(1).IsAcquired);
+            Spend(budget.AttemptAcquire(1));
         }
         var refused = budget.AttemptAcquire(0);
 
@@ -29,7 +29,7 @@ public sealed class FailedAuthBoundsTests
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.False(budget.AttemptAcquire(0).IsAcquired);
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(budget.AttemptAcquire(1).IsAcquired);
+        Spend(budget.AttemptAcquire(1));
         Assert.False(budget.AttemptAcquire(1).IsAcquired);
     }
 
@@ -37,37 +37,50 @@ public sealed class FailedAuthBoundsTests
     public void Budget_MarksTheStartOfABurstAndItsExhaustion_OncePerBurst()
     {
         using var budget = new FailureBudget(_time, limit: 3, window: TimeSpan.FromSeconds(30));
-        static (bool Started, bool Exhausted) Marks(RateLimitLease lease) =>
-            (lease.TryGetMetadata(FailureBudget.BurstStarted, out var s) && s, lease.TryGetMetadata(FailureBudget.Exhausted, out var e) && e);
 
-        Assert.Equal((true, false), Marks(budget.AttemptAcquire(1)));
-        Assert.Equal((false, false), Marks(budget.AttemptAcquire(1)));
-        Assert.Equal((false, true), Marks(budget.AttemptAcquire(1)));
-        // One token back and spent again: still the same burst, nothing new to report.
+        Assert.Equal((true, false), Spend(budget.AttemptAcquire(1)));
+        Assert.Equal((false, false), Spend(budget.AttemptAcquire(1)));
+        Assert.Equal((false, true), Spend(budget.AttemptAcquire(1)));
+        // One failure back and spent again: still the same burst, nothing new to report.
         _time.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal((false, false), Marks(budget.AttemptAcquire(1)));
+        Assert.Equal((false, false), Spend(budget.AttemptAcquire(1)));
         // Quiet until full again: the next failure starts a new burst.
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(TimeSpan.Zero, budget.IdleDuration);
-        Assert.Equal((true, false), Marks(budget.AttemptAcquire(1)));
+        Assert.Equal((true, false), Spend(budget.AttemptAcquire(1)));
         Assert.Null(budget.IdleDuration);
     }
 
     [Fact]
-    public void Budget_ARefundedAttemptCostsNothing_AndDoesNotHideTheExhaustionOfItsBurst()
+    public async Task Budget_AHeldFailureGivenBackCostsNothing_AndAttemptsWaitForHeldOnesInsteadOfBeingRefused()
     {
         using var budget = new FailureBudget(_time, limit: 2, window: TimeSpan.FromSeconds(20));
-        static bool Exhausted(RateLimitLease lease) => lease.TryGetMetadata(FailureBudget.Exhausted, out var e) && e;
+        var first = await budget.AcquireAsync(1);
+        var second = await budget.AcquireAsync(1);
+        Assert.True(first.IsAcquired && second.IsAcquired);
+        Assert.Null(budget.IdleDuration);
 
-        Assert.False(Exhausted(budget.AttemptAcquire(1)));
-        var good = (FailureBudget.Lease)budget.AttemptAcquire(1);
-        Assert.True(Exhausted(good));
-        good.Refund();
-        good.Refund();
+        // Both failures are held by attempts still running: a third waits, neither refused nor let through.
+        var third = budget.AcquireAsync(1).AsTask();
+        Assert.False(third.IsCompleted);
+        first.Dispose();
+        var thirdLease = await third;
+        Assert.True(thirdLease.IsAcquired);
 
-        Assert.Equal(1, budget.GetStatistics()!.CurrentAvailablePermits);
-        Assert.True(Exhausted(budget.AttemptAcquire(1)));
-        Assert.False(budget.AttemptAcquire(1).IsAcquired);
+        // A held failure that is spent while another waits: the waiter is refused once nothing is left.
+        var fourth = budget.AcquireAsync(1).AsTask();
+        Spend(second);
+        Assert.False(fourth.IsCompleted);
+        Spend(thirdLease);
+        Assert.False((await fourth).IsAcquired);
+        Assert.Equal(0, budget.GetStatistics()!.CurrentAvailablePermits);
+    }
+
+    private static (bool Started, bool Exhausted) Spend(RateLimitLease lease)
+    {
+        Assert.True(lease.IsAcquired);
+        using var held = (FailureBudget.Lease)lease;
+        return held.Spend();
     }
 
     [Theory]

@@ -46,6 +46,29 @@ public sealed class FailedAuthenticationTests
     }
 
     [Fact]
+    public async Task GoodKeysSentAtOnceFromABusyAddress_AreServed_EvenWhenItHasOneFailureLeft()
+    {
+        await using var app = await StartAsync(time: AccountApi.Clock());
+        var (account, _) = await app.CreateAccountAsync();
+        var keys = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            keys.Add((await app.CreateKeyAsync(account.Id, "developer")).Secret);
+        }
+        for (var i = 0; i < Limit - 1; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(app, RandomKey(), "192.0.2.1")).StatusCode);
+        }
+
+        // Thirty clients behind the same address, each with its own key this instance has not seen yet.
+        var responses = await Task.WhenAll(keys.Select(k => SendAsync(app, k, "192.0.2.1")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(app, RandomKey(), "192.0.2.1")).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await SendAsync(app, RandomKey(), "192.0.2.1")).StatusCode);
+    }
+
+    [Fact]
     public async Task AddressesOfOneIPv6Network_ShareOneBudget()
     {
         await using var app = await StartAsync(time: AccountApi.Clock());
