@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 
@@ -11,16 +12,16 @@ namespace Sluice.Proxy;
 /// </summary>
 public sealed record ApiError(int Status, string Type, string Code, string Message, string? Param = null) : IResult
 {
-    /// <summary>Sent as <c>Retry-After</c> (whole seconds) when set: how long a 429 or 503 asks the client to wait.</summary>
+    /// <summary>Sent as <c>Retry-After</c> (whole seconds) when set: the client may try again after it.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
         response.StatusCode = Status;
-        if (RetryAfter is { } wait)
+        if (RetryAfter is { } delay)
         {
-            response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = ((int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
         return response.WriteAsJsonAsync(
             new ErrorEnvelope(new ErrorBody(Message, Type, Param, Code)),
