@@ -111,71 +111,55 @@ public sealed class ConcurrentChangesTests : IAsyncLifetime
     public async Task ConcurrentRetentionChanges_AreAppliedOneAfterAnother_EachSeeingThePreviousOne()
     {
         var (_, owner) = await _app.CreateAccountAsync();
-        var values = Enumerable.Range(30, 10).ToList();
 
-        var responses = await Task.WhenAll(values.Select(days => _app.CreateHttpClient(owner).PutAsync("v1/account/retention",
+        var responses = await Task.WhenAll(Enumerable.Range(30, 10).Select(days => _app.CreateHttpClient(owner).PutAsync("v1/account/retention",
             AccountApi.Json($$"""{"usage_retention_days":{{days}}}"""))));
 
-        var applied = 0;
-        foreach (var response in responses)
-        {
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                applied++;
-                continue;
-            }
-            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-            Assert.Equal("concurrent_update", await response.ErrorCodeAsync());
-        }
-        Assert.True(applied > 0);
-        // Each audited change names the value it replaced: with no lost update they form one chain from the default
-        // (90 days) to the value stored now, one link per applied change.
-        var links = (await AuditAsync(owner, "retention.changed"))
-            .Select(e => e.GetProperty("details").GetString()!.Split(": ")[1].Split(" -> ").Select(int.Parse).ToArray())
-            .ToDictionary(pair => pair[0], pair => pair[1]);
+        // Details read "usage_retention_days: 90 -> 30"; the chain starts at the default, 90 days.
+        var last = await AssertOneChainAsync(responses, owner, "retention.changed", "90", details => details.Split(": ")[1]);
         var stored = (await (await _app.CreateHttpClient(owner).GetAsync("v1/account/retention")).BodyAsync()).GetProperty("usage_retention_days").GetInt32();
-        var (at, steps) = (90, 0);
-        while (links.TryGetValue(at, out var next))
-        {
-            (at, steps) = (next, steps + 1);
-        }
-        Assert.Equal((stored, applied), (at, steps));
-        Assert.Equal(applied, links.Count);
+        Assert.Equal(stored.ToString(System.Globalization.CultureInfo.InvariantCulture), last);
     }
 
     [Fact]
     public async Task ConcurrentDataPolicyChanges_AreAppliedOneAfterAnother_EachSeeingThePreviousOne()
     {
         var (_, owner) = await _app.CreateAccountAsync();
-        var policies = (from inRegion in new[] { false, true } from zeroRetention in new[] { false, true } from training in new[] { false, true }
-                        select $$"""{"in_region_only":{{Json(inRegion)}},"zero_retention_only":{{Json(zeroRetention)}},"allow_training":{{Json(training)}}}""").ToList();
+        var policies = from inRegion in new[] { "false", "true" }
+                       from zeroRetention in new[] { "false", "true" }
+                       from training in new[] { "false", "true" }
+                       select $$"""{"in_region_only":{{inRegion}},"zero_retention_only":{{zeroRetention}},"allow_training":{{training}}}""";
 
         var responses = await Task.WhenAll(policies.Select(p => _app.CreateHttpClient(owner).PutAsync("v1/account/data-policy", AccountApi.Json(p))));
 
-        var applied = 0;
-        foreach (var response in responses)
+        await AssertOneChainAsync(responses, owner, "data_policy.changed", "deployment default", details => details);
+    }
+
+    /// <summary>
+    /// Each of the concurrent changes was applied (200) or gave up after its retries (409 <c>concurrent_update</c>), and
+    /// the audited changes, each naming the value it replaced ("old -> new" in <paramref name="change"/> of the details),
+    /// form one chain from <paramref name="initial"/> with one link per applied change: a change decided on a stale read
+    /// would start a second branch. Returns where the chain ends.
+    /// </summary>
+    private async Task<string> AssertOneChainAsync(HttpResponseMessage[] responses, string owner, string action, string initial, Func<string, string> change)
+    {
+        foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.OK))
         {
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                applied++;
-                continue;
-            }
-            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-            Assert.Equal("concurrent_update", await response.ErrorCodeAsync());
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal("concurrent_update", await refused.ErrorCodeAsync());
         }
-        // As for retention: every audited change names what it replaced, and they chain from the deployment default.
-        var links = (await AuditAsync(owner, "data_policy.changed"))
-            .Select(e => e.GetProperty("details").GetString()!.Split(" -> "))
+        var applied = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        Assert.True(applied > 0);
+        var links = (await AuditAsync(owner, action))
+            .Select(e => change(e.GetProperty("details").GetString()!).Split(" -> "))
             .ToDictionary(pair => pair[0], pair => pair[1]);
-        var (at, steps) = ("deployment default", 0);
+        var (at, steps) = (initial, 0);
         while (links.TryGetValue(at, out var next))
         {
             (at, steps) = (next, steps + 1);
         }
-        Assert.Equal(applied, steps);
-        Assert.Equal(applied, links.Count);
-
-        static string Json(bool value) => value ? "true" : "false";
+        Assert.Equal((applied, applied), (steps, links.Count));
+        return at;
     }
 
     private async Task<List<JsonElement>> AuditAsync(string key, string action)
