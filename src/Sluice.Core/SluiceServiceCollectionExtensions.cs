@@ -85,6 +85,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<AccountStore>();
         services.AddSingleton<KeyStore>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<FailedAuthThrottle>();
         services.AddSingleton<GatewayAuthenticator>();
         services.AddSingleton<AccountLifecycle>();
         services.AddSingleton<AccountPurge>();

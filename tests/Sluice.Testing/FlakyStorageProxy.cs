@@ -23,6 +23,10 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
     /// <summary>The <c>User-Agent</c> of every request that came through (empty string when none was sent).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> UserAgents { get; } = new();
 
+    /// <summary>Every request that came through, as <c>METHOD target</c> with the target URL-decoded, so tests can count
+    /// the storage calls a piece of work makes.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Targets { get; } = new();
+
     /// <summary>A connection string to the shared Azurite whose table endpoint goes through a new proxy.</summary>
     public static async Task<(FlakyStorageProxy Proxy, string ConnectionString)> StartAsync()
     {
@@ -44,6 +48,7 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
         await request.Body.CopyToAsync(body);
         // The raw target, not the decoded path: table keys carry escapes ('%25') that must reach Azurite unchanged.
         var rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+        Targets.Enqueue(request.Method + " " + Uri.UnescapeDataString(rawTarget));
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(_target.GetLeftPart(UriPartial.Authority) + rawTarget, UriKind.Absolute));
         if (body.Length > 0 || HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
         {
