@@ -1,37 +1,56 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace Sluice.Testing;
 
 /// <summary>
-/// A pass-through HTTP proxy in front of Azurite's table endpoint that loses replies: every
-/// <see cref="LoseEveryNthBatch"/>-th table transaction is forwarded and committed, then the connection is cut
+/// A pass-through HTTPS proxy in front of Azurite's table endpoint (same test certificate, so bearer tokens flow as
+/// they would to Azure) that can misbehave on table transactions:
+/// <list type="bullet">
+/// <item>every <see cref="LoseEveryNthBatch"/>-th transaction is forwarded and committed, then the connection is cut
 /// before the answer reaches the client. The client's retry then meets its own, already committed, writes: the
-/// "retried write" that metering must count exactly once.
+/// "retried write" that metering must count exactly once;</item>
+/// <item><see cref="RefuseNextBatches"/> answers the next transactions with a status of its choice, unforwarded (a
+/// storage account that is throttling or unavailable for a moment).</item>
+/// </list>
 /// </summary>
-public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
+public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
 {
-    private readonly HttpClient _client = new();
+    private readonly HttpClient _client = new(TestCertificate.CreateHandler());
     private Uri _target = null!;
     private int _batches;
+    private int _refuse;
+    private int _refuseStatus;
 
     public int LoseEveryNthBatch { get; set; } = 3;
 
     public int RepliesLost { get; private set; }
 
+    /// <summary>Transactions answered by <see cref="RefuseNextBatches"/> so far.</summary>
+    public int BatchesRefused { get; private set; }
+
     /// <summary>The <c>User-Agent</c> of every request that came through (empty string when none was sent).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> UserAgents { get; } = new();
 
-    /// <summary>A connection string to the shared Azurite whose table endpoint goes through a new proxy.</summary>
-    public static async Task<(FlakyStorageProxy Proxy, string ConnectionString)> StartAsync()
+    /// <summary>The proxy's Table service URI: Azurite's, with this proxy's scheme, host and port.</summary>
+    public Uri TableServiceUri { get; private set; } = null!;
+
+    /// <summary>A new proxy in front of the Table service of the tests' (identity-path) Azurite.</summary>
+    public static async Task<FlakyStorageProxy> StartAsync()
     {
-        var connection = await Azurite.ConnectionStringAsync();
-        var table = TableEndpoint().Match(connection);
-        var proxy = new FlakyStorageProxy { _target = new Uri(table.Groups["url"].Value) };
-        await proxy.StartCoreAsync();
-        var through = new Uri(proxy.Root, table.Groups["path"].Value).ToString().TrimEnd('/');
-        return (proxy, connection.Replace(table.Groups["url"].Value, through, StringComparison.Ordinal));
+        var target = (await Azurite.TablesAsync()).Uri;
+        var proxy = new FlakyStorageProxy { _target = target };
+        await proxy.StartCoreAsync(TestCertificate.Certificate);
+        proxy.TableServiceUri = new Uri(proxy.Root, target.AbsolutePath);
+        return proxy;
+    }
+
+    /// <summary>Answers the next <paramref name="count"/> table transactions with <paramref name="status"/> without
+    /// forwarding them.</summary>
+    public void RefuseNextBatches(int count, int status)
+    {
+        _refuseStatus = status;
+        Volatile.Write(ref _refuse, count);
     }
 
     protected override void Map(WebApplication app) => app.Run(ForwardAsync);
@@ -40,6 +59,13 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
     {
         var request = context.Request;
         UserAgents.Enqueue(request.Headers.UserAgent.ToString());
+        var isBatch = request.Path.Value?.EndsWith("$batch", StringComparison.Ordinal) == true;
+        if (isBatch && Interlocked.Decrement(ref _refuse) >= 0)
+        {
+            BatchesRefused++;
+            context.Response.StatusCode = _refuseStatus;
+            return;
+        }
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
         // The raw target, not the decoded path: table keys carry escapes ('%25') that must reach Azurite unchanged.
@@ -62,8 +88,7 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
         }
         using var response = await _client.SendAsync(message);
         var payload = await response.Content.ReadAsByteArrayAsync();
-        if (request.Path.Value?.EndsWith("$batch", StringComparison.Ordinal) == true
-            && Interlocked.Increment(ref _batches) % LoseEveryNthBatch == 0 && response.IsSuccessStatusCode)
+        if (isBatch && Interlocked.Increment(ref _batches) % LoseEveryNthBatch == 0 && response.IsSuccessStatusCode)
         {
             RepliesLost++;
             context.Abort();
@@ -79,7 +104,4 @@ public sealed partial class FlakyStorageProxy : Upstreams.FakeUpstreamServer
         }
         await context.Response.Body.WriteAsync(payload);
     }
-
-    [GeneratedRegex(@"TableEndpoint=(?<url>http://[^/;]+(?<path>/[^;]*))")]
-    private static partial Regex TableEndpoint();
 }

@@ -214,11 +214,10 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 EnsureOnePartition(partitionKey, actions);
                 TransactionObserver?.Invoke(partitionKey, actions);
 
-                var etags = await _table.Batches.SubmitAsync(actions);
+                var replies = (await _table.Transactions.SubmitTransactionAsync(actions)).Value;
                 for (var i = 0; i < updated.Count; i++)
                 {
-                    var etag = etags[rows.Count + i];
-                    if (etag != default)
+                    if (replies[rows.Count + i].Headers.ETag is { } etag)
                     {
                         counters[updated[i].RowKey] = (updated[i].Counter, etag);
                     }
@@ -231,7 +230,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Log.Committed(_logger, rows.Count, partitionKey);
                 return;
             }
-            catch (TableBatchFailedException e) when (e.Status == 409 && e.FailedActionIndex < rows.Count)
+            catch (TableTransactionFailedException e) when (e.Status == 409 && e.FailedTransactionActionIndex < rows.Count)
             {
                 // A row already exists: only an earlier attempt of this very transaction can have written it, and
                 // transactions are atomic, so that attempt committed everything (its reply was lost).
@@ -239,7 +238,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Complete(rows);
                 return;
             }
-            catch (TableBatchFailedException e) when (e.FailedActionIndex is not null && e.Status is 404 or 409 or 412)
+            catch (TableTransactionFailedException e) when (e.FailedTransactionActionIndex is not null && e.Status is 404 or 409 or 412)
             {
                 // Another writer moved a counter on, or the purge removed a finished day's counter that a late row
                 // (a request begun before midnight) still finds cached: re-read and retry at once.

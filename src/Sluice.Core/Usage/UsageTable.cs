@@ -24,9 +24,8 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
 
     public TableClient Client => storage.Usage;
 
-    /// <summary>Submits the meter's transactions (the SDK's <see cref="TableClient.SubmitTransactionAsync"/> costs
-    /// tens of KB per row).</summary>
-    public TableBatchWriter Batches => storage.UsageBatches;
+    /// <summary>The table for the meter's transactions (no SDK retries: the meter retries them itself).</summary>
+    public TableClient Transactions => storage.UsageTransactions;
 
     public int Shards => options.Value.PartitionShards;
 

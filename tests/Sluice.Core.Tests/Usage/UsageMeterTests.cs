@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Storage;
@@ -79,6 +80,76 @@ public sealed class UsageMeterTests
         Assert.Single((await ReadAsync(usage)).Rows);
     }
 
+    [Fact]
+    public async Task ALostReply_IsRetried_AndTheRowsItCommittedAreCountedOnce()
+    {
+        await using var proxy = await FlakyStorageProxy.StartAsync();
+        // Every third transaction commits, but its reply never arrives; the retry then meets its own rows (409).
+        proxy.LoseEveryNthBatch = 3;
+        var logs = new LogCapture();
+        var (meter, usage) = await CreateAsync(new UsageOptions { PartitionShards = 1, WriteRetryDelay = TimeSpan.FromMilliseconds(10) },
+            proxy.TableServiceUri, logs);
+
+        for (var i = 0; i < 6; i++)
+        {
+            await meter.RecordAsync(Row(0));
+        }
+
+        Assert.Equal(2, proxy.RepliesLost);
+        var (rows, counters) = await ReadAsync(usage);
+        Assert.Equal(6, rows.Count);
+        Assert.Equal(6, Assert.Single(counters).GetInt64("Requests"));
+        Assert.Equal(2, logs.Lines.Count(l => l.Contains("retrying", StringComparison.Ordinal)));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("could not be written", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACounterAnotherInstanceMovedOn_IsReReadAndTheTransactionRetried()
+    {
+        var options = new UsageOptions { PartitionShards = 1 };
+        var (first, usage) = await CreateAsync(options);
+        var (second, _) = await CreateAsync(options, tablePrefix: usage.Name[..^"usage".Length]);
+        var transactions = 0;
+        first.TransactionObserver = (_, _) => Interlocked.Increment(ref transactions);
+
+        await first.RecordAsync(Row(0));
+        // The second instance moves the counter on; the first still holds its ETag from before.
+        await second.RecordAsync(Row(0));
+        await first.RecordAsync(Row(0));
+
+        // Its third transaction was refused (stale ETag, 412) and sent again with the counter read anew.
+        Assert.Equal(3, transactions);
+        var (rows, counters) = await ReadAsync(usage);
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(3, Assert.Single(counters).GetInt64("Requests"));
+    }
+
+    [Fact]
+    public async Task AThrottledOrUnavailableStorage_IsRetriedWithBackoff_AndARowStillRefusedAfterEveryAttempt_IsReportedByIdOnly()
+    {
+        await using var proxy = await FlakyStorageProxy.StartAsync();
+        proxy.LoseEveryNthBatch = int.MaxValue;
+        var logs = new LogCapture();
+        var options = new UsageOptions { WriteAttempts = 3, WriteRetryDelay = TimeSpan.FromMilliseconds(10) };
+        var (meter, usage) = await CreateAsync(options, proxy.TableServiceUri, logs);
+
+        proxy.RefuseNextBatches(2, 503);
+        await meter.RecordAsync(Row(0));
+
+        Assert.Single((await ReadAsync(usage)).Rows);
+        Assert.Equal(2, proxy.BatchesRefused);
+        Assert.Equal(2, logs.Lines.Count(l => l.Contains("retrying", StringComparison.Ordinal) && l.Contains("Status=503", StringComparison.Ordinal)));
+
+        proxy.RefuseNextBatches(3, 429);
+        var lost = Row(1);
+        await meter.RecordAsync(lost);
+
+        Assert.Single((await ReadAsync(usage)).Rows);
+        var report = Assert.Single(logs.Lines, l => l.Contains("could not be written", StringComparison.Ordinal));
+        Assert.Contains(lost.RequestId.Value, report, StringComparison.Ordinal);
+        Assert.DoesNotContain(lost.Model, report, StringComparison.Ordinal);
+    }
+
     private static UsageRecord Row(int i) => new()
     {
         RequestId = RequestId.New(DateTimeOffset.UtcNow),
@@ -92,13 +163,15 @@ public sealed class UsageMeterTests
         CostNanoUsd = 1000 + i,
     };
 
-    private static async Task<(UsageMeter Meter, TableClient Usage)> CreateAsync(UsageOptions options)
+    private static async Task<(UsageMeter Meter, TableClient Usage)> CreateAsync(UsageOptions options, Uri? tableServiceUri = null,
+        LogCapture? logs = null, string? tablePrefix = null)
     {
-        var storage = new SluiceStorage(
-            Options.Create(new StorageOptions { ConnectionString = await Azurite.ConnectionStringAsync(), TablePrefix = Azurite.UniqueName() }),
+        var access = await Azurite.AccessAsync();
+        var storage = new SluiceStorage(Options.Create(access.Options(tablePrefix ?? Azurite.UniqueName(), tableServiceUri)),
             Options.Create(new StampOptions()));
         await storage.Usage.CreateIfNotExistsAsync();
-        var meter = new UsageMeter(new UsageTable(storage, Options.Create(options)), Options.Create(options), NullLogger<UsageMeter>.Instance);
+        ILogger<UsageMeter> logger = logs is null ? NullLogger<UsageMeter>.Instance : new LoggerFactory([logs]).CreateLogger<UsageMeter>();
+        var meter = new UsageMeter(new UsageTable(storage, Options.Create(options)), Options.Create(options), logger);
         await meter.StartAsync(CancellationToken.None);
         return (meter, storage.Usage);
     }
