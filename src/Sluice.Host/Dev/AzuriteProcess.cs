@@ -54,7 +54,13 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     {
         var root = RepoRoot.Find();
         var script = await EnsureInstalledAsync(root, cancellationToken);
-        var args = new List<string> { script, "--skipApiVersionCheck", "--disableTelemetry" };
+        // Azurite exits when its standard input closes, which the kernel does when this process ends however it ends:
+        // a test host or harness that is killed (not just stopped) leaves no Azurite behind on the machine.
+        var args = new List<string>
+        {
+            "--import", "data:text/javascript,process.stdin.on('end',()=>process.exit(0)).resume()",
+            script, "--skipApiVersionCheck", "--disableTelemetry",
+        };
         if (tls is not null)
         {
             args.AddRange(["--oauth", "basic", "--cert", tls.CertificatePemPath, "--key", tls.KeyPemPath]);
@@ -70,6 +76,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
         var start = new ProcessStartInfo("node")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
