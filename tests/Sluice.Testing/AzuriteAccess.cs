@@ -9,7 +9,7 @@ namespace Sluice.Testing;
 
 /// <summary>One storage request as it left a client: which service and operation, and how it was authorised.</summary>
 public sealed record StorageRequest(string Method, string Endpoint, string Path, string Query, string? AuthorizationScheme, bool HasSignature,
-    bool SetsTags)
+    bool SetsTags, long? BodyBytes)
 {
     /// <summary>Authorised the way a managed identity is: a bearer token, and no shared key or SAS besides.</summary>
     public bool IsBearerOnly => AuthorizationScheme == "Bearer" && !HasSignature;
@@ -88,16 +88,23 @@ public sealed class AzuriteAccess : IDisposable
 
     private sealed class RecordingHandler(ConcurrentQueue<StorageRequest> requests) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var uri = request.RequestUri!;
+            long? bodyBytes = null;
+            if (request.Content is { } content)
+            {
+                // Buffered to be measured; the request then goes out from the buffer, unchanged.
+                await content.LoadIntoBufferAsync(cancellationToken);
+                bodyBytes = content.Headers.ContentLength;
+            }
             var scheme = request.Headers.TryGetValues("Authorization", out var values) && values.FirstOrDefault() is { } value
                 ? value.Split(' ', 2)[0]
                 : null;
             var signed = uri.Query.Contains("sig=", StringComparison.OrdinalIgnoreCase);
             requests.Enqueue(new StorageRequest(request.Method.Method, uri.GetLeftPart(UriPartial.Authority), uri.AbsolutePath,
-                signed ? "" : Uri.UnescapeDataString(uri.Query), scheme, signed, request.Headers.Contains("x-ms-tags")));
-            return base.SendAsync(request, cancellationToken);
+                signed ? "" : Uri.UnescapeDataString(uri.Query), scheme, signed, request.Headers.Contains("x-ms-tags"), bodyBytes));
+            return await base.SendAsync(request, cancellationToken);
         }
     }
 }

@@ -11,7 +11,10 @@ namespace Sluice.Testing;
 /// before the answer reaches the client. The client's retry then meets its own, already committed, writes: the
 /// "retried write" that metering must count exactly once;</item>
 /// <item><see cref="RefuseNextBatches"/> answers the next transactions with a status of its choice, unforwarded (a
-/// storage account that is throttling or unavailable for a moment).</item>
+/// storage account that is throttling or unavailable for a moment);</item>
+/// <item><see cref="SpoilRow"/> makes storage itself refuse one row: it adds to that row's entity, in the transactions
+/// that carry it, a string property longer than Azure (and Azurite) allow, so Azurite refuses the transaction at that
+/// action; <see cref="RefuseWholeBatchesWith"/> answers such transactions with a status naming no action instead.</item>
 /// </list>
 /// </summary>
 public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
@@ -21,6 +24,9 @@ public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
     private int _batches;
     private int _refuse;
     private int _refuseStatus;
+    private string? _spoiled;
+    private int _spoilsLeft;
+    private int _wholeStatus;
 
     public int LoseEveryNthBatch { get; set; } = 3;
 
@@ -28,6 +34,9 @@ public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
 
     /// <summary>Transactions answered by <see cref="RefuseNextBatches"/> so far.</summary>
     public int BatchesRefused { get; private set; }
+
+    /// <summary>Transactions in which <see cref="SpoilRow"/>'s row was spoiled so far.</summary>
+    public int RowsSpoiled { get; private set; }
 
     /// <summary>The <c>User-Agent</c> of every request that came through (empty string when none was sent).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> UserAgents { get; } = new();
@@ -53,6 +62,18 @@ public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
         Volatile.Write(ref _refuse, count);
     }
 
+    /// <summary>Makes storage refuse the row of <paramref name="requestId"/> in the next <paramref name="times"/>
+    /// transactions that carry it (see the class summary).</summary>
+    public void SpoilRow(string requestId, int times)
+    {
+        _spoiled = requestId;
+        _spoilsLeft = times;
+    }
+
+    /// <summary>Answers a transaction carrying <see cref="SpoilRow"/>'s row with <paramref name="status"/>, unforwarded,
+    /// instead of spoiling it: a refusal that names no action.</summary>
+    public void RefuseWholeBatchesWith(int status) => _wholeStatus = status;
+
     protected override void Map(WebApplication app) => app.Run(ForwardAsync);
 
     private async Task ForwardAsync(HttpContext context)
@@ -68,6 +89,23 @@ public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
         }
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
+        if (isBatch && _spoiled is { } spoiled && _spoilsLeft > 0)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(body.ToArray());
+            var field = $"\"RequestId\":\"{spoiled}\"";
+            if (text.Contains(field, StringComparison.Ordinal))
+            {
+                _spoilsLeft--;
+                RowsSpoiled++;
+                if (_wholeStatus != 0)
+                {
+                    context.Response.StatusCode = _wholeStatus;
+                    return;
+                }
+                body.SetLength(0);
+                body.Write(System.Text.Encoding.UTF8.GetBytes(text.Replace(field, field + ",\"Spoiled\":\"" + new string('x', 40_000) + "\"", StringComparison.Ordinal)));
+            }
+        }
         // The raw target, not the decoded path: table keys carry escapes ('%25') that must reach Azurite unchanged.
         var rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(_target.GetLeftPart(UriPartial.Authority) + rawTarget, UriKind.Absolute));
