@@ -68,16 +68,7 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
     /// as they are; a longer one keeps its start and <c>~</c> plus a fingerprint of the whole, so two long names
     /// that share a start still count apart.
     /// </summary>
-    public static UsageRecord Storable(UsageRecord r) => r with
-    {
-        Model = Bounded(r.Model),
-        Provider = Bounded(r.Provider),
-        RouteId = Bounded(r.RouteId),
-        RouteRegion = Bounded(r.RouteRegion),
-        RouteRetention = Bounded(r.RouteRetention),
-        UpstreamModel = Bounded(r.UpstreamModel),
-        ErrorCode = Bounded(r.ErrorCode),
-    };
+    public static UsageRecord Storable(UsageRecord r) => WithText(r, Bounded);
 
     /// <summary>
     /// The form a row takes when storage refused it as it was: each text field cut to its first 128 characters, those
@@ -85,20 +76,25 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
     /// original; <see cref="UsageRecord.StorageFallback"/> set. The request id and account (the row's keys), tokens,
     /// cost, status and times are kept, so the request is still billed and can still be found.
     /// </summary>
-    public static UsageRecord Fallback(UsageRecord r) => r with
+    public static UsageRecord Fallback(UsageRecord r) => WithText(r with
     {
-        KeyId = Printable(r.KeyId)!,
-        DataRegion = Printable(r.DataRegion)!,
+        KeyId = Printable(r.KeyId),
+        DataRegion = Printable(r.DataRegion),
         ContentBlob = Printable(r.ContentBlob),
         ContentExpiresOn = Printable(r.ContentExpiresOn),
-        Model = Printable(r.Model)!,
-        Provider = Printable(r.Provider),
-        RouteId = Printable(r.RouteId),
-        RouteRegion = Printable(r.RouteRegion),
-        RouteRetention = Printable(r.RouteRetention),
-        UpstreamModel = Printable(r.UpstreamModel),
-        ErrorCode = Printable(r.ErrorCode),
         StorageFallback = true,
+    }, Printable);
+
+    /// <summary>The record with every text field a client, an upstream or a route fills passed through <paramref name="text"/>.</summary>
+    private static UsageRecord WithText(UsageRecord r, Func<string?, string?> text) => r with
+    {
+        Model = text(r.Model)!,
+        Provider = text(r.Provider),
+        RouteId = text(r.RouteId),
+        RouteRegion = text(r.RouteRegion),
+        RouteRetention = text(r.RouteRetention),
+        UpstreamModel = text(r.UpstreamModel),
+        ErrorCode = text(r.ErrorCode),
     };
 
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
