@@ -207,16 +207,20 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
     private async Task<List<Pending>> CommitTransactionAsync(Partition partition, List<Pending> rows)
     {
         var refused = new List<Pending>();
-        rows = [.. rows.Where(row =>
+        var sendable = new List<Pending>(rows.Count);
+        foreach (var row in rows)
         {
-            var violation = TableLimits.Violation(row.Entity);
-            if (violation is not null)
+            if (TableLimits.Violation(row.Entity) is { } violation)
             {
                 Log.RowRefusedHere(_logger, row.Record.RequestId.Value, violation);
                 refused.Add(row);
             }
-            return violation is null;
-        })];
+            else
+            {
+                sendable.Add(row);
+            }
+        }
+        rows = sendable;
         var partitionKey = partition.Key;
         var counters = partition.Counters;
         var delay = _options.WriteRetryDelay;
@@ -278,7 +282,8 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                     return refused;
                 }
             }
-            catch (TableTransactionFailedException e) when (e.FailedTransactionActionIndex is { } index && IsRefusal(e.Status))
+            catch (TableTransactionFailedException e) when (IsRefusal(e.Status)
+                && e.FailedTransactionActionIndex is { } index && index < rows.Count + updated.Count)
             {
                 // Storage refused one action, so nothing was written: take out what that action stands for (its row,
                 // or every row of its counter's model) and commit the rest now. Each pass removes a row: no loop.
@@ -292,10 +297,11 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 refused.AddRange(taken);
                 rows = [.. rows.Except(taken)];
             }
-            catch (RequestFailedException e) when (e is not TableTransactionFailedException { FailedTransactionActionIndex: not null } && IsRefusal(e.Status))
+            catch (RequestFailedException e) when (IsRefusal(e.Status))
             {
-                // Refused whole, with no action named: one row alone is the one; otherwise each half is committed on
-                // its own, so the refused row is found in at most log2(100) splits and every other row still commits.
+                // Refused whole, with no action named (or none of ours): one row alone is the one; otherwise each half
+                // is committed on its own, so the refused row is found in at most log2(100) splits and every other row
+                // still commits.
                 if (rows.Count == 1)
                 {
                     Log.RowRefused(_logger, rows[0].Record.RequestId.Value, e.Status, e.ErrorCode);

@@ -182,7 +182,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         {
             npm.ArgumentList.Add(a);
         }
-        using var install = Process.Start(npm) ?? throw new InvalidOperationException("Could not run npm; install Node.js 20 or later.");
+        using var install = Process.Start(npm) ?? throw new InvalidOperationException("Could not run npm; install Node.js 20.6 or later.");
         var stdout = install.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = install.StandardError.ReadToEndAsync(cancellationToken);
         await install.WaitForExitAsync(cancellationToken);
