@@ -78,12 +78,20 @@ var platformSettings = {
   AzureWebJobsDisableHomepage: 'true'
 }
 
+// The Entra ID audience of storage in the cloud this stamp is deployed to (Sluice:Storage:Audience).
+var storageAudiences = {
+  AzureCloud: 'https://storage.azure.com'
+  AzureChinaCloud: 'https://storage.azure.cn'
+  AzureUSGovernment: 'https://storage.usgovcloudapi.net'
+}
+
 // What makes this app this stamp: its region, identity, storage, secrets. Not overridable by appSettings.
 var stampSettings = {
   Sluice__DataRegion: dataRegion
   Sluice__ManagedIdentityClientId: identity.properties.clientId
   Sluice__Storage__TableServiceUri: dataStorage.properties.primaryEndpoints.table
   Sluice__Storage__BlobServiceUri: dataStorage.properties.primaryEndpoints.blob
+  Sluice__Storage__Audience: storageAudiences[environment().name]
   Sluice__Storage__TablePrefix: tablePrefix
   Sluice__Storage__PayloadContainer: payloadContainer
   Sluice__Storage__LockContainer: lockContainer

@@ -13,7 +13,9 @@ internal static class SampleSettings
         var values = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(PublishedApp.RepoRoot, "local.settings.sample.json")))!["Values"]!
             .AsObject().ToDictionary(v => v.Key, v => (string?)v.Value);
         var name = Azurite.UniqueName("fn");
-        values["Sluice__Storage__ConnectionString"] = await Azurite.ConnectionStringAsync();
+        // The shared-key path: a separate process cannot be handed the tests' TokenCredential, and neither test here is
+        // about how storage is reached (the identity path is covered in the end-to-end suite).
+        values["Sluice__Storage__ConnectionString"] = await Azurite.DevConnectionStringAsync();
         values["Sluice__Storage__TablePrefix"] = name;
         values["Sluice__Storage__PayloadContainer"] = name + "-payloads";
         values["Sluice__Storage__LockContainer"] = name + "-locks";

@@ -18,7 +18,7 @@ public sealed class AppSettingsTests
     private static readonly HashSet<string> s_setByTheStamp =
     [
         "Sluice__DataRegion", "Sluice__ManagedIdentityClientId", "Sluice__Storage__TableServiceUri", "Sluice__Storage__BlobServiceUri",
-        "Sluice__Payloads__MasterKey", "Sluice__Operator__Secret", "Sluice__Proxy__TrustForwardedFor",
+        "Sluice__Storage__Audience", "Sluice__Payloads__MasterKey", "Sluice__Operator__Secret", "Sluice__Proxy__TrustForwardedFor",
     ];
 
     /// <summary>Rejected by Flex Consumption as app settings (azure.md section 4, "Flex Consumption plan deprecations").</summary>
@@ -106,6 +106,24 @@ public sealed class AppSettingsTests
         Assert.Equal($"[reference('{dataAccount}', '2025-01-01').primaryEndpoints.table]", settings["Sluice__Storage__TableServiceUri"]);
         Assert.Equal($"[reference('{dataAccount}', '2025-01-01').primaryEndpoints.blob]", settings["Sluice__Storage__BlobServiceUri"]);
         Assert.DoesNotContain("Sluice__Storage__ConnectionString", settings.Keys);
+    }
+
+    [Fact]
+    public async Task StorageAudience_IsTheDeploymentClouds_AndOneTheCodeAccepts()
+    {
+        var (stamp, _) = await Deployments.EuReprovision;
+
+        // Chosen by Azure at deployment from the cloud deployed to; the snapshot keeps the expression.
+        var expression = stamp.AppSettings["Sluice__Storage__Audience"];
+        Assert.EndsWith("[environment().name]]", expression, StringComparison.Ordinal);
+        var byCloud = System.Text.RegularExpressions.Regex.Matches(expression, @"'(?<cloud>Azure\w+)', '(?<audience>[^']+)'")
+            .ToDictionary(m => m.Groups["cloud"].Value, m => m.Groups["audience"].Value);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["AzureCloud"] = Sluice.Storage.StorageOptions.PublicCloudAudience,
+            ["AzureChinaCloud"] = Sluice.Storage.StorageOptions.ChinaCloudAudience,
+            ["AzureUSGovernment"] = Sluice.Storage.StorageOptions.USGovernmentCloudAudience,
+        }, byCloud);
     }
 
     [Fact]

@@ -85,9 +85,9 @@ public sealed class FailedAuthenticationTests
     [Fact]
     public async Task AnUnknownKey_IsLookedUpOnce_AndAFloodOfDistinctOnes_OnlyUntilTheAddressIsThrottled()
     {
-        var (proxy, connection) = await FlakyStorageProxy.StartAsync();
+        await using var proxy = await FlakyStorageProxy.StartAsync();
         proxy.LoseEveryNthBatch = int.MaxValue;
-        await using var app = await StartAsync(new() { ["Sluice:Storage:ConnectionString"] = connection }, AccountApi.Clock());
+        await using var app = await StartAsync(new() { ["Sluice:Storage:TableServiceUri"] = proxy.TableServiceUri.ToString() }, AccountApi.Clock());
         static bool IsKeyLookup(string request) => request.StartsWith("GET ", StringComparison.Ordinal) && request.Contains("keys(PartitionKey='h|", StringComparison.Ordinal);
 
         // One unknown key, tried 30 times from 30 addresses (so no address is throttled).
