@@ -67,13 +67,22 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 func keyVaultReference(vaultName string, secretName string) string =>
   '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
 
-// The Functions runtime: host storage and telemetry, both by identity.
+// The Functions runtime: host storage and telemetry, both by identity; no welcome page at / (it would be the only
+// anonymous 200 the app serves).
 var platformSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
   AzureWebJobsStorage__blobServiceUri: hostStorage.properties.primaryEndpoints.blob
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  AzureWebJobsDisableHomepage: 'true'
+}
+
+// The Entra ID audience of storage in the cloud this stamp is deployed to (Sluice:Storage:Audience).
+var storageAudiences = {
+  AzureCloud: 'https://storage.azure.com'
+  AzureChinaCloud: 'https://storage.azure.cn'
+  AzureUSGovernment: 'https://storage.usgovcloudapi.net'
 }
 
 // What makes this app this stamp: its region, identity, storage, secrets. Not overridable by appSettings.
@@ -82,6 +91,7 @@ var stampSettings = {
   Sluice__ManagedIdentityClientId: identity.properties.clientId
   Sluice__Storage__TableServiceUri: dataStorage.properties.primaryEndpoints.table
   Sluice__Storage__BlobServiceUri: dataStorage.properties.primaryEndpoints.blob
+  Sluice__Storage__Audience: storageAudiences[environment().name]
   Sluice__Storage__TablePrefix: tablePrefix
   Sluice__Storage__PayloadContainer: payloadContainer
   Sluice__Storage__LockContainer: lockContainer

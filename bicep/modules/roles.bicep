@@ -6,7 +6,9 @@
 //                                                  finding blob index tags needs tags/read, tags/write and
 //                                                  filter/action, which Contributor lacks
 //   data account   Storage Table Data Contributor  usage, accounts, keys, audit, data keys, purge runs
-//   host account   Storage Blob Data Contributor   Functions host (timer status, locks) and Flex deployment package
+//   host account   Storage Blob Data Owner         Functions host storage by identity (AzureWebJobsStorage: timer
+//                                                  status, locks) and the Flex deployment package; Owner is what the
+//                                                  Functions docs and the official Flex quickstart grant for it
 //   key vault      Key Vault Secrets User          resolves the Key Vault reference app settings
 //   app insights   Monitoring Metrics Publisher    Entra-authenticated telemetry ingestion
 // Deploying user (optional): Key Vault Secrets Officer on the vault only, so azd can read the stored secrets back
@@ -30,7 +32,6 @@ param deployerPrincipalType string
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -73,11 +74,11 @@ resource dataTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
-resource hostBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(hostStorage.id, identityPrincipalId, roles.storageBlobDataContributor)
+resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, identityPrincipalId, roles.storageBlobDataOwner)
   scope: hostStorage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -28,6 +28,10 @@ var sluiceDefaults = {
   Sluice__Accounts__ExpiredRetentionDays: '30'
   Sluice__Accounts__SuspensionGraceDays: '14'
   Sluice__Accounts__AuthCacheTtl: '00:00:30'
+  Sluice__Accounts__FailedAuthLimit: '20'
+  Sluice__Accounts__FailedAuthWindow: '00:01:00'
+  Sluice__Accounts__UnknownKeyCacheSize: '10000'
+  Sluice__Accounts__AuditCoalesceWindow: '00:01:00'
 
   // DataPolicyOptions (Sluice:DataPolicy)
   Sluice__DataPolicy__InRegionOnly: 'true'

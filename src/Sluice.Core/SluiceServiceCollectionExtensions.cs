@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -87,6 +88,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<AccountStore>();
         services.AddSingleton<KeyStore>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<FailedAuthThrottle>();
         services.AddSingleton<GatewayAuthenticator>();
         services.AddSingleton<AccountLifecycle>();
         services.AddSingleton<AccountPurge>();
@@ -116,6 +118,7 @@ public static class SluiceServiceCollectionExtensions
     {
         services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, PurgeSchedule.Validator>();
         services.AddSingleton<PurgeScope>();
         // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
         // per-kind retention rules. Each rule is one IPurgeRule registered here.
@@ -134,6 +137,8 @@ public static class SluiceServiceCollectionExtensions
     public static IServiceCollection AddSluiceProxy(this IServiceCollection services)
     {
         services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
+        services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
         return services;

@@ -6,12 +6,12 @@ using Sluice.HttpConventions;
 namespace Sluice.Functions;
 
 /// <summary>The catch-all: any path or method no other function serves gets the local host's OpenAI-shaped 404.</summary>
-public static class HttpConventionFunctions
+public sealed class HttpConventionFunctions
 {
     /// <summary>
     /// The Functions host does not rank routes as ASP.NET Core does: it tries them in the order of the functions' names
     /// (ordinal, case-insensitive) and takes the first that matches. This function's name must therefore sort after
-    /// every other, or it would answer their requests; <c>Zz</c> makes sure it does (a test checks it).
+    /// every other, or it would answer their requests; <c>Zz</c> makes sure it does (PublishedArtifactsTests checks it).
     /// </summary>
     [Function("ZzUnknownUrl")]
     public static IResult UnknownUrl(

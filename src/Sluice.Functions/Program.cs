@@ -1,16 +1,5 @@
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
-using Sluice;
-using Sluice.Proxy;
+using Sluice.Functions;
 
-var builder = FunctionsApplication.CreateBuilder(args);
-builder.ConfigureFunctionsWebApplication();
-builder.UseMiddleware<Sluice.Functions.RequestIdMiddleware>();
-builder.Services.AddSluice();
-// The worker's Kestrel would answer 500 past its 30 MB default; match it to the gateway's own limit, which answers 413.
-builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
-    kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxRequestBodyBytes + 1));
-builder.Build().Run();
+FunctionsApplication.CreateBuilder(args).ConfigureSluiceFunctions().Build().Run();

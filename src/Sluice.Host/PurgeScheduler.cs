@@ -1,11 +1,11 @@
-using Cronos;
 using Sluice.Retention;
 
 namespace Sluice.Host;
 
 /// <summary>
 /// The local host's timer: runs the purge engine on the same six-field NCRONTAB schedule, read from the same app
-/// setting (<see cref="PurgeEngine.ScheduleSetting"/>), as the Azure Functions timer trigger. UTC, like Flex.
+/// setting (<see cref="PurgeEngine.ScheduleSetting"/>) and parsed by the same parser, as the Azure Functions timer
+/// trigger. UTC, like Flex.
 /// </summary>
 internal sealed partial class PurgeScheduler(PurgeEngine engine, IConfiguration configuration, TimeProvider time,
     ILogger<PurgeScheduler> logger) : BackgroundService
@@ -19,18 +19,20 @@ internal sealed partial class PurgeScheduler(PurgeEngine engine, IConfiguration 
         {
             return;
         }
-        var text = configuration[PurgeEngine.ScheduleSetting] is { Length: > 0 } s ? s : PurgeEngine.DefaultSchedule;
-        var schedule = CronExpression.Parse(text, CronFormat.IncludeSeconds);
-        Log.Scheduled(logger, text);
+        // Validated at start with the retention options (PurgeSchedule.Validator), so it parses here.
+        if (!PurgeSchedule.TryParse(PurgeSchedule.ExpressionFrom(configuration), out var schedule, out var error))
+        {
+            throw new InvalidOperationException(error);
+        }
+        Log.Scheduled(logger, schedule.Expression);
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
-            var next = schedule.GetNextOccurrence(now.UtcDateTime, TimeZoneInfo.Utc);
-            if (next is null)
+            if (schedule.NextAfter(now) is not { } next)
             {
                 return;
             }
-            await Task.Delay(next.Value - now.UtcDateTime, time, stoppingToken);
+            await Task.Delay(next - now, time, stoppingToken);
             try
             {
                 await engine.RunAsync(stoppingToken);

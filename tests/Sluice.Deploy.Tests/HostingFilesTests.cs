@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Cronos;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -56,6 +55,7 @@ public sealed class HostingFilesTests
         Assert.True(missing.Count == 0, $"Missing from local.settings.sample.json: {string.Join(", ", missing)}");
         Assert.Equal("dotnet-isolated", values["FUNCTIONS_WORKER_RUNTIME"]);
         Assert.Equal("UseDevelopmentStorage=true", values["AzureWebJobsStorage"]);
+        Assert.Equal("true", values["AzureWebJobsDisableHomepage"]);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class HostingFilesTests
             var accessor = provider.GetRequiredService(typeof(IOptions<>).MakeGenericType(options));
             Assert.NotNull(accessor.GetType().GetProperty(nameof(IOptions<object>.Value))!.GetValue(accessor));
         }
-        Assert.NotNull(CronExpression.Parse(SampleValues[PurgeEngine.ScheduleSetting], CronFormat.IncludeSeconds));
+        Assert.True(PurgeSchedule.TryParse(SampleValues[PurgeEngine.ScheduleSetting], out _, out var error), error);
     }
 
     [Fact]

@@ -25,7 +25,9 @@ public sealed class CrashSafetyTests
     {
         var name = Azurite.UniqueName();
         var port = FreePort();
-        using var host = StartHost(name, port, await Azurite.ConnectionStringAsync());
+        // The host's own process cannot be handed the tests' token credential: it runs the dev path (a connection string).
+        var storage = await Azurite.DevConnectionStringAsync();
+        using var host = StartHost(name, port, storage);
         try
         {
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients, UseProxy = false })
@@ -45,7 +47,7 @@ public sealed class CrashSafetyTests
             await host.WaitForExitAsync();
             await Task.WhenAll(clients);
 
-            var rows = await RequestIdsWithRowsAsync(name, accountId);
+            var rows = await RequestIdsWithRowsAsync(storage, name, accountId);
             var missing = answered.Where(id => !rows.Contains(id)).ToList();
             Assert.True(missing.Count == 0, $"{missing.Count} of {answered.Count} answered requests have no usage row.");
             Assert.True(answered.Count >= AnsweredBeforeKill);
@@ -155,9 +157,9 @@ public sealed class CrashSafetyTests
         }
     }
 
-    private static async Task<HashSet<string>> RequestIdsWithRowsAsync(string name, string accountId)
+    private static async Task<HashSet<string>> RequestIdsWithRowsAsync(string storage, string name, string accountId)
     {
-        var table = (await Azurite.TablesAsync()).GetTableClient(name + "usage");
+        var table = new TableServiceClient(storage).GetTableClient(name + "usage");
         var ids = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"AccountId eq {accountId}"), select: ["RequestId"]))
         {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
-using Sluice.Host.Dev;
 using Sluice.Storage;
 using Sluice.Testing;
 
@@ -43,7 +42,11 @@ public sealed class HealthTests : IAsyncLifetime
         }
         // Storage is created at start, which a dead endpoint would fail; this app starts without that step.
         await using var app = await SluiceApplication.StartAsync(
-            new Dictionary<string, string?> { ["Sluice:Storage:ConnectionString"] = AzuriteProcess.ConnectionStringFor(closed, closed) },
+            new Dictionary<string, string?>
+            {
+                ["Sluice:Storage:TableServiceUri"] = $"https://127.0.0.1:{closed}/devstoreaccount1",
+                ["Sluice:Storage:BlobServiceUri"] = $"https://127.0.0.1:{closed}/devstoreaccount1",
+            },
             services: services => services.Remove(services.Single(d => d.ImplementationType == typeof(StorageInitializer))));
         using var client = app.CreateHttpClient();
 

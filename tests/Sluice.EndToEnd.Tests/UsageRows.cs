@@ -3,7 +3,8 @@ using Sluice.Testing;
 
 namespace Sluice.EndToEnd.Tests;
 
-/// <summary>Reads usage rows straight from the app's table in Azurite, as an operator would see them.</summary>
+/// <summary>Reads usage rows straight from the app's table in Azurite, as an operator would see them (through the
+/// app's own storage client, so on whichever path the app reaches storage).</summary>
 internal static class UsageRows
 {
     /// <summary>The account's rows once at least <paramref name="expected"/> exist. In the tests' setting (the Functions
@@ -24,7 +25,7 @@ internal static class UsageRows
 
     private static async Task<List<TableEntity>> ReadAsync(SluiceApplication app, string accountId)
     {
-        var table = (await Azurite.TablesAsync()).GetTableClient(app.Name + "usage");
+        var table = app.Storage.Usage;
         var rows = new List<TableEntity>();
         await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"AccountId eq {accountId}")))
         {

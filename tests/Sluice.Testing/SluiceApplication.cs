@@ -15,22 +15,29 @@ namespace Sluice.Testing;
 
 /// <summary>
 /// The local host under test, on Kestrel on a free loopback port, with its own tables and containers in the shared
-/// Azurite, every log line captured, and optionally a <see cref="FakeTimeProvider"/>.
+/// Azurite, every log line captured, and optionally a <see cref="FakeTimeProvider"/>. Storage is reached as in Azure
+/// (HTTPS, service URIs, bearer tokens; see <see cref="AzuriteAccess"/>), and disposing the app fails the test if any of
+/// its storage requests was signed otherwise; <see cref="StartOnConnectionStringAsync"/> runs the local <c>dev</c> path.
 /// </summary>
 public sealed class SluiceApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly AzuriteAccess? _access;
     private readonly Action<IServiceCollection>? _services;
 
-    private SluiceApplication(string connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
-        Action<IServiceCollection>? services)
+    private SluiceApplication(AzuriteAccess? access, string? connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
+        Action<IServiceCollection>? services = null)
     {
         _services = services;
         Name = name;
         Time = time;
+        _access = access;
         _settings = new Dictionary<string, string?>
         {
-            ["Sluice:Storage:ConnectionString"] = connectionString,
+            // Empty wins over the host's appsettings.json (UseDevelopmentStorage=true), so the service URIs are used.
+            ["Sluice:Storage:ConnectionString"] = connectionString ?? "",
+            ["Sluice:Storage:TableServiceUri"] = access?.TableServiceUri.ToString(),
+            ["Sluice:Storage:BlobServiceUri"] = access?.BlobServiceUri.ToString(),
             ["Sluice:Storage:TablePrefix"] = name,
             ["Sluice:Storage:PayloadContainer"] = name + "-payloads",
             ["Sluice:Storage:LockContainer"] = name + "-locks",
@@ -45,15 +52,15 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             ["Sluice:Usage:GatherDelay"] = "00:00:00",
             // Tests run the purge engine themselves, at the instants they choose.
             ["Sluice:Host:SchedulerEnabled"] = "false",
+            // A free loopback port chosen by Kestrel at bind time. Not UseKestrel(0): that makes the factory rewrite
+            // the server's addresses after Build(), racing Kestrel's own bind on the app's thread ("Addresses cannot
+            // be modified after the server has started", dotnet/aspnetcore#67714).
+            ["Urls"] = "http://127.0.0.1:0",
         };
         foreach (var (key, value) in settings)
         {
             _settings[key] = value;
         }
-        // A free port through the app's own "Urls" setting, not UseKestrel(0): that one sets the port on the built host
-        // from the test's thread while the app's Main goes on to start Kestrel, and on a busy machine Kestrel can win
-        // ("IServerAddressesFeature.Addresses cannot be modified after the server has started").
-        _settings["Urls"] = "http://127.0.0.1:0";
         UseKestrel();
     }
 
@@ -70,12 +77,21 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 
     public SluiceStorage Storage => Services.GetRequiredService<SluiceStorage>();
 
+    /// <summary>Storage as this app reaches it (null on the connection-string path): its credential and every request.</summary>
+    public AzuriteAccess? StorageAccess => _access;
+
+    /// <summary>Starts the host on the Azure storage path: HTTPS, service URIs and a bearer-token credential.</summary>
     /// <param name="services">Changes to the app's services after its own (e.g. to start it without storage).</param>
     public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null) =>
+        Start(new SluiceApplication(await Azurite.AccessAsync(), null, Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time, services));
+
+    /// <summary>Starts the host as <c>dev</c> runs it: a shared-key connection string to a plain-HTTP Azurite.</summary>
+    public static async Task<SluiceApplication> StartOnConnectionStringAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null) =>
+        Start(new SluiceApplication(null, await Azurite.DevConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time));
+
+    private static SluiceApplication Start(SluiceApplication app)
     {
-        var app = new SluiceApplication(await Azurite.ConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time,
-            services);
         app.StartServer();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         app.BaseAddress = new Uri(address.TrimEnd('/') + "/");
@@ -98,8 +114,27 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             {
                 services.AddSingleton<TimeProvider>(Time);
             }
+            if (_access is not null)
+            {
+                // What Azure's managed identity is to the app; set in code, as no configuration can carry it.
+                services.Configure<StorageOptions>(o =>
+                {
+                    o.Credential = _access.Credential;
+                    o.Transport = _access.Transport;
+                });
+            }
             _services?.Invoke(services);
         });
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_access is not null)
+        {
+            _access.Dispose();
+            _access.AssertBearerOnly();
+        }
     }
 
     /// <summary>A plain HTTP client on the real socket.</summary>

@@ -150,7 +150,8 @@ public sealed class AccountHandlers(
             }
             entries.Add(AuditEntryView.From(entry));
         }
-        return TypedResults.Json(new AuditList(entries, more), AccountsJson.Wire.AuditList);
+        // Rows come newest window first; within a window, order by the latest action.
+        return TypedResults.Json(new AuditList([.. entries.OrderByDescending(e => e.LastTime)], more), AccountsJson.Wire.AuditList);
     }
 
     private static ApiError InvalidBound(string param) =>

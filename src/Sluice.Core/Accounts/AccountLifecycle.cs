@@ -50,6 +50,7 @@ public sealed class AccountLifecycle(
             Retention = retention.Value.DefaultPolicy(),
         }, cancellationToken);
         var (key, secret) = await keys.CreateAsync(account.Id, stampRegion, KeyRole.Owner, "owner", now, null, [], cancellationToken);
+        authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "account.created", account.Id, sourceIp, null, cancellationToken);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, "role=owner", cancellationToken);
         return (account, ToCreated(key, secret), null);
@@ -83,92 +84,175 @@ public sealed class AccountLifecycle(
             return (null, ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models"));
         }
         var (key, secret) = await keys.CreateAsync(account.Id, account.Region, role, request.Name, now, request.ExpiresAt, models, cancellationToken);
+        authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, $"role={role.ToWire()}", cancellationToken);
         return (ToCreated(key, secret), null);
     }
 
-    public async Task<ApiKey> RevokeKeyAsync(ApiKey key, string actor, IPAddress? sourceIp, CancellationToken cancellationToken)
-    {
-        var revoked = await keys.RevokeAsync(key, time.GetUtcNow(), cancellationToken);
-        authenticator.Forget(key);
-        await audit.WriteAsync(key.AccountId, actor, "key.revoked", key.Id, sourceIp, null, cancellationToken);
-        return revoked;
-    }
-
     /// <summary>Changes a key's role, model allowlist or name. The caller may neither touch a key above its own role
-    /// nor grant one, and the account always keeps one usable Owner key.</summary>
+    /// nor grant one, and the account always keeps one usable Owner key. The change is decided on the key as the caller
+    /// read it (<paramref name="key"/>): if someone else changed it meanwhile, the answer is 409 <c>key_changed</c>.</summary>
     public async Task<(ApiKey? Key, ApiError? Error)> UpdateKeyAsync(ApiKey key, UpdateKeyRequest request, KeyRole callerRole,
         string actor, IPAddress? sourceIp, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (key.RevokedAt is not null)
+        var requestedRole = (KeyRole?)null;
+        if (request.Role is { } roleText)
         {
-            return (null, ApiError.Conflict("key_revoked", "This key is revoked; revoked keys cannot be changed."));
-        }
-        if (key.Role > callerRole)
-        {
-            return (null, KeyAboveCaller());
-        }
-        var role = key.Role;
-        if (request.Role is { } roleText && !KeyRoleNames.TryParse(roleText, out role))
-        {
-            return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
-        }
-        if (role > callerRole)
-        {
-            return (null, ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own."));
+            if (!KeyRoleNames.TryParse(roleText, out var parsed))
+            {
+                return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
+            }
+            requestedRole = parsed;
         }
         if (request.Name is { Length: > MaxNameLength })
         {
             return (null, ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name"));
         }
-        var models = request.AllowedModels is { } requested
-            ? requested.Where(m => !string.IsNullOrWhiteSpace(m)).Distinct(StringComparer.Ordinal).ToArray()
-            : key.AllowedModels;
-        if (role == KeyRole.Restricted && models.Count == 0)
+        var current = key;
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            return (null, ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models"));
+            if (current.RevokedAt is not null)
+            {
+                return (null, ApiError.Conflict("key_revoked", "This key is revoked; revoked keys cannot be changed."));
+            }
+            if (current.Role > callerRole)
+            {
+                return (null, KeyAboveCaller());
+            }
+            var role = requestedRole ?? current.Role;
+            if (role > callerRole)
+            {
+                return (null, ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own."));
+            }
+            var models = request.AllowedModels is { } requested
+                ? requested.Where(m => !string.IsNullOrWhiteSpace(m)).Distinct(StringComparer.Ordinal).ToArray()
+                : current.AllowedModels;
+            if (role == KeyRole.Restricted && models.Count == 0)
+            {
+                return (null, ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models"));
+            }
+            var (written, error) = await WriteKeyAsync(current, current with { Role = role, AllowedModels = models, Name = request.Name ?? current.Name },
+                time.GetUtcNow(), cancellationToken);
+            if (error is not null)
+            {
+                return (null, error);
+            }
+            if (written is not null)
+            {
+                authenticator.Forget(written);
+                if (role != current.Role)
+                {
+                    await audit.WriteAsync(key.AccountId, actor, "key.role_changed", key.Id, sourceIp, $"role={current.Role.ToWire()}->{role.ToWire()}", CancellationToken.None);
+                }
+                if (!models.SequenceEqual(current.AllowedModels, StringComparer.Ordinal))
+                {
+                    await audit.WriteAsync(key.AccountId, actor, "key.models_changed", key.Id, sourceIp, $"allowed_models={models.Count}", CancellationToken.None);
+                }
+                return (written, null);
+            }
+            // A condition failed. If the key itself changed, the caller decided on a stale view; if only the Owner
+            // key that vouched for the change moved on, decide again on fresh reads.
+            var fresh = await keys.GetAsync(key.AccountId, key.Id, cancellationToken);
+            if (fresh is null)
+            {
+                return (null, ApiError.NotFound("The key"));
+            }
+            if (!SameContent(fresh, current))
+            {
+                return (null, ApiError.Conflict("key_changed", "The key was changed or revoked while this request was applied; read it again and retry."));
+            }
+            current = fresh;
         }
-        if (key.Role == KeyRole.Owner && role != KeyRole.Owner && !await HasOtherOwnerAsync(key, now, cancellationToken))
-        {
-            return (null, LastOwner());
-        }
-        var updated = key with { Role = role, AllowedModels = models, Name = request.Name ?? key.Name };
-        if (await keys.TryUpdateAsync(key, updated, cancellationToken) is null)
-        {
-            return (null, ApiError.Conflict("key_changed", "The key was changed or revoked while this request was applied; read it again and retry."));
-        }
-        authenticator.Forget(key);
-        if (role != key.Role)
-        {
-            await audit.WriteAsync(key.AccountId, actor, "key.role_changed", key.Id, sourceIp, $"role={key.Role.ToWire()}->{role.ToWire()}", CancellationToken.None);
-        }
-        if (!models.SequenceEqual(key.AllowedModels, StringComparer.Ordinal))
-        {
-            await audit.WriteAsync(key.AccountId, actor, "key.models_changed", key.Id, sourceIp, $"allowed_models={models.Count}", CancellationToken.None);
-        }
-        return (updated, null);
+        return (null, ApiError.Conflict("concurrent_update", "The account's keys kept changing while this change was applied; try again."));
     }
 
     /// <summary>Revokes a key on behalf of a customer: not a key above the caller's role, and not the last usable Owner key
-    /// (an account without one could only be managed by the operator again).</summary>
+    /// (an account without one could only be managed by the operator again). Of any number of concurrent revocations of
+    /// one key exactly one succeeds; the others find it revoked (409 <c>key_already_revoked</c>).</summary>
     public async Task<(ApiKey? Key, ApiError? Error)> RevokeKeyAsync(ApiKey key, KeyRole callerRole, string actor, IPAddress? sourceIp,
         CancellationToken cancellationToken)
     {
-        if (key.RevokedAt is not null)
+        var current = key;
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            return (null, ApiError.Conflict("key_already_revoked", "This key is already revoked."));
+            if (current.RevokedAt is not null)
+            {
+                return (null, ApiError.Conflict("key_already_revoked", "This key is already revoked."));
+            }
+            if (current.Role > callerRole)
+            {
+                return (null, KeyAboveCaller());
+            }
+            var now = time.GetUtcNow();
+            var (written, error) = await WriteKeyAsync(current, current with { RevokedAt = now }, now, cancellationToken);
+            if (error is not null)
+            {
+                return (null, error);
+            }
+            if (written is not null)
+            {
+                authenticator.Forget(written);
+                await audit.WriteAsync(key.AccountId, actor, "key.revoked", key.Id, sourceIp, null, CancellationToken.None);
+                return (written, null);
+            }
+            // Lost a race: a revocation wins over any other change, so decide again on the key as it is now.
+            if (await keys.GetAsync(key.AccountId, key.Id, cancellationToken) is not { } fresh)
+            {
+                return (null, ApiError.NotFound("The key"));
+            }
+            current = fresh;
         }
-        if (key.Role > callerRole)
-        {
-            return (null, KeyAboveCaller());
-        }
-        if (key.Role == KeyRole.Owner && !await HasOtherOwnerAsync(key, time.GetUtcNow(), cancellationToken))
-        {
-            return (null, LastOwner());
-        }
-        return (await RevokeKeyAsync(key, actor, sourceIp, cancellationToken), null);
+        return (null, ApiError.Conflict("concurrent_update", "The account's keys kept changing while this change was applied; try again."));
     }
+
+    /// <summary>
+    /// The one way a key's record is changed, and where "the account always keeps a usable Owner" is enforced.
+    /// <para>
+    /// A change that takes a usable Owner key away (revoking or demoting it) names a witness: another key of the account
+    /// that is a usable Owner at the moment of the decision. The key and the witness are written in one transaction,
+    /// each conditional on the version read (If-Match); the witness is rewritten unchanged, so its version moves on.
+    /// Why that suffices: if the transaction commits, the witness was not changed between the read and the commit, so
+    /// it is still an Owner and not revoked, and the account still has a usable Owner afterwards. Two callers taking
+    /// Owners away at once each rewrite the record they rely on or the one they change, whichever commits second fails
+    /// its condition, re-reads and decides again (and finds no witness if none is left: 409 <c>last_owner_key</c>).
+    /// Adding Owners never needs a witness. Time alone can still end an Owner key's life (its expiry); that is the
+    /// customer's own setting, not a race.
+    /// </para>
+    /// <para>
+    /// When people (members) join keys as principals of an account, they belong in the same partition with the same
+    /// role field: a member with the Owner role is then one more candidate witness, and removing one names a witness
+    /// exactly as a key does.
+    /// </para>
+    /// </summary>
+    private async Task<(ApiKey? Written, ApiError? Error)> WriteKeyAsync(ApiKey current, ApiKey updated, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ApiKey? witness = null;
+        if (IsUsableOwner(current, now) && !IsUsableOwner(updated, now))
+        {
+            await foreach (var other in keys.ListAsync(current.AccountId, cancellationToken))
+            {
+                // Prefer the Owner that lasts longest, so the account is not left relying on one about to expire.
+                if (other.Id != current.Id && IsUsableOwner(other, now) && (witness is null || Lasts(other) > Lasts(witness)))
+                {
+                    witness = other;
+                }
+            }
+            if (witness is null)
+            {
+                return (null, LastOwner());
+            }
+        }
+        return (await keys.TryWriteAsync(updated, witness, cancellationToken), null);
+
+        static DateTimeOffset Lasts(ApiKey k) => k.ExpiresAt ?? DateTimeOffset.MaxValue;
+    }
+
+    private static bool IsUsableOwner(ApiKey key, DateTimeOffset now) => key.Role == KeyRole.Owner && key.IsUsableAt(now);
+
+    /// <summary>Whether two reads of a key hold the same settings (versions differ when the key only served as a witness).</summary>
+    private static bool SameContent(ApiKey a, ApiKey b) =>
+        a.Role == b.Role && a.RevokedAt == b.RevokedAt && a.ExpiresAt == b.ExpiresAt && a.Name == b.Name
+        && a.AllowedModels.SequenceEqual(b.AllowedModels, StringComparer.Ordinal);
 
     /// <summary>Voluntary closure by the Owner: the account is expired at once, its keys stop working, and its data is
     /// kept for the expired-retention period (Owner and Admins can still export it, and the operator can reopen it).</summary>
@@ -272,18 +356,6 @@ public sealed class AccountLifecycle(
             return (written, null);
         }
         return (null, ApiError.Conflict("concurrent_update", "The account kept changing while this change was applied; try again."));
-    }
-
-    private async Task<bool> HasOtherOwnerAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await foreach (var other in keys.ListAsync(key.AccountId, cancellationToken))
-        {
-            if (other.Id != key.Id && other.Role == KeyRole.Owner && other.IsUsableAt(now))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static ApiError KeyAboveCaller() =>

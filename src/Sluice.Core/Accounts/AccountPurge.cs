@@ -82,7 +82,7 @@ public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, K
         var tombstone = AccountTransitions.Tombstone(account, run.Now, counts);
         var (proofTime, proofId) = (account.PurgeStartedAt!.Value, "purge_" + account.Id);
         await audit.WriteOnceAsync(new AuditEntry(AuditLog.StampPartition, run.Now, AccountLifecycle.PurgeActor, "account.purged", account.Id,
-            SourceIp: null, Summary(tombstone, run.Id)), proofTime, proofId, cancellationToken);
+            SourceIp: null, Summary(account, tombstone, run.Id)), proofTime, proofId, cancellationToken);
         var written = await accounts.TryUpdateAsync(tombstone, cancellationToken);
         authenticator.Forget(account.Id);
         if (written is null)
@@ -94,8 +94,9 @@ public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, K
         return true;
     }
 
-    /// <summary>The purge's record: totals by kind, the dates that made it due, and the run that finished it.</summary>
-    public static string Summary(Account tombstone, string runId) => string.Create(CultureInfo.InvariantCulture,
+    /// <summary>The purge's record: totals by kind, the dates and reason that made it due (the tombstone keeps no reason),
+    /// and the run that finished it.</summary>
+    public static string Summary(Account expired, Account tombstone, string runId) => string.Create(CultureInfo.InvariantCulture,
         $"{string.Join(", ", Kinds.Select(k => $"{k}={tombstone.PurgeCounts.GetValueOrDefault(k)}"))}; " +
-        $"expired_at={tombstone.ExpiredAt:O}; expiry_reason={tombstone.ExpiryReason}; purge_started_at={tombstone.PurgeStartedAt:O}; run={runId}");
+        $"expired_at={tombstone.ExpiredAt:O}; expiry_reason={expired.ExpiryReason}; purge_started_at={tombstone.PurgeStartedAt:O}; run={runId}");
 }

@@ -67,30 +67,39 @@ public sealed class AccountStore(SluiceStorage storage)
     public static bool IsValidId(string? id) =>
         id is { Length: 21 } && id.StartsWith("acct_", StringComparison.Ordinal) && !id.AsSpan(5).ContainsAnyExcept(GatewayKey.LowerHex);
 
-    private static TableEntity ToEntity(Account a) => new(Partition, a.Id)
+    private static TableEntity ToEntity(Account a)
     {
-        ["Name"] = a.Name,
-        ["Region"] = a.Region,
-        ["State"] = a.State.ToWire(),
-        ["CreatedAt"] = a.CreatedAt,
-        ["SuspendedAt"] = a.SuspendedAt,
-        ["SuspensionReason"] = a.SuspensionReason,
-        ["SuspensionNote"] = a.SuspensionNote,
-        ["ExpiredAt"] = a.ExpiredAt,
-        ["ExpiryReason"] = a.ExpiryReason,
-        ["PurgeStartedAt"] = a.PurgeStartedAt,
-        ["PurgedAt"] = a.PurgedAt,
-        ["PurgeCounts"] = a.PurgeCounts.Count == 0 ? null : JsonSerializer.Serialize(a.PurgeCounts, AccountsJson.Default.IReadOnlyDictionaryStringInt64),
-        ["LegalHoldReason"] = a.LegalHold?.Reason,
-        ["LegalHoldSince"] = a.LegalHold?.Since,
-        ["ContentMode"] = a.Retention.ContentMode.ToWire(),
-        ["ContentRetentionDays"] = a.Retention.ContentRetentionDays,
-        ["UsageRetentionDays"] = a.Retention.UsageRetentionDays,
-        ["PolicyInRegionOnly"] = a.DataPolicy?.InRegionOnly,
-        ["PolicyZeroRetentionOnly"] = a.DataPolicy?.ZeroRetentionOnly,
-        ["PolicyAllowTraining"] = a.DataPolicy?.AllowTraining,
-        ["IpAllowlist"] = string.Join(',', a.IpAllowlist),
-    };
+        var entity = new TableEntity(Partition, a.Id)
+        {
+            ["Region"] = a.Region,
+            ["State"] = a.State.ToWire(),
+            ["CreatedAt"] = a.CreatedAt,
+            ["SuspendedAt"] = a.SuspendedAt,
+            ["ExpiredAt"] = a.ExpiredAt,
+            ["PurgeStartedAt"] = a.PurgeStartedAt,
+            ["PurgedAt"] = a.PurgedAt,
+            ["PurgeCounts"] = a.PurgeCounts.Count == 0 ? null : JsonSerializer.Serialize(a.PurgeCounts, AccountsJson.Default.IReadOnlyDictionaryStringInt64),
+        };
+        // A purged account's row is its tombstone: the fields above and nothing else, whatever the record holds.
+        if (a.State == AccountState.Purged)
+        {
+            return entity;
+        }
+        entity["Name"] = a.Name;
+        entity["SuspensionReason"] = a.SuspensionReason;
+        entity["SuspensionNote"] = a.SuspensionNote;
+        entity["ExpiryReason"] = a.ExpiryReason;
+        entity["LegalHoldReason"] = a.LegalHold?.Reason;
+        entity["LegalHoldSince"] = a.LegalHold?.Since;
+        entity["ContentMode"] = a.Retention.ContentMode.ToWire();
+        entity["ContentRetentionDays"] = a.Retention.ContentRetentionDays;
+        entity["UsageRetentionDays"] = a.Retention.UsageRetentionDays;
+        entity["PolicyInRegionOnly"] = a.DataPolicy?.InRegionOnly;
+        entity["PolicyZeroRetentionOnly"] = a.DataPolicy?.ZeroRetentionOnly;
+        entity["PolicyAllowTraining"] = a.DataPolicy?.AllowTraining;
+        entity["IpAllowlist"] = string.Join(',', a.IpAllowlist);
+        return entity;
+    }
 
     private static Account FromEntity(TableEntity e)
     {
@@ -116,7 +125,7 @@ public sealed class AccountStore(SluiceStorage storage)
                 ? JsonSerializer.Deserialize(counts, AccountsJson.Default.IReadOnlyDictionaryStringInt64) ?? ImmutableDictionary<string, long>.Empty
                 : ImmutableDictionary<string, long>.Empty,
             LegalHold = string.IsNullOrEmpty(holdReason) ? null : new LegalHold(holdReason, e.GetDateTimeOffset("LegalHoldSince") ?? default),
-            Retention = new RetentionPolicy(mode, e.GetInt32("ContentRetentionDays") ?? 0, e.GetInt32("UsageRetentionDays") ?? 1),
+            Retention = new RetentionPolicy(mode, e.GetInt32("ContentRetentionDays") ?? 0, e.GetInt32("UsageRetentionDays") ?? (state == AccountState.Purged ? 0 : 1)),
             DataPolicy = inRegion is null ? null : new DataPolicy(inRegion.Value,
                 e.GetBoolean("PolicyZeroRetentionOnly") ?? false, e.GetBoolean("PolicyAllowTraining") ?? false),
             IpAllowlist = (e.GetString("IpAllowlist") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),

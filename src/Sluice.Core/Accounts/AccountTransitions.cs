@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Sluice.Proxy;
+using Sluice.Retention;
 
 namespace Sluice.Accounts;
 
@@ -86,8 +87,9 @@ internal static class AccountTransitions
         ? (null, ApiError.Conflict("no_legal_hold", "This account is not on legal hold."))
         : (a with { LegalHold = null }, null);
 
-    /// <summary>What is left of a purged account: its id, region and dates, and what the purge deleted, so the purge can be
-    /// proven. No name, note, address list or other setting that could identify a person.</summary>
+    /// <summary>What is left of a purged account, exactly as the README promises: its id, region and dates (created,
+    /// suspended, expired, purge started, purged) and what the purge deleted, so the purge can be proven. No name, note,
+    /// address list, retention or data-policy setting, nor why it expired (the stamp-level proof records that).</summary>
     public static Account Tombstone(Account a, DateTimeOffset now, IReadOnlyDictionary<string, long> counts) => new()
     {
         Id = a.Id,
@@ -96,11 +98,11 @@ internal static class AccountTransitions
         CreatedAt = a.CreatedAt,
         SuspendedAt = a.SuspendedAt,
         ExpiredAt = a.ExpiredAt,
-        ExpiryReason = a.ExpiryReason,
         PurgeStartedAt = a.PurgeStartedAt ?? now,
         PurgedAt = now,
         PurgeCounts = counts.ToImmutableDictionary(StringComparer.Ordinal),
-        Retention = a.Retention,
+        // Not stored (see AccountStore): what nothing kept looks like, should anything read it.
+        Retention = new RetentionPolicy(ContentMode.MetadataOnly, 0, 0),
         ETag = a.ETag,
     };
 

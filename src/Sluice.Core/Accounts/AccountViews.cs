@@ -22,18 +22,23 @@ public sealed record AccountView(
     DateTimeOffset? PurgedAt,
     IReadOnlyDictionary<string, long>? PurgeCounts,
     LegalHoldView? LegalHold,
-    RetentionView Retention,
+    RetentionView? Retention,
     DataPolicyView? DataPolicy,
-    IReadOnlyList<string> IpAllowlist)
+    IReadOnlyList<string>? IpAllowlist)
 {
-    public static AccountView From(Account a, AccountOptions options) => new(
-        a.Id, a.Name, a.Region, a.State.ToWire(), a.CreatedAt, a.SuspendedAt, a.SuspensionReason, a.SuspensionNote,
-        a.GraceEndsAt(options), a.ExpiredAt, a.ExpiryReason, a.PurgeAfter(options), a.PurgeStartedAt, a.PurgedAt,
-        a.PurgeCounts.Count > 0 ? a.PurgeCounts : null,
-        a.LegalHold is { } h ? new LegalHoldView(h.Reason, h.Since) : null,
-        RetentionView.From(a.Retention),
-        a.DataPolicy is { } p ? DataPolicyView.From(p) : null,
-        a.IpAllowlist);
+    /// <summary>The full view; a purged account's is its tombstone's fields only (no settings, not even defaults).</summary>
+    public static AccountView From(Account a, AccountOptions options)
+    {
+        var purged = a.State == AccountState.Purged;
+        return new(
+            a.Id, a.Name, a.Region, a.State.ToWire(), a.CreatedAt, a.SuspendedAt, a.SuspensionReason, a.SuspensionNote,
+            a.GraceEndsAt(options), a.ExpiredAt, a.ExpiryReason, a.PurgeAfter(options), a.PurgeStartedAt, a.PurgedAt,
+            a.PurgeCounts.Count > 0 ? a.PurgeCounts : null,
+            a.LegalHold is { } h ? new LegalHoldView(h.Reason, h.Since) : null,
+            purged ? null : RetentionView.From(a.Retention),
+            a.DataPolicy is { } p && !purged ? DataPolicyView.From(p) : null,
+            purged ? null : a.IpAllowlist);
+    }
 
     /// <summary>What the account's own Owner and Admins see. A legal hold is not disclosed to the customer (holds are
     /// often placed for proceedings the operator may not reveal), nor is the operator's internal note.</summary>
@@ -91,9 +96,12 @@ public sealed record IpAllowlistRequest(IReadOnlyList<string>? IpAllowlist, bool
 /// <summary>The allowlist and the address this request came from as the gateway sees it (what the list is checked against).</summary>
 public sealed record IpAllowlistView(IReadOnlyList<string> IpAllowlist, string? ClientIp);
 
-public sealed record AuditEntryView(DateTimeOffset Time, string Actor, string Action, string? Target, string? SourceIp, string? Details)
+/// <summary>An audit entry as the API shows it: <c>time</c> is when the action happened, or the first of <c>count</c>
+/// identical ones within a window, and <c>last_time</c> the last of them (equal to <c>time</c> for a single action).</summary>
+public sealed record AuditEntryView(DateTimeOffset Time, string Actor, string Action, string? Target, string? SourceIp, string? Details,
+    int Count, DateTimeOffset LastTime)
 {
-    public static AuditEntryView From(AuditEntry e) => new(e.Time, e.Actor, e.Action, e.Target, e.SourceIp, e.Details);
+    public static AuditEntryView From(AuditEntry e) => new(e.Time, e.Actor, e.Action, e.Target, e.SourceIp, e.Details, e.Count, e.LastTime ?? e.Time);
 }
 
 /// <summary>Audit entries newest first; <c>has_more</c> when the range holds more than the limit (narrow <c>to</c> to page).</summary>

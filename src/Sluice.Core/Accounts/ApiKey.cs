@@ -1,3 +1,5 @@
+using Azure;
+
 namespace Sluice.Accounts;
 
 /// <summary>A gateway key's stored record. The key itself is never stored: only its SHA-256 hash, as the lookup key.</summary>
@@ -19,6 +21,9 @@ public sealed record ApiKey
     public IReadOnlyList<string> AllowedModels { get; init; } = [];
 
     internal string Hash { get; init; } = "";
+
+    /// <summary>The stored version of the key's record, for conditional writes.</summary>
+    public ETag ETag { get; init; }
 
     public bool IsUsableAt(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Proxy;
 
@@ -10,20 +9,23 @@ namespace Sluice.Accounts;
 /// Turns a request's gateway key into a <see cref="Caller"/>, or into the OpenAI-style error that says why not.
 /// Keys are looked up by hash and cached briefly, with their accounts, so the request path rarely touches storage.
 /// Every check that fails for a known key is written to the account's audit log with the key's id, never the key.
+/// Unknown keys are remembered for a while (bounded) and counted against their source address by
+/// <see cref="FailedAuthThrottle"/>, which answers an address out of failures with 429 before any lookup.
 /// </summary>
-public sealed partial class GatewayAuthenticator(
+public sealed class GatewayAuthenticator(
     KeyStore keys,
     AccountStore accounts,
     AuditLog audit,
     IMemoryCache cache,
+    FailedAuthThrottle throttle,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
     IOptions<ProxyOptions> proxyOptions,
-    TimeProvider time,
-    ILogger<GatewayAuthenticator> logger)
+    TimeProvider time) : IDisposable
 {
-    private static readonly TimeSpan s_unknownKeyTtl = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_failureAuditInterval = TimeSpan.FromMinutes(1);
+
+    private readonly UnknownKeyCache _unknownKeys = new(accountOptions.Value.UnknownKeyCacheSize, accountOptions.Value.AuthCacheTtl, time);
 
     /// <summary>
     /// Authenticates the request's key for <paramref name="purpose"/>: the key must exist and be usable, its account must
@@ -39,26 +41,52 @@ public sealed partial class GatewayAuthenticator(
         {
             return (null, ApiError.MissingApiKey());
         }
+        var clientIp = ClientAddress.Of(context, proxyOptions.Value);
         var region = GatewayKey.RegionOf(presented);
         if (region is null)
         {
-            return (null, ApiError.InvalidApiKey());
+            return (null, Failed(clientIp, "malformed_key"));
         }
         if (!string.Equals(region, stamp.Value.DataRegion, StringComparison.Ordinal))
         {
             return (null, ApiError.WrongRegion(region, stamp.Value.DataRegion));
         }
 
-        var key = await FindKeyAsync(GatewayKey.Hash(presented), ct);
-        var account = key is null ? null : await FindAccountAsync(key.AccountId, ct);
-        if (key is null || account is null || account.State == AccountState.Purged)
+        var hash = GatewayKey.Hash(presented);
+        FailedAuthThrottle.Attempt? attempt = null;
+        ApiKey? key;
+        Account? account;
+        try
         {
-            // A purged account's keys are unknown keys: nothing of the account, its audit partition included, may be
-            // written again after the purge.
-            Log.UnknownKey(logger);
-            return (null, ApiError.InvalidApiKey());
+            if (!cache.TryGetValue(KeyCacheKey(hash), out key))
+            {
+                // Not a key this instance knows to be good: it holds one of the address's failures until it proves good,
+                // so an address out of failures gets no lookup at all.
+                (attempt, var throttled) = await throttle.BeginAsync(clientIp, ct);
+                if (attempt is null)
+                {
+                    return (null, throttled);
+                }
+                key = await FindKeyAsync(hash, ct);
+            }
+            account = key is null ? null : await FindAccountAsync(key.AccountId, ct);
+            if (key is null || account is null || account.State == AccountState.Purged)
+            {
+                // A purged account's keys are unknown keys: nothing of the account, its audit partition included, may be
+                // written again after the purge.
+                if (attempt is null)
+                {
+                    return (null, Failed(clientIp, "unknown_key"));
+                }
+                attempt.Failed("unknown_key");
+                return (null, ApiError.InvalidApiKey());
+            }
         }
-        var clientIp = ClientAddress.Of(context, proxyOptions.Value);
+        finally
+        {
+            // A good key, or a lookup that failed on our side, gives the held failure back.
+            attempt?.Dispose();
+        }
         var now = time.GetUtcNow();
         if (!key.IsUsableAt(now))
         {
@@ -121,8 +149,13 @@ public sealed partial class GatewayAuthenticator(
         await audit.WriteAsync(key.AccountId, key.Id, "auth.failed", key.Id, clientIp, reason, CancellationToken.None);
     }
 
-    /// <summary>Drops a cached key or account after it changed here, so this instance sees the change at once.</summary>
-    public void Forget(ApiKey key) => cache.Remove(KeyCacheKey(key.Hash));
+    /// <summary>Drops a cached key or account after it changed here (or was created: see <see cref="UnknownKeyCache"/>),
+    /// so this instance sees the change at once.</summary>
+    public void Forget(ApiKey key)
+    {
+        cache.Remove(KeyCacheKey(key.Hash));
+        _unknownKeys.Remove(key.Hash);
+    }
 
     public void Forget(string accountId) => cache.Remove(AccountCacheKey(accountId));
 
@@ -138,15 +171,32 @@ public sealed partial class GatewayAuthenticator(
         return apiKey.Length > 0 ? apiKey : null;
     }
 
+    /// <summary>An unknown or malformed key: counted against the address (429 once it has no failures left).</summary>
+    private ApiError Failed(System.Net.IPAddress? clientIp, string what)
+    {
+        if (throttle.Refusal(clientIp) is { } refusal)
+        {
+            return refusal;
+        }
+        throttle.Failed(clientIp, what);
+        return ApiError.InvalidApiKey();
+    }
+
     private async ValueTask<ApiKey?> FindKeyAsync(string hash, CancellationToken ct)
     {
-        var cacheKey = KeyCacheKey(hash);
-        if (cache.TryGetValue(cacheKey, out ApiKey? cached))
+        if (_unknownKeys.Contains(hash))
         {
-            return cached;
+            return null;
         }
         var key = await keys.FindByHashAsync(hash, ct);
-        cache.Set(cacheKey, key, key is null ? s_unknownKeyTtl : accountOptions.Value.AuthCacheTtl);
+        if (key is null)
+        {
+            _unknownKeys.Add(hash);
+        }
+        else
+        {
+            cache.Set(KeyCacheKey(hash), key, accountOptions.Value.AuthCacheTtl);
+        }
         return key;
     }
 
@@ -166,9 +216,5 @@ public sealed partial class GatewayAuthenticator(
 
     private static string AccountCacheKey(string accountId) => "sluice:account:" + accountId;
 
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Information, "A request presented an unknown gateway key.")]
-        public static partial void UnknownKey(ILogger logger);
-    }
+    public void Dispose() => _unknownKeys.Dispose();
 }

@@ -7,8 +7,14 @@ using Sluice.Storage;
 namespace Sluice.Accounts;
 
 /// <summary>
-/// The keys table holds each key twice: under <c>h|{sha256}</c> for the authentication lookup (a point read) and
-/// under <c>a|{account}</c> for listing an account's keys. The hash entry is authoritative for authentication.
+/// The keys table holds each key twice. The listing entry (<c>a|{account}</c>, RowKey the key id) is the key's record:
+/// role, model allowlist, expiry, revocation. The hash entry (<c>h|{sha256}</c>, RowKey <c>key</c>) is only an index
+/// from the secret's hash to that record, so authentication is a point read of each.
+/// <para>
+/// Every record of one account lives in one partition, so a change can be written as one entity group transaction
+/// that is conditional (If-Match) on every record it was decided on; see <see cref="TryWriteAsync"/>. That is what
+/// makes "always one usable Owner" hold when two callers act at once.
+/// </para>
 /// </summary>
 public sealed class KeyStore(SluiceStorage storage)
 {
@@ -34,16 +40,31 @@ public sealed class KeyStore(SluiceStorage storage)
             AllowedModels = allowedModels,
             Hash = GatewayKey.Hash(secret),
         };
-        // The listing entry first: a key that authenticates but cannot be listed could never be revoked.
-        await storage.Keys.AddEntityAsync(ToEntity(key, AccountPartition(accountId), key.Id), cancellationToken);
-        await storage.Keys.AddEntityAsync(ToEntity(key, HashPartition(key.Hash), Row), cancellationToken);
-        return (key, secret);
+        // The record first: a key that authenticates but cannot be listed could never be revoked.
+        var added = await storage.Keys.AddEntityAsync(ToEntity(key), cancellationToken);
+        await storage.Keys.AddEntityAsync(new TableEntity(HashPartition(key.Hash), Row)
+        {
+            ["KeyId"] = key.Id,
+            ["AccountId"] = key.AccountId,
+            ["Hash"] = key.Hash,
+        }, cancellationToken);
+        return (key with { ETag = added.Headers.ETag ?? default }, secret);
     }
 
+    /// <summary>The key whose secret has this hash, as its record says now; null when there is none.</summary>
     public async Task<ApiKey?> FindByHashAsync(string hash, CancellationToken cancellationToken)
     {
-        var response = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(HashPartition(hash), Row, cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        var index = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(HashPartition(hash), Row, cancellationToken: cancellationToken);
+        if (!index.HasValue || index.Value!.GetString("AccountId") is not { Length: > 0 } accountId || index.Value.GetString("KeyId") is not { } keyId)
+        {
+            return null;
+        }
+        var key = await GetAsync(accountId, keyId, cancellationToken);
+        // Hash entries written before the record became authoritative carry their own revocation; a revocation found
+        // in either entry stands, so no key revoked under the old layout comes back.
+        return key is not null && key.RevokedAt is null && index.Value.GetDateTimeOffset("RevokedAt") is { } revokedAt
+            ? key with { RevokedAt = revokedAt }
+            : key;
     }
 
     public async Task<ApiKey?> GetAsync(string accountId, string keyId, CancellationToken cancellationToken)
@@ -65,43 +86,31 @@ public sealed class KeyStore(SluiceStorage storage)
         }
     }
 
-    /// <summary>Revokes a key: the authentication entry first, so the key stops working even if the second write fails.
-    /// Unconditional on purpose: a revocation wins over any change racing it.</summary>
-    public async Task<ApiKey> RevokeAsync(ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var revoked = key with { RevokedAt = now };
-        await storage.Keys.UpsertEntityAsync(ToEntity(revoked, HashPartition(key.Hash), Row), TableUpdateMode.Replace, cancellationToken);
-        await storage.Keys.UpsertEntityAsync(ToEntity(revoked, AccountPartition(key.AccountId), key.Id), TableUpdateMode.Replace, cancellationToken);
-        return revoked;
-    }
-
     /// <summary>
-    /// Writes <paramref name="updated"/> if the key is still exactly <paramref name="original"/> (the version the change
-    /// was decided on); null when it changed meanwhile. The authentication entry is authoritative and written first,
-    /// with If-Match, so a concurrent revocation or demotion is never undone by a change based on a stale read.
+    /// Writes <paramref name="updated"/> if its record is still at <see cref="ApiKey.ETag"/> (the version the change was
+    /// decided on) and, when a <paramref name="witness"/> is given, only if that key's record is unchanged too: both in
+    /// one entity group transaction, so either both conditions hold at the commit or nothing is written. The witness
+    /// is rewritten unchanged (an empty merge), which moves its ETag on: a concurrent change that relied on it, or that
+    /// changes it, then fails its own condition instead of passing alongside this one. Null when a condition failed
+    /// (someone changed either record meanwhile) or the record is gone.
     /// </summary>
-    public async Task<ApiKey?> TryUpdateAsync(ApiKey original, ApiKey updated, CancellationToken cancellationToken)
+    public async Task<ApiKey?> TryWriteAsync(ApiKey updated, ApiKey? witness, CancellationToken cancellationToken)
     {
-        var stored = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(HashPartition(original.Hash), Row, cancellationToken: cancellationToken);
-        if (!stored.HasValue || !SameVersion(FromEntity(stored.Value!), original))
+        List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag)];
+        if (witness is not null)
         {
-            return null;
+            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(AccountPartition(witness.AccountId), witness.Id), witness.ETag));
         }
         try
         {
-            await storage.Keys.UpdateEntityAsync(ToEntity(updated, HashPartition(updated.Hash), Row), stored.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+            var response = await storage.Keys.SubmitTransactionAsync(actions, cancellationToken);
+            return updated with { ETag = response.Value[0].Headers.ETag ?? default };
         }
-        catch (RequestFailedException e) when (e.Status == 412)
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
         {
             return null;
         }
-        await storage.Keys.UpsertEntityAsync(ToEntity(updated, AccountPartition(updated.AccountId), updated.Id), TableUpdateMode.Replace, cancellationToken);
-        return updated;
     }
-
-    private static bool SameVersion(ApiKey a, ApiKey b) =>
-        a.Role == b.Role && a.RevokedAt == b.RevokedAt && a.ExpiresAt == b.ExpiresAt && a.Name == b.Name
-        && a.AllowedModels.SequenceEqual(b.AllowedModels, StringComparer.Ordinal);
 
     /// <summary>
     /// Deletes every key of an account, both entries, within the purge run's budget; safe to repeat and to resume.
@@ -146,7 +155,7 @@ public sealed class KeyStore(SluiceStorage storage)
     // DeleteEntityAsync answers a missing entity with its 404 response instead of throwing: already gone is fine.
     private static int IsDeleted(Azure.Response response) => response.Status == 404 ? 0 : 1;
 
-    private static TableEntity ToEntity(ApiKey k, string pk, string rk) => new(pk, rk)
+    private static TableEntity ToEntity(ApiKey k) => new(AccountPartition(k.AccountId), k.Id)
     {
         ["KeyId"] = k.Id,
         ["AccountId"] = k.AccountId,
@@ -175,6 +184,7 @@ public sealed class KeyStore(SluiceStorage storage)
             RevokedAt = e.GetDateTimeOffset("RevokedAt"),
             AllowedModels = (e.GetString("AllowedModels") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
             Hash = e.GetString("Hash") ?? "",
+            ETag = e.ETag,
         };
     }
 }

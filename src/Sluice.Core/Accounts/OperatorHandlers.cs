@@ -17,7 +17,8 @@ public sealed class OperatorHandlers(
     AccountStore accounts,
     IOptionsMonitor<OperatorOptions> operatorOptions,
     IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions)
+    IOptions<ProxyOptions> proxyOptions,
+    FailedAuthThrottle throttle)
 {
     public const string Actor = "operator";
 
@@ -146,7 +147,9 @@ public sealed class OperatorHandlers(
         ? TypedResults.Json(AccountView.From(account, accountOptions.Value), AccountsJson.Wire.AccountView)
         : result.Error!;
 
-    /// <summary>Null when the request carries the operator secret; otherwise the error to answer with.</summary>
+    /// <summary>Null when the request carries the operator secret; otherwise the error to answer with. A wrong or missing
+    /// secret counts against the source address like a wrong gateway key (logged per burst, 429 once it has no failures
+    /// left, then not even compared).</summary>
     public ApiError? Authorize(HttpContext context)
     {
         var secret = operatorOptions.CurrentValue.Secret;
@@ -155,12 +158,22 @@ public sealed class OperatorHandlers(
             return ApiError.Forbidden("operator_api_disabled",
                 "The operator API is disabled: this deployment has no Sluice:Operator:Secret. Use the local host's CLI instead.");
         }
+        var source = SourceIp(context);
+        if (throttle.Refusal(source) is { } refusal)
+        {
+            return refusal;
+        }
         var header = context.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
         // Hash both sides so the comparison takes the same time whatever the lengths.
         var equal = CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-        return equal ? null : new ApiError(401, "invalid_request_error", "invalid_operator_secret", "The operator secret is missing or wrong.");
+        if (equal)
+        {
+            return null;
+        }
+        throttle.Failed(source, "operator_secret");
+        return new ApiError(401, "invalid_request_error", "invalid_operator_secret", "The operator secret is missing or wrong.");
     }
 
     private System.Net.IPAddress? SourceIp(HttpContext context) => ClientAddress.Of(context, proxyOptions.Value);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 
@@ -11,10 +12,17 @@ namespace Sluice.Proxy;
 /// </summary>
 public sealed record ApiError(int Status, string Type, string Code, string Message, string? Param = null) : IResult
 {
+    /// <summary>Sent as <c>Retry-After</c> (whole seconds) when set: the client may try again after it.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
         response.StatusCode = Status;
+        if (RetryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = ((int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
         return response.WriteAsJsonAsync(
             new ErrorEnvelope(new ErrorBody(Message, Type, Param, Code)),
             SluiceJson.Wire.ErrorEnvelope,

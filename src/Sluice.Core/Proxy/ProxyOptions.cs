@@ -10,6 +10,13 @@ public sealed class ProxyOptions
     /// <summary>Largest accepted request body; larger ones get 413 before any of it is parsed.</summary>
     [Range(1024, 100L * 1024 * 1024)] public long MaxRequestBodyBytes { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>Kestrel's own limit in both hosts (the Functions worker serves on Kestrel too, behind the host). It sits
+    /// above <see cref="MaxRequestBodyBytes"/> so the gateway answers its own OpenAI-shaped 413: past Kestrel's limit
+    /// the client gets Kestrel's bare error instead, and a 500 through the Functions host. Kestrel counts chunked
+    /// framing against its limit (a 4,077-byte body sent in 1 KiB chunks trips a 4,097-byte limit), hence the
+    /// headroom; the gateway counts the decoded bytes.</summary>
+    public long ServerMaxRequestBodySize => 2 * MaxRequestBodyBytes + 64 * 1024;
+
     /// <summary>Time for a TCP (and TLS) connection to an upstream.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
 
 namespace Sluice.Storage;
@@ -14,40 +15,27 @@ public sealed class SluiceStorage
     public SluiceStorage(IOptions<StorageOptions> options, IOptions<StampOptions> stamp)
     {
         var o = options.Value;
-        // The SDK's "telemetry" is a User-Agent naming the SDK, the runtime and the OS on every storage call.
-        // Sluice sends no telemetry anywhere, so it is off; tracing and logging stay with the operator's settings.
-        var tableOptions = new TableClientOptions();
-        tableOptions.Diagnostics.IsTelemetryEnabled = false;
-        var blobOptions = new BlobClientOptions();
-        blobOptions.Diagnostics.IsTelemetryEnabled = false;
-        TableServiceClient tables;
-        BlobServiceClient blobs;
         TokenCredential? credential = null;
-        if (!string.IsNullOrWhiteSpace(o.ConnectionString))
+        if (string.IsNullOrWhiteSpace(o.ConnectionString))
         {
-            tables = new TableServiceClient(o.ConnectionString, tableOptions);
-            blobs = new BlobServiceClient(o.ConnectionString, blobOptions);
+            if (o.TableServiceUri is null || o.BlobServiceUri is null)
+            {
+                throw new InvalidOperationException(
+                    "Sluice:Storage needs either ConnectionString (local) or TableServiceUri and BlobServiceUri (Azure).");
+            }
+            credential = o.Credential ?? stamp.Value.CreateCredential();
         }
-        else if (o.TableServiceUri is not null && o.BlobServiceUri is not null)
-        {
-            credential = stamp.Value.CreateCredential();
-            tables = new TableServiceClient(o.TableServiceUri, credential, tableOptions);
-            blobs = new BlobServiceClient(o.BlobServiceUri, credential, blobOptions);
-        }
-        else
-        {
-            throw new InvalidOperationException(
-                "Sluice:Storage needs either ConnectionString (local) or TableServiceUri and BlobServiceUri (Azure).");
-        }
+        var tables = TableService(o, credential, sdkRetries: true);
+        // One audience for every client: a token for another cloud's storage would be refused on every call.
+        var blobOptions = Configure(new BlobClientOptions { Audience = new BlobAudience(o.Audience) }, o);
+        var blobs = credential is null
+            ? new BlobServiceClient(o.ConnectionString, blobOptions)
+            : new BlobServiceClient(o.BlobServiceUri, credential, blobOptions);
 
         Accounts = tables.GetTableClient(o.TablePrefix + "accounts");
         Keys = tables.GetTableClient(o.TablePrefix + "keys");
         Usage = tables.GetTableClient(o.TablePrefix + "usage");
-        // Built now, not on first use: a connection string the usage writer cannot sign with (a SAS, say) must stop
-        // the app at start, not lose every usage row later.
-        UsageBatches = credential is null
-            ? TableBatchWriter.ForConnectionString(o.ConnectionString!, Usage, tableOptions)
-            : TableBatchWriter.ForCredential(Usage, credential, tableOptions);
+        UsageTransactions = TableService(o, credential, sdkRetries: false).GetTableClient(o.TablePrefix + "usage");
         Rollups = tables.GetTableClient(o.TablePrefix + "rollups");
         Audit = tables.GetTableClient(o.TablePrefix + "audit");
         DataKeys = tables.GetTableClient(o.TablePrefix + "datakeys");
@@ -67,9 +55,10 @@ public sealed class SluiceStorage
     /// <c>~rollup|{model}</c> in each partition (see <see cref="Sluice.Usage.UsageTable"/>).</summary>
     public TableClient Usage { get; }
 
-    /// <summary>Writes the usage table's group-commit transactions without the SDK's per-row cost (same auth, same
-    /// options, same wire format as <see cref="Usage"/>; see <see cref="TableBatchWriter"/>).</summary>
-    public TableBatchWriter UsageBatches { get; }
+    /// <summary>The usage table for the meter's group-commit transactions: the same client as <see cref="Usage"/> but
+    /// without the SDK's retries, because the meter retries a transaction itself (with backoff and a log line, and
+    /// telling a lost reply from a refusal); the SDK's retries nested inside would multiply every wait.</summary>
+    public TableClient UsageTransactions { get; }
 
     /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>, plus RK <c>~materialized</c> (the last
     /// materialised day; see <see cref="Sluice.Usage.RollupTable"/>).</summary>
@@ -94,6 +83,32 @@ public sealed class SluiceStorage
 
     /// <summary>Lease blobs that keep purge runs from overlapping.</summary>
     public BlobContainerClient Locks { get; }
+
+    /// <summary>A table service client on the configured path (connection string, or service URI and credential).</summary>
+    private static TableServiceClient TableService(StorageOptions o, TokenCredential? credential, bool sdkRetries)
+    {
+        var options = Configure(new TableClientOptions { Audience = new TableAudience(o.Audience) }, o);
+        if (!sdkRetries)
+        {
+            options.Retry.MaxRetries = 0;
+        }
+        return credential is null
+            ? new TableServiceClient(o.ConnectionString, options)
+            : new TableServiceClient(o.TableServiceUri, credential, options);
+    }
+
+    /// <summary>What every storage client shares: no SDK telemetry, and the configured transport if any.</summary>
+    private static T Configure<T>(T options, StorageOptions o) where T : ClientOptions
+    {
+        // The SDK's "telemetry" is a User-Agent naming the SDK, the runtime and the OS on every storage call.
+        // Sluice sends no telemetry anywhere, so it is off; tracing and logging stay with the operator's settings.
+        options.Diagnostics.IsTelemetryEnabled = false;
+        if (o.Transport is not null)
+        {
+            options.Transport = o.Transport;
+        }
+        return options;
+    }
 
     public IEnumerable<TableClient> AllTables => [Accounts, Keys, Usage, Rollups, Audit, DataKeys, PurgeRuns];
 

@@ -27,7 +27,8 @@ public sealed class RollupTable(SluiceStorage storage)
 
     public TableClient Client => storage.Rollups;
 
-    public static string RowKey(string dayKey, string model) => dayKey + "|" + UsageTable.EscapeKey(model);
+    /// <summary>The rollup row of a model's day: the model as a key (<see cref="TableKey"/>) after the day.</summary>
+    public static string RowKey(string dayKey, string model) => dayKey + "|" + TableKey.Encode(model, TableKey.MaxLength - dayKey.Length - 1);
 
     public static DateOnly ParseDayKey(string dayKey) => DateOnly.ParseExact(dayKey, "yyyyMMdd", CultureInfo.InvariantCulture);
 

@@ -15,7 +15,8 @@ namespace Sluice.Usage;
 /// one round trip. A host that does not wait for commits can also let an idle partition's first row wait
 /// <see cref="UsageOptions.GatherDelay"/> for company, so a steady trickle of requests does not cost a storage round
 /// trip each. Nothing is dropped: a full meter makes callers wait, a failed transaction is retried, and stopping the
-/// host waits until every queued row is committed.
+/// host waits until every queued row is committed. One row storage refuses never takes others with it: it is taken out
+/// of its transaction, the rest commit, and it is written once more in a fallback form (<see cref="UsageTable.Fallback"/>).
 /// </summary>
 /// <remarks>
 /// One transaction per partition at a time also means this process never updates a partition's counters from two
@@ -24,7 +25,10 @@ namespace Sluice.Usage;
 public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
 {
     /// <summary>Azure Table transactions hold at most 100 entities, all in one partition.</summary>
-    internal const int MaxEntitiesPerTransaction = 100;
+    internal const int MaxEntitiesPerTransaction = TableLimits.MaxTransactionActions;
+
+    /// <summary>The request body of one transaction: Azure's 4 MiB less room for the batch's own envelope.</summary>
+    private const long MaxTransactionBytes = TableLimits.MaxTransactionBytes - 64 * 1024;
 
     /// <summary>Idle partition queues (and their cached counters) are dropped past this many; a miss re-reads.</summary>
     private const int MaxIdlePartitions = 50_000;
@@ -65,7 +69,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
     {
         Interlocked.Increment(ref _queued);
         await _room.WaitAsync();
-        var pending = new Pending(record);
+        var pending = new Pending(UsageTable.Storable(record), _table);
         var partitionKey = _table.PartitionKey(record);
         while (true)
         {
@@ -150,12 +154,16 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                     }
                     batch = partition.TakeBatch();
                 }
-                await CommitTransactionAsync(partition, batch);
+                var refused = await CommitTransactionAsync(partition, batch);
+                if (refused.Count > 0)
+                {
+                    await CommitFallbacksAsync(partition, refused);
+                }
             }
             catch (Exception e)
             {
                 // CommitTransactionAsync handles storage failures itself; this is a bug, but never a hung request.
-                Fail(batch ?? [], e);
+                Fail(batch ?? [], e.GetType().Name);
             }
             finally
             {
@@ -189,21 +197,46 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task CommitTransactionAsync(Partition partition, List<Pending> rows)
+    /// <summary>
+    /// Commits <paramref name="rows"/> and their counters in one transaction, retrying conflicts and transient
+    /// failures. Returns the rows storage refused, left uncompleted: a row whose entity Azure would refuse (checked
+    /// here first, since Azurite lets some through), a row (or the rows of a counter) at the failed action of a
+    /// refused transaction, or, when storage names no action, the row found by splitting the transaction in halves.
+    /// The other rows are committed without them.
+    /// </summary>
+    private async Task<List<Pending>> CommitTransactionAsync(Partition partition, List<Pending> rows)
     {
+        var refused = new List<Pending>();
+        var sendable = new List<Pending>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (TableLimits.Violation(row.Entity) is { } violation)
+            {
+                Log.RowRefusedHere(_logger, row.Record.RequestId.Value, violation);
+                refused.Add(row);
+            }
+            else
+            {
+                sendable.Add(row);
+            }
+        }
+        rows = sendable;
         var partitionKey = partition.Key;
         var counters = partition.Counters;
         var delay = _options.WriteRetryDelay;
-        for (var attempt = 1; ; attempt++)
+        var conflicts = 0;
+        var attempt = 1;
+        while (rows.Count > 0)
         {
+            List<(string RowKey, UsageCounter Counter, ETag ETag)> updated = [];
             try
             {
                 var actions = new List<TableTransactionAction>(rows.Count + 2);
                 foreach (var row in rows)
                 {
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.Add, _table.ToEntity(row.Record)));
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.Add, row.Entity));
                 }
-                var updated = await NextCountersAsync(partitionKey, rows, counters);
+                updated = await NextCountersAsync(partitionKey, rows, counters);
                 foreach (var (rowKey, counter, etag) in updated)
                 {
                     var entity = counter.ToEntity(partitionKey, rowKey, etag);
@@ -211,14 +244,13 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                         ? new TableTransactionAction(TableTransactionActionType.Add, entity)
                         : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, etag));
                 }
-                EnsureOnePartition(partitionKey, actions);
+                EnsureTransaction(partitionKey, actions);
                 TransactionObserver?.Invoke(partitionKey, actions);
 
-                var etags = await _table.Batches.SubmitAsync(actions);
+                var replies = (await _table.Transactions.SubmitTransactionAsync(actions)).Value;
                 for (var i = 0; i < updated.Count; i++)
                 {
-                    var etag = etags[rows.Count + i];
-                    if (etag != default)
+                    if (replies[rows.Count + i].Headers.ETag is { } etag)
                     {
                         counters[updated[i].RowKey] = (updated[i].Counter, etag);
                     }
@@ -229,26 +261,57 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 }
                 Complete(rows);
                 Log.Committed(_logger, rows.Count, partitionKey);
-                return;
+                return refused;
             }
-            catch (TableBatchFailedException e) when (e.Status == 409 && e.FailedActionIndex < rows.Count)
+            catch (TableTransactionFailedException e) when (e.Status == 409 && e.FailedTransactionActionIndex < rows.Count)
             {
                 // A row already exists: only an earlier attempt of this very transaction can have written it, and
                 // transactions are atomic, so that attempt committed everything (its reply was lost).
                 counters.Clear();
                 Complete(rows);
-                return;
+                return refused;
             }
-            catch (TableBatchFailedException e) when (e.FailedActionIndex is not null && e.Status is 404 or 409 or 412)
+            catch (TableTransactionFailedException e) when (e.FailedTransactionActionIndex is not null && e.Status is 404 or 409 or 412)
             {
                 // Another writer moved a counter on, or the purge removed a finished day's counter that a late row
                 // (a request begun before midnight) still finds cached: re-read and retry at once.
                 counters.Clear();
-                if (attempt >= _options.WriteAttempts * 4)
+                if (++conflicts >= _options.WriteAttempts * 4)
                 {
-                    Fail(rows, e);
-                    return;
+                    Fail(rows, e.GetType().Name);
+                    return refused;
                 }
+            }
+            catch (TableTransactionFailedException e) when (IsRefusal(e.Status)
+                && e.FailedTransactionActionIndex is { } index && index < rows.Count + updated.Count)
+            {
+                // Storage refused one action, so nothing was written: take out what that action stands for (its row,
+                // or every row of its counter's model) and commit the rest now. Each pass removes a row: no loop.
+                var taken = index < rows.Count
+                    ? [rows[index]]
+                    : rows.Where(r => string.Equals(r.Record.Model, updated[index - rows.Count].Counter.Model, StringComparison.Ordinal)).ToList();
+                foreach (var row in taken)
+                {
+                    Log.RowRefused(_logger, row.Record.RequestId.Value, e.Status, e.ErrorCode);
+                }
+                refused.AddRange(taken);
+                rows = [.. rows.Except(taken)];
+            }
+            catch (RequestFailedException e) when (IsRefusal(e.Status))
+            {
+                // Refused whole, with no action named (or none of ours): one row alone is the one; otherwise each half
+                // is committed on its own, so the refused row is found in at most log2(100) splits and every other row
+                // still commits.
+                if (rows.Count == 1)
+                {
+                    Log.RowRefused(_logger, rows[0].Record.RequestId.Value, e.Status, e.ErrorCode);
+                    refused.Add(rows[0]);
+                    return refused;
+                }
+                var half = rows.Count / 2;
+                refused.AddRange(await CommitTransactionAsync(partition, rows[..half]));
+                refused.AddRange(await CommitTransactionAsync(partition, rows[half..]));
+                return refused;
             }
             catch (Exception e) when (TransientStatus(e) is { } status && attempt < _options.WriteAttempts)
             {
@@ -256,29 +319,40 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 Log.WriteRetry(_logger, rows.Count, attempt, status);
                 await Task.Delay(delay);
                 delay *= 2;
+                attempt++;
             }
             catch (Exception e)
             {
-                Fail(rows, e);
-                return;
+                Fail(rows, e.GetType().Name);
+                return refused;
             }
         }
+        return refused;
     }
 
-    /// <summary>Azure rejects a transaction that spans partitions or holds more than 100 entities; Azurite accepts
-    /// the first, so the rule is checked here, where a bug would otherwise pass every local test.</summary>
-    private static void EnsureOnePartition(string partitionKey, List<TableTransactionAction> actions)
+    /// <summary>Writes each row storage refused once more, in its fallback form, so the request is still billed. A
+    /// row refused even so is reported lost; nothing is tried a third time.</summary>
+    private async Task CommitFallbacksAsync(Partition partition, List<Pending> refused)
     {
-        if (actions.Count > MaxEntitiesPerTransaction)
+        foreach (var row in refused)
         {
-            throw new InvalidOperationException($"A usage transaction of {actions.Count} entities exceeds {MaxEntitiesPerTransaction}.");
+            row.Fallback(_table);
         }
-        foreach (var action in actions)
+        Fail(await CommitTransactionAsync(partition, refused), "RefusedInFallbackForm");
+    }
+
+    /// <summary>A status by which storage refuses what it was sent (as opposed to a conflict or a passing failure).</summary>
+    private static bool IsRefusal(int status) => status is 400 or 413;
+
+    /// <summary>Azure rejects a transaction that spans partitions, holds more than 100 entities or is over 4 MiB;
+    /// Azurite accepts some of those, so the rules are checked here, where a bug would otherwise pass every local test.</summary>
+    private static void EnsureTransaction(string partitionKey, List<TableTransactionAction> actions)
+    {
+        var violation = TableLimits.TransactionViolation(actions)
+            ?? (string.Equals(actions[0].Entity.PartitionKey, partitionKey, StringComparison.Ordinal) ? null : "another partition than its queue's");
+        if (violation is not null)
         {
-            if (!string.Equals(action.Entity.PartitionKey, partitionKey, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException("A usage transaction spans more than one partition.");
-            }
+            throw new InvalidOperationException($"A usage transaction Azure would refuse: {violation}.");
         }
     }
 
@@ -330,19 +404,37 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
         }
     }
 
-    private void Fail(List<Pending> rows, Exception e)
+    private void Fail(List<Pending> rows, string error)
     {
         foreach (var row in rows)
         {
-            Log.RowLost(_logger, row.Record.RequestId.Value, row.Record.AccountId, e.GetType().Name);
+            Log.RowLost(_logger, row.Record.RequestId.Value, row.Record.AccountId, error);
             row.Done.TrySetResult();
         }
     }
 
-    private sealed class Pending(UsageRecord record)
+    /// <summary>A queued row: its record, its entity (built once, reused by every attempt) and a bound on the bytes it
+    /// adds to a transaction.</summary>
+    private sealed class Pending
     {
-        public UsageRecord Record { get; } = record;
+        public Pending(UsageRecord record, UsageTable table)
+        {
+            Record = record;
+            Entity = table.ToEntity(record);
+            Bytes = TableLimits.ActionBytes(new TableTransactionAction(TableTransactionActionType.Add, Entity));
+        }
+
+        public UsageRecord Record { get; private set; }
+        public TableEntity Entity { get; private set; }
+        public long Bytes { get; }
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Turns the row into its fallback form (after storage refused it).</summary>
+        public void Fallback(UsageTable table)
+        {
+            Record = UsageTable.Fallback(Record);
+            Entity = table.ToEntity(Record);
+        }
     }
 
     /// <summary>One partition's queue. Guarded by its own lock; <see cref="Counters"/> only by being drained by one
@@ -355,15 +447,19 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
         public bool Evicted { get; set; }
         public Dictionary<string, (UsageCounter Counter, ETag ETag)> Counters { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>Takes the oldest rows that fit in one transaction with a counter per distinct model among them.</summary>
+        /// <summary>Takes the oldest rows that fit in one transaction with a counter per distinct model among them: at
+        /// most 100 entities, and a request under 4 MiB however long the rows' texts.</summary>
         public List<Pending> TakeBatch()
         {
             var models = new List<string>(2);
             var count = 0;
+            long bytes = 0;
             foreach (var row in Waiting)
             {
                 var isNew = !models.Contains(row.Record.Model);
-                if (count + 1 + models.Count + (isNew ? 1 : 0) > MaxEntitiesPerTransaction)
+                var rowBytes = row.Bytes + (isNew ? CounterBytes(row.Record.Model) : 0);
+                if (count > 0 && (count + 1 + models.Count + (isNew ? 1 : 0) > MaxEntitiesPerTransaction
+                    || bytes + rowBytes > MaxTransactionBytes))
                 {
                     break;
                 }
@@ -372,6 +468,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                     models.Add(row.Record.Model);
                 }
                 count++;
+                bytes += rowBytes;
             }
             if (count == Waiting.Count)
             {
@@ -383,6 +480,10 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
             Waiting.RemoveRange(0, count);
             return batch;
         }
+
+        /// <summary>A bound on what a model's counter adds to a transaction (an update names its keys in the URL).</summary>
+        private long CounterBytes(string model) => TableLimits.ActionBytes(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
+            UsageCounter.Empty(model).ToEntity(Key, UsageTable.CounterRowKey(model), ETag.All), ETag.All));
     }
 
     private static partial class Log
@@ -395,5 +496,11 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Error, "Usage row {RequestId} of account {AccountId} could not be written ({Error}).")]
         public static partial void RowLost(ILogger logger, string requestId, string accountId, string error);
+
+        [LoggerMessage(4, LogLevel.Warning, "Storage refused usage row {RequestId} ({Status}, {ErrorCode}); the rows beside it are committed without it, and it is written again in its fallback form.")]
+        public static partial void RowRefused(ILogger logger, string requestId, int status, string? errorCode);
+
+        [LoggerMessage(5, LogLevel.Warning, "Usage row {RequestId} would be refused by storage ({Violation}); it is written in its fallback form.")]
+        public static partial void RowRefusedHere(ILogger logger, string requestId, string violation);
     }
 }

@@ -44,5 +44,9 @@ public sealed record UsageRecord
     public string? ContentBlob { get; init; }
     public string? ContentExpiresOn { get; init; }
 
+    /// <summary>Storage refused the row as it was, so it was written in its fallback form: every text field replaced
+    /// by a short printable stand-in (see <see cref="UsageTable.Fallback"/>); tokens, cost and status are the request's.</summary>
+    public bool StorageFallback { get; init; }
+
     public bool IsError => Status >= 400;
 }

@@ -14,8 +14,9 @@ namespace Sluice.Usage;
 /// <item>everything of an account older than a date is one PartitionKey range, deleted in same-partition batches;</item>
 /// <item>a busy account's writes spread over <see cref="UsageOptions.PartitionShards"/> partitions per day.</item>
 /// </list>
-/// Each partition also holds one counter row per model (RowKey <c>~rollup|{model}</c>), updated in the same
-/// transaction as the rows it counts, so a day's counters always equal the sum of its rows.
+/// Each partition also holds one counter row per model (RowKey <c>~rollup|{model}</c>, the model encoded by
+/// <see cref="TableKey"/>), updated in the same transaction as the rows it counts, so a day's counters always equal the
+/// sum of its rows. A model name is a client's choice: rows hold it bounded (<see cref="Storable"/>).
 /// </summary>
 public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> options)
 {
@@ -24,9 +25,8 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
 
     public TableClient Client => storage.Usage;
 
-    /// <summary>Submits the meter's transactions (the SDK's <see cref="TableClient.SubmitTransactionAsync"/> costs
-    /// tens of KB per row).</summary>
-    public TableBatchWriter Batches => storage.UsageBatches;
+    /// <summary>The table for the meter's transactions (no SDK retries: the meter retries them itself).</summary>
+    public TableClient Transactions => storage.UsageTransactions;
 
     public int Shards => options.Value.PartitionShards;
 
@@ -52,28 +52,79 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
     private static string RowKeyBound(DateTimeOffset time) =>
         string.Create(CultureInfo.InvariantCulture, $"{MaxMs - time.ToUnixTimeMilliseconds():D13}");
 
-    public static string CounterRowKey(string model) => CounterPrefix + EscapeKey(model);
+    /// <summary>The counter row of a model in a usage partition: the model as a key (<see cref="TableKey"/>).</summary>
+    public static string CounterRowKey(string model) => CounterPrefix + TableKey.Encode(model, TableKey.MaxLength - CounterPrefix.Length);
 
-    /// <summary>Table keys may not hold '/', '\\', '#', '?' or control characters; model names can.</summary>
-    internal static string EscapeKey(string value)
+    /// <summary>The longest text a usage row keeps in a field from a client, an upstream or a route (model names
+    /// above all); longer text is kept shortened, with a fingerprint of the whole (<see cref="Storable"/>).</summary>
+    public const int MaxTextLength = 1024;
+
+    /// <summary>The fallback form keeps this much of each text field (see <see cref="Fallback"/>).</summary>
+    private const int FallbackTextLength = 128;
+
+    /// <summary>
+    /// The record as a usage row holds it: every text field within <see cref="MaxTextLength"/> and storable (no
+    /// unpaired surrogates), so any model name a client sends fits a row, a counter and a rollup. Ordinary values stay
+    /// as they are; a longer one keeps its start and <c>~</c> plus a fingerprint of the whole, so two long names
+    /// that share a start still count apart.
+    /// </summary>
+    public static UsageRecord Storable(UsageRecord r) => WithText(r, Bounded);
+
+    /// <summary>
+    /// The form a row takes when storage refused it as it was: each text field cut to its first 128 characters, those
+    /// outside printable ASCII replaced by <c>_</c>, and (when anything was changed) <c>~</c> plus a fingerprint of the
+    /// original; <see cref="UsageRecord.StorageFallback"/> set. The request id and account (the row's keys), tokens,
+    /// cost, status and times are kept, so the request is still billed and can still be found.
+    /// </summary>
+    public static UsageRecord Fallback(UsageRecord r) => WithText(r with
     {
-        if (value.AsSpan().IndexOfAny("/\\#?%") < 0 && !value.Any(char.IsControl))
+        KeyId = Printable(r.KeyId),
+        DataRegion = Printable(r.DataRegion),
+        ContentBlob = Printable(r.ContentBlob),
+        ContentExpiresOn = Printable(r.ContentExpiresOn),
+        StorageFallback = true,
+    }, Printable);
+
+    /// <summary>The record with every text field a client, an upstream or a route fills passed through <paramref name="text"/>.</summary>
+    private static UsageRecord WithText(UsageRecord r, Func<string?, string?> text) => r with
+    {
+        Model = text(r.Model)!,
+        Provider = text(r.Provider),
+        RouteId = text(r.RouteId),
+        RouteRegion = text(r.RouteRegion),
+        RouteRetention = text(r.RouteRetention),
+        UpstreamModel = text(r.UpstreamModel),
+        ErrorCode = text(r.ErrorCode),
+    };
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    private static string? Bounded(string? value)
+    {
+        if (value is null || (value.Length <= MaxTextLength && !value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')))
         {
             return value;
         }
-        var sb = new System.Text.StringBuilder(value.Length + 8);
-        foreach (var c in value)
+        return value.Length <= MaxTextLength
+            ? TableLimits.StorableText(value, MaxTextLength)
+            : TableLimits.StorableText(value, MaxTextLength - 17) + "~" + TableKey.Fingerprint(value);
+    }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    private static string? Printable(string? value)
+    {
+        if (value is null)
         {
-            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
-            {
-                sb.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                sb.Append(c);
-            }
+            return null;
         }
-        return sb.ToString();
+        var kept = value.Length <= FallbackTextLength ? value : value[..FallbackTextLength];
+        var safe = string.Create(kept.Length, kept, static (span, text) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = text[i] is >= ' ' and <= '~' ? text[i] : '_';
+            }
+        });
+        return safe == value ? value : safe + "~" + TableKey.Fingerprint(value);
     }
 
     public TableEntity ToEntity(UsageRecord r)
@@ -104,6 +155,10 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
             ["ContentBlob"] = r.ContentBlob,
             ["ContentExpiresOn"] = r.ContentExpiresOn,
         };
+        if (r.StorageFallback)
+        {
+            e["StorageFallback"] = true;
+        }
         return e;
     }
 
@@ -137,6 +192,7 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
             // Erasure leaves empty strings behind (a merge cannot remove a property).
             ContentBlob = e.GetString("ContentBlob") is { Length: > 0 } blob ? blob : null,
             ContentExpiresOn = e.GetString("ContentExpiresOn") is { Length: > 0 } expires ? expires : null,
+            StorageFallback = e.GetBoolean("StorageFallback") ?? false,
         };
     }
 

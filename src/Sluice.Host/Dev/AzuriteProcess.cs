@@ -6,20 +6,28 @@ namespace Sluice.Host.Dev;
 
 /// <summary>
 /// Runs Azurite, the real Table and Blob service for local runs and tests, from the repository's own npm
-/// dependency (installed on first use with <c>npm ci</c>, so nothing needs installing by hand). Telemetry is off.
+/// dependency (installed on first use with <c>npm ci</c>, so nothing needs installing by hand). Telemetry is off, and
+/// strict mode is on (no <c>--loose</c>): a header or parameter Azurite does not support fails the request, as the
+/// service would, instead of being ignored.
 /// </summary>
 public sealed partial class AzuriteProcess : IAsyncDisposable
 {
-    /// <summary>Azurite's well-known development account; public, documented, and only ever valid on loopback.</summary>
+    /// <summary>Azurite's well-known development account.</summary>
+    private const string DevAccountName = "devstoreaccount1";
+
+    /// <summary>Azurite's well-known development account key; public, documented, and only ever valid on loopback.</summary>
     private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly Process _process;
 
-    private AzuriteProcess(Process process, int blobPort, int tablePort)
+    private AzuriteProcess(Process process, int blobPort, int tablePort, bool https)
     {
         _process = process;
         BlobPort = blobPort;
         TablePort = tablePort;
+        var scheme = https ? "https" : "http";
+        BlobServiceUri = new Uri($"{scheme}://127.0.0.1:{blobPort}/{DevAccountName}");
+        TableServiceUri = new Uri($"{scheme}://127.0.0.1:{tablePort}/{DevAccountName}");
     }
 
     /// <summary>The node process serving Azurite (the load harness reads its CPU time).</summary>
@@ -28,19 +36,35 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     public int BlobPort { get; }
     public int TablePort { get; }
 
-    public string ConnectionString => ConnectionStringFor(BlobPort, TablePort);
+    /// <summary>The Blob endpoint, path-style (<c>…/devstoreaccount1</c>), for clients given a credential.</summary>
+    public Uri BlobServiceUri { get; }
 
-    public static string ConnectionStringFor(int blobPort, int tablePort) =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{tablePort}/devstoreaccount1;";
+    /// <summary>The Table endpoint, path-style, for clients given a credential.</summary>
+    public Uri TableServiceUri { get; }
+
+    /// <summary>A shared-key connection string to this instance: the local <c>dev</c> path.</summary>
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol={BlobServiceUri.Scheme};AccountName={DevAccountName};AccountKey={DevAccountKey};" +
+        $"BlobEndpoint={BlobServiceUri};TableEndpoint={TableServiceUri};";
 
     /// <summary>Starts Azurite. With <paramref name="location"/> it persists there on the default ports (10000-10002);
-    /// without, it keeps everything in memory on free ports (tests).</summary>
-    public static async Task<AzuriteProcess> StartAsync(string? location, CancellationToken cancellationToken = default)
+    /// without, it keeps everything in memory on free ports (tests). With <paramref name="tls"/> it serves HTTPS and
+    /// accepts Entra ID bearer tokens (<c>--oauth basic</c>), the way Azure storage is reached with a managed identity.</summary>
+    public static async Task<AzuriteProcess> StartAsync(string? location, AzuriteTls? tls = null, CancellationToken cancellationToken = default)
     {
         var root = RepoRoot.Find();
         var script = await EnsureInstalledAsync(root, cancellationToken);
-        var args = new List<string> { script, "--skipApiVersionCheck", "--disableTelemetry", "--loose" };
+        // Azurite exits when its standard input closes, which the kernel does when this process ends however it ends:
+        // a test host or harness that is killed (not just stopped) leaves no Azurite behind on the machine.
+        var args = new List<string>
+        {
+            "--import", "data:text/javascript,process.stdin.on('end',()=>process.exit(0)).resume()",
+            script, "--skipApiVersionCheck", "--disableTelemetry",
+        };
+        if (tls is not null)
+        {
+            args.AddRange(["--oauth", "basic", "--cert", tls.CertificatePemPath, "--key", tls.KeyPemPath]);
+        }
         if (location is null)
         {
             args.AddRange(["--inMemoryPersistence", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0"]);
@@ -52,6 +76,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
         var start = new ProcessStartInfo("node")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -109,7 +134,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             process.Kill(entireProcessTree: true);
             throw;
         }
-        return new AzuriteProcess(process, blob!.Value, table!.Value);
+        return new AzuriteProcess(process, blob!.Value, table!.Value, tls is not null);
     }
 
     /// <summary>Whether something already listens on Azurite's default ports (a developer's own Azurite).</summary>
@@ -157,7 +182,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         {
             npm.ArgumentList.Add(a);
         }
-        using var install = Process.Start(npm) ?? throw new InvalidOperationException("Could not run npm; install Node.js 20 or later.");
+        using var install = Process.Start(npm) ?? throw new InvalidOperationException("Could not run npm; install Node.js 20.6 or later.");
         var stdout = install.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = install.StandardError.ReadToEndAsync(cancellationToken);
         await install.WaitForExitAsync(cancellationToken);
@@ -183,7 +208,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at http://[^:]+:(?<port>\d+)")]
+    [GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at https?://[^:]+:(?<port>\d+)")]
     private static partial Regex ListeningLine();
 
     public async ValueTask DisposeAsync()
@@ -196,6 +221,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>A PEM certificate and its unencrypted PEM private key for Azurite's HTTPS endpoints.</summary>
+public sealed record AzuriteTls(string CertificatePemPath, string KeyPemPath);
 
 /// <summary>Finds the repository root (where package.json pins Azurite), from the working directory or the binaries.</summary>
 public static class RepoRoot

@@ -14,11 +14,10 @@ public sealed class StorageHealthTests
     [Fact]
     public async Task ManyCallers_ShareOneProbe_AndItsAnswerIsReusedUntilTheCachePeriodEnds()
     {
-        var (proxy, connection) = await FlakyStorageProxy.StartAsync();
-        await using var _ = proxy;
+        await using var proxy = await FlakyStorageProxy.StartAsync();
         proxy.LoseEveryNthBatch = int.MaxValue;
-        var storage = new SluiceStorage(
-            Options.Create(new StorageOptions { ConnectionString = connection, TablePrefix = Azurite.UniqueName("health") }),
+        using var access = await Azurite.AccessAsync();
+        var storage = new SluiceStorage(Options.Create(access.Options(Azurite.UniqueName("health"), proxy.TableServiceUri)),
             Options.Create(new StampOptions()));
         await storage.EnsureCreatedAsync(CancellationToken.None);
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

@@ -11,17 +11,16 @@ public sealed class StorageTelemetryTests
     [Fact]
     public async Task StorageCalls_CarryNoSdkTelemetryUserAgent()
     {
-        var (proxy, connection) = await FlakyStorageProxy.StartAsync();
-        await using var _ = proxy;
+        await using var proxy = await FlakyStorageProxy.StartAsync();
         proxy.LoseEveryNthBatch = int.MaxValue;
-        var storage = new SluiceStorage(
-            Options.Create(new StorageOptions { ConnectionString = connection, TablePrefix = "telemetry" + Guid.NewGuid().ToString("N")[..8] }),
+        using var access = await Azurite.AccessAsync();
+        var storage = new SluiceStorage(Options.Create(access.Options(Azurite.UniqueName("telemetry"), proxy.TableServiceUri)),
             Options.Create(new StampOptions()));
 
         await storage.Usage.CreateIfNotExistsAsync();
         await storage.Usage.AddEntityAsync(new TableEntity("p", "r") { ["Tokens"] = 1 });
         await storage.Usage.GetEntityAsync<TableEntity>("p", "r");
-        await storage.UsageBatches.SubmitAsync([new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("p", "r2"))]);
+        await storage.UsageTransactions.SubmitTransactionAsync([new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("p", "r2"))]);
 
         Assert.True(proxy.UserAgents.Count >= 4);
         Assert.All(proxy.UserAgents, agent =>

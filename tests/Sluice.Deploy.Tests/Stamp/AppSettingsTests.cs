@@ -1,4 +1,3 @@
-using Cronos;
 using Microsoft.Extensions.Configuration;
 using Sluice.Deploy.Tests.Bicep;
 using Sluice.Retention;
@@ -19,7 +18,7 @@ public sealed class AppSettingsTests
     private static readonly HashSet<string> s_setByTheStamp =
     [
         "Sluice__DataRegion", "Sluice__ManagedIdentityClientId", "Sluice__Storage__TableServiceUri", "Sluice__Storage__BlobServiceUri",
-        "Sluice__Payloads__MasterKey", "Sluice__Operator__Secret", "Sluice__Proxy__TrustForwardedFor",
+        "Sluice__Storage__Audience", "Sluice__Payloads__MasterKey", "Sluice__Operator__Secret", "Sluice__Proxy__TrustForwardedFor",
     ];
 
     /// <summary>Rejected by Flex Consumption as app settings (azure.md section 4, "Flex Consumption plan deprecations").</summary>
@@ -110,6 +109,24 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
+    public async Task StorageAudience_IsTheDeploymentClouds_AndOneTheCodeAccepts()
+    {
+        var (stamp, _) = await Deployments.EuReprovision;
+
+        // Chosen by Azure at deployment from the cloud deployed to; the snapshot keeps the expression.
+        var expression = stamp.AppSettings["Sluice__Storage__Audience"];
+        Assert.EndsWith("[environment().name]]", expression, StringComparison.Ordinal);
+        var byCloud = System.Text.RegularExpressions.Regex.Matches(expression, @"'(?<cloud>Azure\w+)', '(?<audience>[^']+)'")
+            .ToDictionary(m => m.Groups["cloud"].Value, m => m.Groups["audience"].Value);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["AzureCloud"] = Sluice.Storage.StorageOptions.PublicCloudAudience,
+            ["AzureChinaCloud"] = Sluice.Storage.StorageOptions.ChinaCloudAudience,
+            ["AzureUSGovernment"] = Sluice.Storage.StorageOptions.USGovernmentCloudAudience,
+        }, byCloud);
+    }
+
+    [Fact]
     public async Task Secrets_AreKeyVaultReferences_ToSecretsTheStampWrites()
     {
         var (stamp, _) = await Deployments.EuReprovision;
@@ -138,6 +155,15 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
+    public async Task TheHostsWelcomePage_IsOff()
+    {
+        var (stamp, _) = await Deployments.EuReprovision;
+
+        // Otherwise GET / answers an anonymous 200 page that names the platform.
+        Assert.Equal("true", stamp.AppSettings["AzureWebJobsDisableHomepage"]);
+    }
+
+    [Fact]
     public async Task SettingsFlexRejects_AreAbsent()
     {
         var (stamp, _) = await Deployments.EuReprovision;
@@ -146,13 +172,16 @@ public sealed class AppSettingsTests
     }
 
     [Fact]
-    public async Task PurgeSchedule_IsTheCodesDefault_AsSixFieldNcrontab()
+    public async Task PurgeSchedule_IsTheCodesDefault_AndParsesAsTheFunctionsTimerParsesIt()
     {
         var (stamp, _) = await Deployments.FirstUsProvision;
 
+        var (_, template) = await Deployments.Build;
+
         var schedule = stamp.AppSettings[PurgeEngine.ScheduleSetting];
         Assert.Equal(PurgeEngine.DefaultSchedule, schedule);
-        Assert.NotNull(CronExpression.Parse(schedule, CronFormat.IncludeSeconds).GetNextOccurrence(DateTime.UnixEpoch));
+        Assert.Equal(schedule, (string)template["parameters"]!["purgeSchedule"]!["defaultValue"]!);
+        Assert.True(PurgeSchedule.TryParse(schedule, out _, out var error), error);
     }
 
     [Fact]

@@ -132,10 +132,12 @@ public sealed class StampResourceTests
         Assert.All(granted, a => Assert.Equal("ServicePrincipal", a.PrincipalType));
         (string, string)[] expected =
         [
-            // Owner only on the data account: blob index tags (tags/read, tags/write, filter/action) need it.
+            // Blob Owner on the data account: blob index tags (tags/read, tags/write, filter/action) need it.
             ("Microsoft.Storage/storageAccounts:stdata", Roles.StorageBlobDataOwner),
             ("Microsoft.Storage/storageAccounts:stdata", Roles.StorageTableDataContributor),
-            ("Microsoft.Storage/storageAccounts:sthost", Roles.StorageBlobDataContributor),
+            // Blob Owner on the host account: the minimum the Functions docs and the Flex quickstart grant for an
+            // identity-based AzureWebJobsStorage (Contributor there is the deployment container's need only).
+            ("Microsoft.Storage/storageAccounts:sthost", Roles.StorageBlobDataOwner),
             ("Microsoft.KeyVault/vaults", Roles.KeyVaultSecretsUser),
             ("Microsoft.Insights/components", Roles.MonitoringMetricsPublisher),
         ];
@@ -286,7 +288,6 @@ public sealed class StampResourceTests
     private static class Roles
     {
         public const string StorageBlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
-        public const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
         public const string StorageTableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
         public const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
         public const string KeyVaultSecretsOfficer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";

@@ -20,9 +20,9 @@ public sealed class AnswerEndTests
     private static async Task<(SluiceApplication App, FlakyStorageProxy Storage, string AccountId, string Key)> StartAsync(
         Dictionary<string, string?> settings)
     {
-        var (storage, connection) = await FlakyStorageProxy.StartAsync();
+        var storage = await FlakyStorageProxy.StartAsync();
         storage.LoseEveryNthBatch = int.MaxValue;
-        settings["Sluice:Storage:ConnectionString"] = connection;
+        settings["Sluice:Storage:TableServiceUri"] = storage.TableServiceUri.ToString();
         var app = await SluiceApplication.StartAsync(settings);
         var (account, key) = await app.CreateAccountAsync();
         return (app, storage, account.Id, key);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -38,11 +39,21 @@ public abstract class FakeUpstreamServer : IAsyncDisposable
 
     public Uri Root { get; private set; } = null!;
 
-    protected async Task StartCoreAsync()
+    /// <summary>Starts listening; over HTTPS with <paramref name="certificate"/> when one is given.</summary>
+    protected async Task StartCoreAsync(X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (certificate is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
+            builder.WebHost.UseUrls("https://127.0.0.1:0");
+        }
         _app = builder.Build();
         Map(_app);
         await _app.StartAsync();

@@ -7,8 +7,12 @@ using System.Text.Json;
 //   "stream": true: a role chunk, max_tokens content chunks (default 24), a finish chunk, the usage chunk when
 //   stream_options.include_usage is set, then [DONE]; each event flushed on its own, as a model would send it.
 //   "x_chunk_bytes": N pads each content chunk to about N bytes (large-response memory runs).
+// Latency, like a model's (zero by default, the floor the gateway is compared with):
+//   --TtfbMs N: wait N ms before the first byte of any answer;  --ChunkIntervalMs N: wait N ms between stream events.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
+var ttfb = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("TtfbMs", 0));
+var interval = TimeSpan.FromMilliseconds(builder.Configuration.GetValue("ChunkIntervalMs", 0));
 var app = builder.Build();
 var streams = new ConcurrentDictionary<(int Chunks, int Bytes, bool Usage), Answer>();
 
@@ -16,6 +20,10 @@ app.MapPost("/v1/chat/completions", async (HttpContext context) =>
 {
     var request = await ReadRequestAsync(context.Request);
     var response = context.Response;
+    if (ttfb > TimeSpan.Zero)
+    {
+        await Task.Delay(ttfb);
+    }
     if (!request.Stream)
     {
         response.ContentType = "application/json";
@@ -30,6 +38,10 @@ app.MapPost("/v1/chat/completions", async (HttpContext context) =>
     await response.Body.FlushAsync();
     for (var i = 0; i < request.Chunks; i++)
     {
+        if (interval > TimeSpan.Zero)
+        {
+            await Task.Delay(interval);
+        }
         await response.Body.WriteAsync(answer.Content);
         await response.Body.FlushAsync();
     }

@@ -68,7 +68,8 @@ internal sealed class LoadStack : IAsyncDisposable
 
     private string SluiceDll => Path.Combine(_root, "src", "Sluice.Host", "bin", "Release", "net10.0", "Sluice.Host.dll");
 
-    public static async Task<LoadStack> StartAsync()
+    /// <summary>Starts Azurite, the fake upstream (<paramref name="upstreamArgs"/> set its latency) and the YARP hop.</summary>
+    public static async Task<LoadStack> StartAsync(IEnumerable<string>? upstreamArgs = null)
     {
         var root = RepoRoot.Find();
         var logs = Path.Combine(root, ".local", "load");
@@ -76,7 +77,7 @@ internal sealed class LoadStack : IAsyncDisposable
         var azurite = await AzuriteProcess.StartAsync(location: null);
         var upstreamPort = FreePort();
         var upstream = ChildProcess.StartDll("fake-upstream", AppDll(root, "Sluice.Load.FakeUpstream"),
-            ["--urls", $"http://127.0.0.1:{upstreamPort}"], null, logs);
+            ["--urls", $"http://127.0.0.1:{upstreamPort}", .. upstreamArgs ?? []], null, logs);
         var yarpPort = FreePort();
         var yarp = ChildProcess.StartDll("yarp-hop", AppDll(root, "Sluice.Load.YarpHop"),
             ["--urls", $"http://127.0.0.1:{yarpPort}", "--Upstream", $"http://127.0.0.1:{upstreamPort}/"], null, logs);
@@ -112,6 +113,20 @@ internal sealed class LoadStack : IAsyncDisposable
         await Sluice.WaitForPortAsync(_sluicePort);
         return Sluice;
     }
+
+    /// <summary>Starts another build of Sluice's local host (<paramref name="dll"/>) with the same settings, on a port of
+    /// its own; the caller stops it.</summary>
+    public async Task<(ChildProcess Process, Uri Url)> StartBuildAsync(string name, string dll)
+    {
+        var port = FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        var process = ChildProcess.StartDll(name, dll, ["--urls", url.ToString().TrimEnd('/')], _sluiceEnv, _logs);
+        await process.WaitForPortAsync(port);
+        return (process, url);
+    }
+
+    /// <summary>This checkout's Release build of the local host.</summary>
+    public string ThisBuild => SluiceDll;
 
     private static string AppDll(string root, string project) =>
         Path.Combine(root, "tests", "load", project, "bin", "Release", "net10.0", project + ".dll");

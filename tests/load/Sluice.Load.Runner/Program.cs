@@ -4,16 +4,29 @@ using Sluice.Load;
 
 // The load harness (tests/load/run.sh runs it). Not a test: it asserts nothing about time, it measures and reports.
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
+//   --upstream-ttfb-ms N, --upstream-interval-ms N (0): the fake upstream's wait before its first byte and between events
 //   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
+//   --compare OTHER_DLL: A/B run of this build against another build of the local host (see Comparison), with
+//     --connections 32,128 (the scenarios' concurrency), --non-streaming (streams by default) and --compare-a DLL
+//     (another build as A instead of this checkout's)
 //   --answer-end: only measure holding each answer's end until its usage row commits (latency, and rows across SIGKILL);
 //                 writes tests/load/results/answer-end.md
 var options = RunOptions.Parse(args);
+var root = RepoRoot.Find();
+var script = Path.Combine(root, "tests", "load", "chat.lua");
+if (options.CompareDll is { } otherDll)
+{
+    var comparison = await Comparison.RunAsync(options, otherDll, script);
+    var comparisonFile = options.Output ?? Path.Combine(root, "tests", "load", "results", "comparison.md");
+    await File.WriteAllTextAsync(comparisonFile, comparison);
+    Console.WriteLine(comparison);
+    Console.WriteLine($"Written to {comparisonFile}.");
+    return;
+}
 // Read before anything starts: the report states how busy the machine already was.
 var runStarted = DateTime.UtcNow;
 var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-var root = RepoRoot.Find();
-var script = Path.Combine(root, "tests", "load", "chat.lua");
-await using var stack = await LoadStack.StartAsync();
+await using var stack = await LoadStack.StartAsync(options.UpstreamArgs);
 var (loadAccount, loadKey) = await stack.CreateAccountAsync("load");
 var (exactAccount, exactKey) = await stack.CreateAccountAsync("load-exact");
 var (stopAccount, stopKey) = await stack.CreateAccountAsync("load-sigterm");
@@ -212,19 +225,30 @@ internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResul
 }
 
 internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp,
-    bool AnswerEnd)
+    int UpstreamTtfbMs, int UpstreamIntervalMs, string? CompareDll, string? CompareA, int[] Connections, bool CompareStream, bool AnswerEnd)
 {
+    /// <summary>The fake upstream's latency settings.</summary>
+    public string[] UpstreamArgs =>
+        ["--TtfbMs", UpstreamTtfbMs.ToString(CultureInfo.InvariantCulture), "--ChunkIntervalMs", UpstreamIntervalMs.ToString(CultureInfo.InvariantCulture)];
+
     public static RunOptions Parse(string[] args)
     {
         string? Value(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        int Int(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         return new RunOptions(
-            int.Parse(Value("--rounds") ?? "3", CultureInfo.InvariantCulture),
-            TimeSpan.FromSeconds(int.Parse(Value("--duration") ?? "8", CultureInfo.InvariantCulture)),
+            Int("--rounds", 3),
+            TimeSpan.FromSeconds(Int("--duration", 8)),
             args.Contains("--skip-rows"),
             args.Contains("--skip-memory"),
             Value("--out"),
             args.Contains("--serve"),
-            TimeSpan.FromSeconds(int.Parse(Value("--warmup") ?? "8", CultureInfo.InvariantCulture)),
+            TimeSpan.FromSeconds(Int("--warmup", 8)),
+            Int("--upstream-ttfb-ms", 0),
+            Int("--upstream-interval-ms", 0),
+            Value("--compare") is { } dll ? Path.GetFullPath(dll) : null,
+            Value("--compare-a") is { } a ? Path.GetFullPath(a) : null,
+            [.. (Value("--connections") ?? "32,128").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
+            !args.Contains("--non-streaming"),
             args.Contains("--answer-end"));
     }
 }

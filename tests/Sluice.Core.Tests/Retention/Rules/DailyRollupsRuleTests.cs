@@ -23,10 +23,9 @@ public sealed class DailyRollupsRuleTests : IAsyncLifetime
         var account = await _s.AccountAsync(0, 3);
         // A second instance of the stamp on the same tables, with its own meter (own counter cache), whose storage
         // connection loses the reply of every third table transaction after it committed.
-        var (flaky, connection) = await FlakyStorageProxy.StartAsync();
-        await using var _ = flaky;
+        await using var flaky = await FlakyStorageProxy.StartAsync();
         await using var other = await SluiceApplication.StartAsync(SharedStorage.With(_s.App,
-            ("Sluice:Retention:RollupRetentionDays", "10"), ("Sluice:Storage:ConnectionString", connection),
+            ("Sluice:Retention:RollupRetentionDays", "10"), ("Sluice:Storage:TableServiceUri", flaky.TableServiceUri.ToString()),
             ("Sluice:Usage:WriteRetryDelay", "00:00:00.010")), _s.Time);
         var meters = new[] { _s.Get<UsageMeter>(), other.Services.GetRequiredService<UsageMeter>() };
         var random = new Random(42);

@@ -1,0 +1,18 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+namespace Sluice.Functions;
+
+/// <summary>The Functions app's composition, in one place: Program.cs runs it and the tests build it.</summary>
+public static class SluiceFunctionsApplication
+{
+    /// <summary>ASP.NET Core integration (the worker's own Kestrel serves the HTTP functions) around the services both
+    /// hosts share, Kestrel's body limit included, and the <c>x-request-id</c> every response carries.</summary>
+    public static FunctionsApplicationBuilder ConfigureSluiceFunctions(this FunctionsApplicationBuilder builder)
+    {
+        builder.ConfigureFunctionsWebApplication();
+        builder.UseMiddleware<RequestIdMiddleware>();
+        builder.Services.AddSluice();
+        return builder;
+    }
+}
