@@ -1,144 +1,189 @@
 using System.Buffers;
-using System.Net.ServerSentEvents;
 using Sluice.Proxy;
 
 namespace Sluice.Providers;
 
 /// <summary>
-/// Reads server-sent events from an upstream body with the in-box <see cref="SseParser"/>, for pass-through providers
-/// whose upstream already speaks OpenAI's chunk format. Every form the format allows is read: data split over several
-/// <c>data:</c> lines (joined with <c>\n</c>), <c>event:</c>, <c>id:</c> and <c>retry:</c> fields (kept, so the relay
-/// passes them on), comments, and CR, LF or CRLF line ends. Memory stays at the size of the largest single event,
-/// which is bounded, however long the stream runs.
+/// Reads server-sent events from an upstream body through one pooled buffer, for pass-through providers whose upstream
+/// already speaks OpenAI's chunk format. Each event comes out twice, without copying: its data (<see cref="Current"/>,
+/// several <c>data:</c> lines joined with <c>\n</c> as the format says) for the gateway to read usage from, and its
+/// bytes exactly as the upstream framed them (<see cref="RawEvent"/>: <c>event:</c>, <c>id:</c>, <c>retry:</c>,
+/// comments, every <c>data:</c> line, CRLF or LF, the blank line) for the relay to copy to the client unchanged.
+/// Memory stays at the size of the largest single event, which is bounded, however long the stream runs.
 /// </summary>
-public sealed class SseEventStream : IChatEventStream
+/// <remarks>
+/// Hand-written rather than the in-box <c>SseParser</c>: that one hands out each event's data only, so the relay would
+/// have to re-format every event, and parser and formatter together cost the relay 26 % more per stream in the same-run
+/// benchmark (tests/Sluice.Benchmarks/results/latest.md). Lines end with LF or CRLF, as every chat API sends them;
+/// a lone CR, which the format also allows, is not read as a line end.
+/// </remarks>
+public sealed class SseEventStream(Stream source) : IChatEventStream
 {
+    private const int InitialBufferSize = 16 * 1024;
+
     /// <summary>An event larger than this is not a chat chunk; treat the upstream as broken rather than grow without bound.</summary>
     internal const int MaxEventSize = 8 * 1024 * 1024;
 
-    private readonly EventSizeLimit _source;
-    private readonly PooledBufferWriter _data = new(1024);
-    private IAsyncEnumerator<SseItem<int>>? _events;
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    private int _start;
+    private int _end;
+    private bool _eof;
+    private PooledBufferWriter? _joined;
 
-    public SseEventStream(Stream source) => _source = new EventSizeLimit(source, MaxEventSize);
+    public ReadOnlyMemory<byte> Current { get; private set; }
 
-    public ReadOnlyMemory<byte> Current => _data.WrittenMemory;
-
-    public string? EventType { get; private set; }
-
-    public string? EventId { get; private set; }
-
-    public TimeSpan? ReconnectionInterval { get; private set; }
+    public ReadOnlyMemory<byte> RawEvent { get; private set; }
 
     public bool Completed { get; private set; }
 
     public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
     {
-        if (Completed)
+        while (true)
         {
-            return false;
+            switch (TryParseEvent(_eof))
+            {
+                case ParseResult.Event:
+                    return true;
+                case ParseResult.Done:
+                    Completed = true;
+                    return false;
+            }
+            if (_eof || Completed)
+            {
+                return false;
+            }
+            MakeRoom();
+            var read = await source.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            if (read == 0)
+            {
+                _eof = true;
+            }
+            _end += read;
         }
-        // The parser hands each event's data over as a span into its own buffers; it is copied once, into a buffer
-        // this stream reuses, so Current stays valid until the next call.
-        _events ??= SseParser.Create(_source, CopyData).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        if (!await _events.MoveNextAsync())
-        {
-            return false;
-        }
-        _source.EventEnded();
-        if (_data.WrittenSpan.SequenceEqual("[DONE]"u8))
-        {
-            Completed = true;
-            return false;
-        }
-        var item = _events.Current;
-        // "message" is every event's type unless one is named; only a named one is passed on.
-        EventType = item.EventType == SseParser.EventTypeDefault ? null : item.EventType;
-        EventId = item.EventId;
-        ReconnectionInterval = item.ReconnectionInterval;
-        return true;
     }
 
-    private int CopyData(string eventType, ReadOnlySpan<byte> data)
+    private void MakeRoom()
     {
-        _data.Clear();
-        _data.Write(data);
-        return data.Length;
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end == _buffer.Length)
+        {
+            if (_buffer.Length >= MaxEventSize)
+            {
+                throw new InvalidDataException("An upstream server-sent event exceeded the gateway's size limit.");
+            }
+            var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+            _buffer.AsSpan(0, _end).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+    }
+
+    private enum ParseResult { NeedMore, Event, Done }
+
+    /// <summary>Parses one whole event (lines up to a blank line) from the buffer. Only <c>data:</c> fields are read;
+    /// <c>event:</c>, <c>id:</c>, <c>retry:</c> and comments stay in the raw bytes. A block of only comments or other
+    /// fields is not an event (the format dispatches none) and is skipped.</summary>
+    private ParseResult TryParseEvent(bool atEnd)
+    {
+        var pos = _start;
+        var dataStart = -1;
+        var dataEnd = -1;
+        var dataLines = 0;
+        while (true)
+        {
+            var span = _buffer.AsSpan(pos, _end - pos);
+            var newline = span.IndexOf((byte)'\n');
+            int lineEnd;
+            int next;
+            if (newline >= 0)
+            {
+                lineEnd = pos + newline;
+                next = lineEnd + 1;
+            }
+            else if (atEnd && span.Length > 0)
+            {
+                // The upstream closed mid-line: take what is there as the last line.
+                lineEnd = _end;
+                next = _end;
+            }
+            else if (atEnd && dataLines > 0)
+            {
+                // Closed without the final blank line: the pending event is still whole.
+                lineEnd = pos;
+                next = pos;
+            }
+            else
+            {
+                return ParseResult.NeedMore;
+            }
+            var lineStart = pos;
+            if (lineEnd > lineStart && _buffer[lineEnd - 1] == (byte)'\r')
+            {
+                lineEnd--;
+            }
+            pos = next;
+
+            if (lineEnd == lineStart)
+            {
+                var eventStart = _start;
+                _start = pos;
+                if (dataLines == 0)
+                {
+                    if (pos >= _end)
+                    {
+                        return ParseResult.NeedMore;
+                    }
+                    continue;
+                }
+                Current = dataLines == 1 ? _buffer.AsMemory(dataStart, dataEnd - dataStart) : _joined!.WrittenMemory;
+                RawEvent = _buffer.AsMemory(eventStart, pos - eventStart);
+                return Current.Span.SequenceEqual("[DONE]"u8) ? ParseResult.Done : ParseResult.Event;
+            }
+
+            var line = _buffer.AsSpan(lineStart, lineEnd - lineStart);
+            if (!line.StartsWith("data:"u8))
+            {
+                continue;
+            }
+            var valueStart = lineStart + 5;
+            if (valueStart < lineEnd && _buffer[valueStart] == (byte)' ')
+            {
+                valueStart++;
+            }
+            if (dataLines == 0)
+            {
+                dataStart = valueStart;
+                dataEnd = lineEnd;
+            }
+            else
+            {
+                // An event split over several data lines is joined with '\n', as the SSE spec says.
+                _joined ??= new PooledBufferWriter(1024);
+                if (dataLines == 1)
+                {
+                    _joined.Clear();
+                    _joined.Write(_buffer.AsSpan(dataStart, dataEnd - dataStart));
+                }
+                _joined.Write("\n"u8);
+                _joined.Write(_buffer.AsSpan(valueStart, lineEnd - valueStart));
+            }
+            dataLines++;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_events is not null)
+        await source.DisposeAsync();
+        _joined?.Dispose();
+        if (_buffer.Length > 0)
         {
-            await _events.DisposeAsync();
-        }
-        await _source.DisposeAsync();
-        _data.Dispose();
-    }
-
-    /// <summary>
-    /// The upstream body as the parser reads it, with two adjustments. Bytes read since the last whole event are
-    /// counted, and past the limit the stream is broken (<see cref="InvalidDataException"/>): the parser's buffers grow
-    /// to hold an event, so this is what bounds them. And the end of the body also ends its last line, so an upstream
-    /// that closes right after <c>data: [DONE]</c>, without the blank line, still ends its stream whole; an event cut
-    /// off mid-line is still dropped, as the format says.
-    /// </summary>
-    private sealed class EventSizeLimit(Stream inner, int limit) : Stream
-    {
-        private long _sinceEvent;
-        private bool _ended;
-
-        public void EventEnded() => _sinceEvent = 0;
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_ended || buffer.IsEmpty)
-            {
-                return 0;
-            }
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            if (read == 0)
-            {
-                _ended = true;
-                buffer.Span[0] = (byte)'\n';
-                return 1;
-            }
-            _sinceEvent += read;
-            if (_sinceEvent > limit)
-            {
-                throw new InvalidDataException("An upstream server-sent event exceeded the gateway's size limit.");
-            }
-            return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
         }
     }
 }

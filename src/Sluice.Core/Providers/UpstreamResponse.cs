@@ -73,13 +73,9 @@ public interface IChatEventStream : IAsyncDisposable
     /// <summary>True once the stream ended with <c>[DONE]</c> (or its provider's equivalent) rather than breaking off.</summary>
     bool Completed { get; }
 
-    /// <summary>The current event's <c>event:</c> field when the upstream named one, passed on to the client as it came.
-    /// Streams the gateway writes itself (translated or local) have none.</summary>
-    string? EventType => null;
-
-    /// <summary>The current event's <c>id:</c> field, if it had one.</summary>
-    string? EventId => null;
-
-    /// <summary>The current event's <c>retry:</c> field, if it had one.</summary>
-    TimeSpan? ReconnectionInterval => null;
+    /// <summary>The current event exactly as the upstream framed it (its <c>event:</c>, <c>id:</c>, comments, every
+    /// <c>data:</c> line, the blank line that ends it), for a pass-through relay to copy byte for byte; empty for
+    /// streams the gateway writes itself (translated or local), whose events the relay frames. Valid until the next
+    /// call to <see cref="MoveNextAsync"/>.</summary>
+    ReadOnlyMemory<byte> RawEvent => default;
 }

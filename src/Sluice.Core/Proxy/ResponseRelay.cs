@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Sluice.Providers;
@@ -27,8 +25,10 @@ internal static class ResponseRelay
     /// after the trailing whitespace a server may add, and small enough that holding them costs nothing.</summary>
     internal const int JsonTailBytes = 16;
 
-    private static readonly ReadOnlyMemory<byte> s_done = "data: [DONE]\n\n"u8.ToArray();
-    private static readonly ReadOnlyMemory<byte> s_ping = ": ping\n\n"u8.ToArray();
+    private static ReadOnlySpan<byte> DataPrefix => "data: "u8;
+    private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
+    private static ReadOnlySpan<byte> Done => "data: [DONE]\n\n"u8;
+    private static ReadOnlySpan<byte> Ping => ": ping\n\n"u8;
 
     /// <summary>Relays a <c>chat.completion</c> body; <paramref name="scanner"/> reads its usage on the way and
     /// <paramref name="observe"/> sees each piece (content capture), the held-back end included.</summary>
@@ -73,11 +73,11 @@ internal static class ResponseRelay
     }
 
     /// <summary>
-    /// Relays a stream event by event with the in-box <see cref="SseFormatter"/> (each event written, and so sent, on
-    /// its own; data of several lines stays several <c>data:</c> lines; <c>event:</c>, <c>id:</c> and <c>retry:</c> go
-    /// along), with an SSE comment as heartbeat while the upstream is silent. Usage-only chunks are dropped for clients
-    /// that did not ask for usage (the gateway always asks). Returns whether the stream ended with <c>[DONE]</c>, which
-    /// is then written after <paramref name="beforeEnd"/>.
+    /// Relays a stream event by event, flushing each, with an SSE comment as heartbeat while the upstream is silent. A
+    /// pass-through upstream's events are copied as it framed them (data over several lines, <c>event:</c>, <c>id:</c>
+    /// and all); events the gateway translated or made are framed here, one <c>data:</c> line of JSON each. Usage-only
+    /// chunks are dropped for clients that did not ask for usage (the gateway always asks). Returns whether the stream
+    /// ended with <c>[DONE]</c>, which is then written after <paramref name="beforeEnd"/>.
     /// </summary>
     public static async Task<bool> RelayEventsAsync(HttpContext context, IChatEventStream events, ChunkInspector inspector,
         bool clientWantsUsage, TimeSpan heartbeat, TimeProvider time, Action onFirstEvent, Action<ReadOnlySpan<byte>>? observe,
@@ -91,29 +91,7 @@ internal static class ResponseRelay
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(cancellationToken);
 
-        var body = response.Body;
-        var relayed = Relayed(events, inspector, clientWantsUsage, heartbeat, time, onFirstEvent, body, cancellationToken);
-        await SseFormatter.WriteAsync(relayed, observe is null ? body : new ObservedStream(body, observe),
-            static (item, writer) => writer.Write(item.Data.Span), cancellationToken);
-        if (!events.Completed)
-        {
-            return false;
-        }
-        observe?.Invoke(s_done.Span);
-        if (beforeEnd is not null)
-        {
-            await beforeEnd();
-        }
-        await body.WriteAsync(s_done, cancellationToken);
-        return true;
-    }
-
-    /// <summary>The events to write, read from the upstream as the formatter asks for them. While a read waits, the
-    /// formatter waits too, so the heartbeat goes straight to the body: nothing else writes to it meanwhile.</summary>
-    private static async IAsyncEnumerable<SseItem<ReadOnlyMemory<byte>>> Relayed(IChatEventStream events, ChunkInspector inspector,
-        bool clientWantsUsage, TimeSpan heartbeat, TimeProvider time, Action onFirstEvent, Stream body,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
+        var writer = response.BodyWriter;
         var first = true;
         using var heartbeatCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task? beat = null;
@@ -139,13 +117,14 @@ internal static class ResponseRelay
                             break;
                         }
                         beat = null;
-                        await body.WriteAsync(s_ping, cancellationToken);
+                        writer.Write(Ping);
+                        await writer.FlushAsync(cancellationToken);
                     }
                     hasNext = await pending;
                 }
                 if (!hasNext)
                 {
-                    yield break;
+                    break;
                 }
 
                 var data = events.Current;
@@ -159,11 +138,26 @@ internal static class ResponseRelay
                 {
                     continue;
                 }
-                yield return new SseItem<ReadOnlyMemory<byte>>(data, events.EventType)
+                var raw = events.RawEvent;
+                if (!raw.IsEmpty)
                 {
-                    EventId = events.EventId,
-                    ReconnectionInterval = events.ReconnectionInterval,
-                };
+                    writer.Write(raw.Span);
+                    observe?.Invoke(raw.Span);
+                }
+                else
+                {
+                    // The gateway's own JSON is written without indentation: one line, whatever its text holds.
+                    writer.Write(DataPrefix);
+                    writer.Write(data.Span);
+                    writer.Write(EventEnd);
+                    if (observe is not null)
+                    {
+                        observe(DataPrefix);
+                        observe(data.Span);
+                        observe(EventEnd);
+                    }
+                }
+                await writer.FlushAsync(cancellationToken);
             }
         }
         finally
@@ -174,32 +168,18 @@ internal static class ResponseRelay
                 await beat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
-    }
 
-    /// <summary>The response body as the formatter writes to it, showing every byte to the content capture.</summary>
-    private sealed class ObservedStream(Stream inner, Action<ReadOnlySpan<byte>> observe) : Stream
-    {
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        if (!events.Completed)
         {
-            observe(buffer.Span);
-            return inner.WriteAsync(buffer, cancellationToken);
+            return false;
         }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
+        observe?.Invoke(Done);
+        if (beforeEnd is not null)
+        {
+            await beforeEnd();
+        }
+        writer.Write(Done);
+        await writer.FlushAsync(cancellationToken);
+        return true;
     }
 }

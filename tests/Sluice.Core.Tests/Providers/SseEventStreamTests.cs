@@ -39,11 +39,11 @@ public sealed class SseEventStreamTests
     }
 
     [Fact]
-    public async Task AStreamThatBreaksOff_EndsWithoutCompleted_AndItsCutEventIsDropped()
+    public async Task AStreamThatBreaksOff_EndsWithoutCompleted()
     {
         var (events, completed) = await ReadAllAsync("data: {\"a\":1}\n\ndata: {\"b\"", 5);
 
-        Assert.Equal(["{\"a\":1}"], events);
+        Assert.Equal(["{\"a\":1}", "{\"b\""], events);
         Assert.False(completed);
     }
 
@@ -58,16 +58,21 @@ public sealed class SseEventStreamTests
         Assert.True(completed);
     }
 
-    [Fact]
-    public async Task EventTypeIdAndRetry_AreKeptPerEvent_AndTheDefaultTypeIsNotNamed()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(4096)]
+    public async Task EachEventsRawBytes_AreExactlyAsTheUpstreamFramedThem_FieldsCommentsAndLineEndsIncluded(int chunk)
     {
-        await using var stream = new SseEventStream(new MemoryStream(
-            Encoding.UTF8.GetBytes("event: chunk\nid: 7\nretry: 1500\ndata: {}\n\nevent: message\ndata: {}\n\ndata: [DONE]\n\n")));
+        const string first = ": note\r\nevent: chunk\r\nid: 7\r\nretry: 1500\r\ndata: {\r\ndata: \"a\":1}\r\n\r\n";
+        const string second = "data: {\"b\":2}\n\n";
+        await using var stream = new SseEventStream(new TrickleStream(Encoding.UTF8.GetBytes(": ping\n\n" + first + second + "data: [DONE]\n\n"), chunk));
 
         Assert.True(await stream.MoveNextAsync(CancellationToken.None));
-        Assert.Equal(("chunk", "7", TimeSpan.FromMilliseconds(1500)), (stream.EventType, stream.EventId, stream.ReconnectionInterval));
+        Assert.Equal(first, Encoding.UTF8.GetString(stream.RawEvent.Span));
+        Assert.Equal("{\n\"a\":1}", Encoding.UTF8.GetString(stream.Current.Span));
         Assert.True(await stream.MoveNextAsync(CancellationToken.None));
-        Assert.Equal((null, null, null), (stream.EventType, stream.EventId, stream.ReconnectionInterval));
+        Assert.Equal(second, Encoding.UTF8.GetString(stream.RawEvent.Span));
         Assert.False(await stream.MoveNextAsync(CancellationToken.None));
         Assert.True(stream.Completed);
     }

@@ -81,12 +81,16 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
         using var client = _app.CreateHttpClient(key);
 
         using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: true));
-        var relayed = EventsOf(await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        var relayed = EventsOf(body);
 
-        var expected = EventsOf(await DirectUpstreamAnswerAsync());
+        var upstream = await DirectUpstreamAnswerAsync();
+        var expected = EventsOf(upstream);
 
         Assert.Contains(expected, e => e.Data.StartsWith("{\n", StringComparison.Ordinal) && e.Type == "chunk" && e.Id is not null);
         Assert.Equal(expected, relayed);
+        // Passed on byte for byte, as the upstream framed them, comments and CRLF included.
+        Assert.StartsWith(upstream[..upstream.IndexOf("data: [DONE]", StringComparison.Ordinal)], body, StringComparison.Ordinal);
         Assert.All(relayed.SkipLast(1), e => JsonDocument.Parse(e.Data).Dispose());
         // The usage chunk was read from the joined lines, not estimated from a fragment.
         var row = Assert.Single(await UsageRows.ForAccountAsync(_app, account.Id));
