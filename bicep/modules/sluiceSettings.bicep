@@ -42,6 +42,7 @@ var sluiceDefaults = {
   // ProxyOptions (Sluice:Proxy). TrustForwardedFor is set by the stamp (always true behind the Functions front end).
   Sluice__Proxy__MaxRequestBodyBytes: '16777216'
   Sluice__Proxy__ConnectTimeout: '00:00:10'
+  Sluice__Proxy__UpstreamConnectionLifetime: '00:05:00'
   Sluice__Proxy__UpstreamTimeout: '00:02:00'
   Sluice__Proxy__RetryAttempts: '2'
   Sluice__Proxy__RetryBaseDelay: '00:00:00.2500000'
@@ -55,6 +56,8 @@ var sluiceDefaults = {
   Sluice__Usage__QueueCapacity: '20000'
   // An invocation awaits its row's commit: a Flex instance may be frozen once no invocation runs.
   Sluice__Usage__WaitForCommit: 'True'
+  // ... and the end of each answer waits for it too, so a crash never leaves an answered request without its row.
+  Sluice__Usage__HoldAnswerEndUntilCommit: 'True'
   Sluice__Usage__GatherDelay: '00:00:00'
   Sluice__Usage__WriteAttempts: '6'
   Sluice__Usage__WriteRetryDelay: '00:00:00.2000000'

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
+using Sluice.Health;
+using Sluice.HttpConventions;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
@@ -8,15 +10,17 @@ namespace Sluice;
 
 public static class SluiceEndpoints
 {
-    /// <summary>Every Sluice route, for the local host.</summary>
+    /// <summary>Every Sluice route, for the local host (the host also applies <see cref="RequestIdHeader.UseSluiceRequestIds"/>).</summary>
     public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
     {
+        app.MapSluiceHealth();
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
+        app.MapSluiceUnknownUrl();
         return app;
     }
 }

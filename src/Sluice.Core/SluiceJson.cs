@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sluice.Accounts;
+using Sluice.Health;
 using Sluice.Proxy;
 
 namespace Sluice;
@@ -16,6 +17,7 @@ namespace Sluice;
 [JsonSerializable(typeof(CreatedKey))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(AccountList))]
+[JsonSerializable(typeof(HealthReport))]
 public sealed partial class SluiceJson : JsonSerializerContext
 {
     /// <summary>The context the API writes with: like <see cref="JsonSerializerContext"/>'s default but without

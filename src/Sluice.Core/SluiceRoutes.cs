@@ -30,4 +30,10 @@ public static class SluiceRoutes
     public const string OperatorReopen = "operator/accounts/{accountId}/reopen";
     public const string OperatorLegalHold = "operator/accounts/{accountId}/legal-hold";
     public const string OperatorPurge = "operator/purge";
+
+    /// <summary>Anonymous: whether storage answers (no account data).</summary>
+    public const string Health = "health";
+
+    /// <summary>Every path no other route serves, for every method: an OpenAI-shaped 404 (<c>unknown_url</c>).</summary>
+    public const string UnknownUrl = "{*path}";
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.Health;
 using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Proxy;
@@ -42,6 +43,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<StorageOptions>(StorageOptions.Section);
         services.AddSingleton<SluiceStorage>();
         services.AddHostedService<StorageInitializer>();
+        services.AddSingleton<StorageHealth>();
+        services.AddSingleton<HealthHandler>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 
 namespace Sluice.Functions;
 
@@ -6,10 +7,11 @@ namespace Sluice.Functions;
 public static class SluiceFunctionsApplication
 {
     /// <summary>ASP.NET Core integration (the worker's own Kestrel serves the HTTP functions) around the services both
-    /// hosts share, Kestrel's body limit included.</summary>
+    /// hosts share, Kestrel's body limit included, and the <c>x-request-id</c> every response carries.</summary>
     public static FunctionsApplicationBuilder ConfigureSluiceFunctions(this FunctionsApplicationBuilder builder)
     {
         builder.ConfigureFunctionsWebApplication();
+        builder.UseMiddleware<RequestIdMiddleware>();
         builder.Services.AddSluice();
         return builder;
     }

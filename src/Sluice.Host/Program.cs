@@ -1,5 +1,6 @@
 using Sluice;
 using Sluice.Host;
+using Sluice.HttpConventions;
 
 // The local host: the same routes, handlers and timer jobs as the Azure Functions app, on Kestrel.
 //   dotnet run --project src/Sluice.Host -- dev          Azurite + a demo account + the mock model, ready for curl
@@ -20,6 +21,7 @@ if (OperatorCli.IsCommand(args))
     return await OperatorCli.RunAsync(app.Services, args);
 }
 
+app.UseSluiceRequestIds();
 app.MapSluice();
 if (dev)
 {

@@ -7,8 +7,8 @@ namespace Sluice.EndToEnd.Tests;
 /// app's own storage client, so on whichever path the app reaches storage).</summary>
 internal static class UsageRows
 {
-    /// <summary>The account's rows once at least <paramref name="expected"/> exist. A stream's last byte reaches the
-    /// client just before its row is committed (the invocation then awaits the commit), so a reader may poll briefly.</summary>
+    /// <summary>The account's rows once at least <paramref name="expected"/> exist. In the tests' setting (the Functions
+    /// app's) a row is committed before its answer ends; polling covers tests of hosts that commit after.</summary>
     public static async Task<List<TableEntity>> ForAccountAsync(SluiceApplication app, string accountId, int expected = 1)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

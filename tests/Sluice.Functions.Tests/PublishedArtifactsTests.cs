@@ -21,8 +21,10 @@ public sealed class PublishedArtifactsTests
     [Fact]
     public async Task FunctionsMetadata_ServesExactlyTheLocalHostsMethodsAndRoutes()
     {
+        // A trigger without methods (the catch-all) takes every method, as a local endpoint without method metadata: "*".
         var published = HttpTriggers(await FunctionsAsync())
-            .SelectMany(trigger => trigger["methods"]!.AsArray().Select(method => $"{((string)method!).ToUpperInvariant()} {(string)trigger["route"]!}"))
+            .SelectMany(trigger => (trigger["methods"] is JsonArray methods ? methods.Select(method => ((string)method!).ToUpperInvariant()) : ["*"])
+                .Select(method => $"{method} {(string)trigger["route"]!}"))
             .Order(StringComparer.Ordinal).ToList();
 
         await using var local = await SluiceApplication.StartAsync();
@@ -33,6 +35,19 @@ public sealed class PublishedArtifactsTests
 
         Assert.True(served.Count > 20, string.Join(Environment.NewLine, served));
         Assert.Equal(served, published);
+    }
+
+    /// <summary>The Functions host tries HTTP routes in the order of the functions' names (ordinal, ignoring case), not
+    /// by ASP.NET Core's precedence, and takes the first that matches: the catch-all must come last, or it would answer
+    /// every route whose function's name sorts after its own.</summary>
+    [Fact]
+    public async Task TheCatchAllFunction_SortsAfterEveryOtherHttpFunction_SoTheHostTriesItLast()
+    {
+        var http = (await FunctionsAsync()).Where(f => HttpTriggers([f]).Any()).ToList();
+
+        var catchAll = Assert.Single(http, f => (string)HttpTriggers([f]).Single()["route"]! == SluiceRoutes.UnknownUrl);
+        Assert.Null(HttpTriggers([catchAll]).Single()["methods"]);
+        Assert.Equal((string)catchAll["name"]!, http.Select(f => (string)f["name"]!).Order(StringComparer.OrdinalIgnoreCase).Last());
     }
 
     [Fact]

@@ -30,6 +30,10 @@ public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
 
     public int LoseEveryNthBatch { get; set; } = 3;
 
+    /// <summary>Awaited before a table transaction is forwarded: a test holds commits there to see what clients get
+    /// while a row is not yet durable.</summary>
+    public Func<Task>? BeforeBatch { get; set; }
+
     public int RepliesLost { get; private set; }
 
     /// <summary>Transactions answered by <see cref="RefuseNextBatches"/> so far.</summary>
@@ -83,6 +87,10 @@ public sealed class FlakyStorageProxy : Upstreams.FakeUpstreamServer
     private async Task ForwardAsync(HttpContext context)
     {
         var request = context.Request;
+        if (BeforeBatch is { } hold && request.Path.Value?.EndsWith("$batch", StringComparison.Ordinal) == true)
+        {
+            await hold();
+        }
         UserAgents.Enqueue(request.Headers.UserAgent.ToString());
         var isBatch = request.Path.Value?.EndsWith("$batch", StringComparison.Ordinal) == true;
         if (isBatch && Interlocked.Decrement(ref _refuse) >= 0)

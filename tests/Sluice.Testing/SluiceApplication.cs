@@ -23,9 +23,12 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly AzuriteAccess? _access;
+    private readonly Action<IServiceCollection>? _services;
 
-    private SluiceApplication(AzuriteAccess? access, string? connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time)
+    private SluiceApplication(AzuriteAccess? access, string? connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
+        Action<IServiceCollection>? services = null)
     {
+        _services = services;
         Name = name;
         Time = time;
         _access = access;
@@ -78,8 +81,10 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
     public AzuriteAccess? StorageAccess => _access;
 
     /// <summary>Starts the host on the Azure storage path: HTTPS, service URIs and a bearer-token credential.</summary>
-    public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null) =>
-        Start(new SluiceApplication(await Azurite.AccessAsync(), null, Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time));
+    /// <param name="services">Changes to the app's services after its own (e.g. to start it without storage).</param>
+    public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null,
+        Action<IServiceCollection>? services = null) =>
+        Start(new SluiceApplication(await Azurite.AccessAsync(), null, Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time, services));
 
     /// <summary>Starts the host as <c>dev</c> runs it: a shared-key connection string to a plain-HTTP Azurite.</summary>
     public static async Task<SluiceApplication> StartOnConnectionStringAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null) =>
@@ -118,6 +123,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
                     o.Transport = _access.Transport;
                 });
             }
+            _services?.Invoke(services);
         });
     }
 

@@ -4,10 +4,19 @@ using Sluice.Proxy;
 namespace Sluice.Providers;
 
 /// <summary>
-/// Reads server-sent events from an upstream body through one pooled buffer and yields each event's data without
-/// copying it, for pass-through providers whose upstream already speaks OpenAI's chunk format. Memory stays at
-/// the size of the largest single event, however long the stream runs.
+/// Reads server-sent events from an upstream body through one pooled buffer, for pass-through providers whose upstream
+/// already speaks OpenAI's chunk format. Each event comes out twice, without copying: its data (<see cref="Current"/>,
+/// several <c>data:</c> lines joined with <c>\n</c> as the format says) for the gateway to read usage from, and its
+/// bytes exactly as the upstream framed them (<see cref="RawEvent"/>: <c>event:</c>, <c>id:</c>, <c>retry:</c>,
+/// comments, every <c>data:</c> line, CRLF or LF, the blank line) for the relay to copy to the client unchanged.
+/// Memory stays at the size of the largest single event, which is bounded, however long the stream runs.
 /// </summary>
+/// <remarks>
+/// Hand-written rather than the in-box <c>SseParser</c>: that one hands out each event's data only, so the relay would
+/// have to re-format every event, and parser and formatter together cost the relay 26 % more per stream in the same-run
+/// benchmark (tests/Sluice.Benchmarks/results/latest.md). Lines end with LF or CRLF, as every chat API sends them;
+/// a lone CR, which the format also allows, is not read as a line end.
+/// </remarks>
 public sealed class SseEventStream(Stream source) : IChatEventStream
 {
     private const int InitialBufferSize = 16 * 1024;
@@ -22,6 +31,8 @@ public sealed class SseEventStream(Stream source) : IChatEventStream
     private PooledBufferWriter? _joined;
 
     public ReadOnlyMemory<byte> Current { get; private set; }
+
+    public ReadOnlyMemory<byte> RawEvent { get; private set; }
 
     public bool Completed { get; private set; }
 
@@ -74,8 +85,9 @@ public sealed class SseEventStream(Stream source) : IChatEventStream
 
     private enum ParseResult { NeedMore, Event, Done }
 
-    /// <summary>Parses one whole event (lines up to a blank line) from the buffer. Only <c>data:</c> fields matter
-    /// to a chat stream; <c>event:</c>, <c>id:</c>, <c>retry:</c> and comments are skipped.</summary>
+    /// <summary>Parses one whole event (lines up to a blank line) from the buffer. Only <c>data:</c> fields are read;
+    /// <c>event:</c>, <c>id:</c>, <c>retry:</c> and comments stay in the raw bytes. A block of only comments or other
+    /// fields is not an event (the format dispatches none) and is skipped.</summary>
     private ParseResult TryParseEvent(bool atEnd)
     {
         var pos = _start;
@@ -118,6 +130,7 @@ public sealed class SseEventStream(Stream source) : IChatEventStream
 
             if (lineEnd == lineStart)
             {
+                var eventStart = _start;
                 _start = pos;
                 if (dataLines == 0)
                 {
@@ -128,6 +141,7 @@ public sealed class SseEventStream(Stream source) : IChatEventStream
                     continue;
                 }
                 Current = dataLines == 1 ? _buffer.AsMemory(dataStart, dataEnd - dataStart) : _joined!.WrittenMemory;
+                RawEvent = _buffer.AsMemory(eventStart, pos - eventStart);
                 return Current.Span.SequenceEqual("[DONE]"u8) ? ParseResult.Done : ParseResult.Event;
             }
 
@@ -148,7 +162,7 @@ public sealed class SseEventStream(Stream source) : IChatEventStream
             }
             else
             {
-                // Rare: an event split over several data lines is joined with '\n', as the SSE spec says.
+                // An event split over several data lines is joined with '\n', as the SSE spec says.
                 _joined ??= new PooledBufferWriter(1024);
                 if (dataLines == 1)
                 {

@@ -12,7 +12,7 @@ namespace Sluice.Providers;
 
 /// <summary>
 /// The one outbound HTTP pipeline every upstream call goes through, configured like a proxy's: no cookies, no
-/// redirects, no decompression, a connect timeout, long-lived pooled connections, no trace headers sent to
+/// redirects, no decompression, a connect timeout, pooled connections renewed every few minutes, no trace headers sent to
 /// providers, and retries of 429/5xx/refused connections that only ever cover getting the response headers.
 /// </summary>
 public static class UpstreamHttp
@@ -33,6 +33,8 @@ public static class UpstreamHttp
                 UseProxy = false,
                 ConnectTimeout = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ConnectTimeout,
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+                // The handler lives as long as the app (below): connections must not, or DNS changes are never seen.
+                PooledConnectionLifetime = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.UpstreamConnectionLifetime,
                 EnableMultipleHttp2Connections = true,
                 // Sluice sends no telemetry anywhere: no traceparent headers to providers either.
                 ActivityHeadersPropagator = null,
@@ -138,7 +140,26 @@ public static class UpstreamHttp
             param,
             code ?? type ?? $"upstream_http_{status}"));
         var json = JsonSerializer.SerializeToUtf8Bytes(envelope, SluiceJson.Wire.ErrorEnvelope);
-        return new UpstreamError(status, json, SanitiseCode(code ?? type, status), response.Headers.RetryAfter?.Delta);
+        return new UpstreamError(status, json, SanitiseCode(code ?? type, status), RetryAfter(response));
+    }
+
+    /// <summary>How long the upstream asked to be left alone: <c>retry-after-ms</c> (Azure OpenAI's and OpenAI's SDKs'
+    /// precise form) if sent, else <c>Retry-After</c> in seconds or as a date (measured against the response's own
+    /// <c>Date</c>, so no clock of the gateway's is involved). Nonsense and values over a day are ignored.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        TimeSpan? wait = null;
+        if (response.Headers.TryGetValues("retry-after-ms", out var ms)
+            && double.TryParse(ms.FirstOrDefault(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var millis)
+            && double.IsFinite(millis))
+        {
+            wait = TimeSpan.FromMilliseconds(millis);
+        }
+        else if (response.Headers.RetryAfter is { } header)
+        {
+            wait = header.Delta ?? (header.Date - response.Headers.Date);
+        }
+        return wait is { } w && w >= TimeSpan.Zero && w <= TimeSpan.FromDays(1) ? w : null;
     }
 
     private static (string? Message, string? Type, string? Code, string? Param) ParseError(ReadOnlySpan<byte> body)

@@ -52,7 +52,8 @@ public sealed class UpstreamResponse : IAsyncDisposable
 /// <summary>
 /// An upstream's error, already as an OpenAI-style error body. The body goes back to the client that sent the
 /// request and nowhere else: provider error bodies can echo the prompt, so it is never logged or stored.
-/// <see cref="Code"/> is a sanitised identifier safe for the usage row.
+/// <see cref="Code"/> is a sanitised identifier safe for the usage row; <see cref="RetryAfter"/> is how long the
+/// upstream asked callers to wait, when it said.
 /// </summary>
 public sealed record UpstreamError(int Status, ReadOnlyMemory<byte> Body, string Code, TimeSpan? RetryAfter = null)
 {
@@ -71,4 +72,10 @@ public interface IChatEventStream : IAsyncDisposable
 
     /// <summary>True once the stream ended with <c>[DONE]</c> (or its provider's equivalent) rather than breaking off.</summary>
     bool Completed { get; }
+
+    /// <summary>The current event exactly as the upstream framed it (its <c>event:</c>, <c>id:</c>, comments, every
+    /// <c>data:</c> line, the blank line that ends it), for a pass-through relay to copy byte for byte; empty for
+    /// streams the gateway writes itself (translated or local), whose events the relay frames. Valid until the next
+    /// call to <see cref="MoveNextAsync"/>.</summary>
+    ReadOnlyMemory<byte> RawEvent => default;
 }

@@ -48,6 +48,35 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
     public static ApiError ModelNotFound(string model) => new(404, "invalid_request_error", "model_not_found",
         $"The model '{model}' does not exist on this gateway.", "model");
 
+    /// <summary>OpenAI's answer to a path or method it does not serve. The method and path are echoed, as OpenAI does,
+    /// but only as a short printable prefix (the query string never: it may carry a key).</summary>
+    public static ApiError UnknownUrl(string method, string? path) => new(404, "invalid_request_error", "unknown_url",
+        $"Unknown request URL: {Printable(method, 16)} {Printable(path, 128)}. Please check the URL for typos.");
+
+    /// <summary>At most <paramref name="max"/> characters of <paramref name="text"/>, each outside printable ASCII
+    /// replaced by '?', and '…' when cut.</summary>
+    private static string Printable(string? text, int max)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "/";
+        }
+        var cut = text.Length > max;
+        return string.Create(Math.Min(text.Length, max) + (cut ? 1 : 0), (text, cut), static (span, state) =>
+        {
+            var (source, cut) = state;
+            var length = cut ? span.Length - 1 : span.Length;
+            for (var i = 0; i < length; i++)
+            {
+                span[i] = source[i] is >= ' ' and <= '~' ? source[i] : '?';
+            }
+            if (cut)
+            {
+                span[^1] = '…';
+            }
+        });
+    }
+
     public static ApiError NotFound(string what) => new(404, "invalid_request_error", "not_found", $"{what} was not found.");
 
     public static ApiError Forbidden(string code, string message) => new(403, "permission_error", code, message);
@@ -69,5 +98,6 @@ public sealed record ErrorEnvelope([property: JsonPropertyName("error")] ErrorBo
 public sealed record ErrorBody(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("type")] string Type,
-    [property: JsonPropertyName("param")] string? Param,
+    // Always written, null included, as OpenAI does: SDKs and clients read the four fields by name.
+    [property: JsonPropertyName("param"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
     [property: JsonPropertyName("code")] string Code);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,10 @@ namespace Sluice.Proxy;
 /// <item>store the content, encrypted, if step 3 said so; record one usage row (tokens, cost, latency, status, route,
 /// where the content is), committed before the invocation ends.</item>
 /// </list>
+/// Where the host waits for rows (<see cref="UsageOptions.WaitForCommit"/>, the Functions app), step 6 runs before the
+/// end of the answer is written (<see cref="UsageOptions.HoldAnswerEndUntilCommit"/>): the last bytes of a body, the
+/// <c>[DONE]</c> of a stream, or a whole error answer wait for the row's commit, so no client holds a complete answer
+/// that has no row, whenever the process dies. Otherwise the answer ends first and the row is queued after it.
 /// The response is always written here; the handler returns an empty result so both hosts finish the same way.
 /// </summary>
 public sealed partial class ChatCompletionsHandler(
@@ -33,6 +38,7 @@ public sealed partial class ChatCompletionsHandler(
     PayloadStore payloads,
     IOptions<StampOptions> stamp,
     IOptions<ProxyOptions> options,
+    IOptions<UsageOptions> usageOptions,
     TimeProvider time,
     ILogger<ChatCompletionsHandler> logger)
 {
@@ -104,11 +110,19 @@ public sealed partial class ChatCompletionsHandler(
             if (upstream.Error is { } upstreamError)
             {
                 // Passed through to the client that sent the prompt, never stored or logged: it may echo the prompt.
-                context.Response.StatusCode = upstreamError.Status;
-                context.Response.ContentType = "application/json";
-                await context.Response.Body.WriteAsync(upstreamError.Body, aborted);
-                await context.Response.CompleteAsync();
-                await RecordAsync(row with { Status = upstreamError.Status, ErrorCode = upstreamError.Code }, started);
+                await AnswerWholeAsync(context, row with { Status = upstreamError.Status, ErrorCode = upstreamError.Code }, started, () =>
+                {
+                    var response = context.Response;
+                    response.StatusCode = upstreamError.Status;
+                    response.ContentType = "application/json";
+                    if (upstreamError is { Status: 429 or 503, RetryAfter: { } wait })
+                    {
+                        // No other route took the request, so the upstream's wish is the caller's to honour.
+                        response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                        response.Headers["retry-after-ms"] = Math.Round(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+                    }
+                    return response.Body.WriteAsync(upstreamError.Body, aborted).AsTask();
+                });
                 return Results.Empty;
             }
 
@@ -125,6 +139,40 @@ public sealed partial class ChatCompletionsHandler(
         var inspector = upstream.Events is not null ? new ChunkInspector() : null;
         using var scanner = upstream.Json is not null ? new JsonUsageScanner() : null;
         double? firstTokenMs = null;
+        var metered = false;
+
+        // :: Step 6: meter. Estimate with the tokenizer when the upstream gave no usage. Runs where the whole answer is
+        // relayed but its end not yet written (when the end waits for the row), or once the relay is over.
+        async Task MeterAsync(int status, string? errorCode)
+        {
+            metered = true;
+            var usage = inspector?.Usage ?? scanner?.Usage;
+            var estimated = false;
+            if (usage is null)
+            {
+                estimated = true;
+                usage = new TokenUsage(estimator.CountPrompt(request),
+                    inspector is not null ? estimator.CountCompletion(inspector) : estimator.CountCompletion(scanner!));
+            }
+            var u = usage.Value;
+            // :: Step 6 (content): after the relay, with no request token, like the usage write.
+            if (capture is not null && await payloads.WriteAsync(request, capture, row, CancellationToken.None) is { } stored)
+            {
+                row = row with { ContentBlob = stored.BlobName, ContentExpiresOn = stored.ExpiresOn };
+            }
+            await RecordAsync(row with
+            {
+                Status = status,
+                ErrorCode = errorCode,
+                PromptTokens = u.PromptTokens,
+                CompletionTokens = u.CompletionTokens,
+                CostNanoUsd = route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens),
+                UsageEstimated = estimated,
+                TimeToFirstTokenMs = firstTokenMs,
+            }, started);
+        }
+        Func<Task>? beforeEnd = HoldsAnswerEnd ? () => MeterAsync(StatusCodes.Status200OK, null) : null;
+
         int status;
         string? errorCode = null;
         try
@@ -133,7 +181,7 @@ public sealed partial class ChatCompletionsHandler(
             {
                 capture?.IsStream = true;
                 var completed = await ResponseRelay.RelayEventsAsync(context, upstream.Events, inspector!, request.ClientWantsStreamUsage,
-                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, aborted);
+                    options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, beforeEnd, aborted);
                 if (completed)
                 {
                     await context.Response.CompleteAsync();
@@ -150,7 +198,7 @@ public sealed partial class ChatCompletionsHandler(
             }
             else
             {
-                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe, aborted);
+                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe, beforeEnd, aborted);
                 await context.Response.CompleteAsync();
                 status = StatusCodes.Status200OK;
             }
@@ -169,31 +217,12 @@ public sealed partial class ChatCompletionsHandler(
             context.Abort();
         }
 
-        // :: Step 6: meter. Estimate with the tokenizer when the upstream gave no usage.
-        var usage = inspector?.Usage ?? scanner?.Usage;
-        var estimated = false;
-        if (usage is null)
+        // A client that left while the held end was being written already has its row (200: it had the whole answer
+        // but its last bytes).
+        if (!metered)
         {
-            estimated = true;
-            usage = new TokenUsage(estimator.CountPrompt(request),
-                inspector is not null ? estimator.CountCompletion(inspector) : estimator.CountCompletion(scanner!));
+            await MeterAsync(status, errorCode);
         }
-        var u = usage.Value;
-        // :: Step 6 (content): after the relay, with no request token, like the usage write.
-        if (capture is not null && await payloads.WriteAsync(request, capture, row, CancellationToken.None) is { } stored)
-        {
-            row = row with { ContentBlob = stored.BlobName, ContentExpiresOn = stored.ExpiresOn };
-        }
-        await RecordAsync(row with
-        {
-            Status = status,
-            ErrorCode = errorCode,
-            PromptTokens = u.PromptTokens,
-            CompletionTokens = u.CompletionTokens,
-            CostNanoUsd = route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens),
-            UsageEstimated = estimated,
-            TimeToFirstTokenMs = firstTokenMs,
-        }, started);
         return Results.Empty;
     }
 
@@ -255,10 +284,36 @@ public sealed partial class ChatCompletionsHandler(
 
     private async Task<IResult> RejectAsync(HttpContext context, ApiError error, UsageRecord row, long started)
     {
-        await error.ExecuteAsync(context);
-        await context.Response.CompleteAsync();
-        await RecordAsync(row with { Status = error.Status, ErrorCode = error.Code }, started);
+        await AnswerWholeAsync(context, row with { Status = error.Status, ErrorCode = error.Code }, started, () => error.ExecuteAsync(context));
         return Results.Empty;
+    }
+
+    /// <summary>Whether the end of each answer waits for its row's commit (see the class summary).</summary>
+    private bool HoldsAnswerEnd => usageOptions.Value is { WaitForCommit: true, HoldAnswerEndUntilCommit: true };
+
+    /// <summary>Writes an answer made in one piece (an error) and records its row: the row first when the answer's end
+    /// waits for it (<see cref="HoldsAnswerEnd"/>), otherwise after the answer. A client that has left meanwhile
+    /// changes nothing: its row is recorded all the same.</summary>
+    private async Task AnswerWholeAsync(HttpContext context, UsageRecord row, long started, Func<Task> write)
+    {
+        var hold = HoldsAnswerEnd;
+        if (hold)
+        {
+            await RecordAsync(row, started);
+        }
+        try
+        {
+            await write();
+            await context.Response.CompleteAsync();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            Log.ClientDisconnected(logger, row.RequestId.Value);
+        }
+        if (!hold)
+        {
+            await RecordAsync(row, started);
+        }
     }
 
     /// <summary>Commits the row; the usage write takes no request token: an aborted request is metered too.</summary>

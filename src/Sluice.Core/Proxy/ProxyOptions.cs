@@ -20,6 +20,13 @@ public sealed class ProxyOptions
     /// <summary>Time for a TCP (and TLS) connection to an upstream.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a pooled upstream connection is reused before a new one is opened. The upstream handler lives
+    /// as long as the app, so without this a busy connection would never look up the provider's DNS name again and
+    /// would keep talking to an address the provider has moved away from. A stream in progress is never cut; its
+    /// connection is only not reused afterwards.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan UpstreamConnectionLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Deadline for an upstream's response headers, across retries and routes. The body of a stream may
     /// run longer; it is bounded by the function timeout instead.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(120);

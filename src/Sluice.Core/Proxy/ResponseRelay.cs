@@ -10,32 +10,60 @@ namespace Sluice.Proxy;
 /// Copies an upstream's answer to the client as it arrives, and reads what metering needs on the way:
 /// the usage object, or enough of the text to estimate it. Nothing is buffered beyond one event or one read.
 /// </summary>
+/// <remarks>
+/// Both relays can hold back the end of the answer: given <c>beforeEnd</c>, they relay everything but the end, await
+/// it (the handler commits the usage row there), and only then write the end. A client therefore never holds a whole
+/// answer whose row is not yet durable, even if the process dies in between. The end is the <c>[DONE]</c> event of a
+/// stream, or the last <see cref="JsonTailBytes"/> bytes of a JSON body: with a known length the client is still
+/// waiting for them, and without one the JSON's closing brace is among them.
+/// </remarks>
 internal static class ResponseRelay
 {
     private const int CopyBufferSize = 16 * 1024;
+
+    /// <summary>Bytes of a JSON body held back until <c>beforeEnd</c> has run: enough to include the closing brace
+    /// after the trailing whitespace a server may add, and small enough that holding them costs nothing.</summary>
+    internal const int JsonTailBytes = 16;
+
     private static ReadOnlySpan<byte> DataPrefix => "data: "u8;
     private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
     private static ReadOnlySpan<byte> Done => "data: [DONE]\n\n"u8;
     private static ReadOnlySpan<byte> Ping => ": ping\n\n"u8;
 
     /// <summary>Relays a <c>chat.completion</c> body; <paramref name="scanner"/> reads its usage on the way and
-    /// <paramref name="observe"/> sees each piece (content capture).</summary>
+    /// <paramref name="observe"/> sees each piece (content capture), the held-back end included.</summary>
     public static async Task RelayJsonAsync(HttpContext context, UpstreamResponse upstream, JsonUsageScanner scanner,
-        Action<ReadOnlySpan<byte>>? observe, CancellationToken cancellationToken)
+        Action<ReadOnlySpan<byte>>? observe, Func<Task>? beforeEnd, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = upstream.JsonLength;
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        var hold = beforeEnd is null ? 0 : JsonTailBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize + hold);
         try
         {
+            // The held bytes sit at the start of the buffer; each read lands after them, then all but the last
+            // `hold` bytes go out and those move back to the start.
+            var held = 0;
             int read;
-            while ((read = await upstream.Json!.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+            while ((read = await upstream.Json!.ReadAsync(buffer.AsMemory(held, CopyBufferSize), cancellationToken)) > 0)
             {
-                scanner.Append(buffer.AsSpan(0, read));
-                observe?.Invoke(buffer.AsSpan(0, read));
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                scanner.Append(buffer.AsSpan(held, read));
+                observe?.Invoke(buffer.AsSpan(held, read));
+                var total = held + read;
+                var send = Math.Max(0, total - hold);
+                if (send > 0)
+                {
+                    await response.Body.WriteAsync(buffer.AsMemory(0, send), cancellationToken);
+                    buffer.AsSpan(send, total - send).CopyTo(buffer);
+                }
+                held = total - send;
+            }
+            if (beforeEnd is not null)
+            {
+                await beforeEnd();
+                await response.Body.WriteAsync(buffer.AsMemory(0, held), cancellationToken);
             }
         }
         finally
@@ -45,13 +73,15 @@ internal static class ResponseRelay
     }
 
     /// <summary>
-    /// Relays a stream event by event, flushing each, with an SSE comment as heartbeat while the upstream is
-    /// silent. Usage-only chunks are dropped for clients that did not ask for usage (the gateway always asks).
-    /// Returns whether the stream ended with <c>[DONE]</c>.
+    /// Relays a stream event by event, flushing each, with an SSE comment as heartbeat while the upstream is silent. A
+    /// pass-through upstream's events are copied as it framed them (data over several lines, <c>event:</c>, <c>id:</c>
+    /// and all); events the gateway translated or made are framed here, one <c>data:</c> line of JSON each. Usage-only
+    /// chunks are dropped for clients that did not ask for usage (the gateway always asks). Returns whether the stream
+    /// ended with <c>[DONE]</c>, which is then written after <paramref name="beforeEnd"/>.
     /// </summary>
     public static async Task<bool> RelayEventsAsync(HttpContext context, IChatEventStream events, ChunkInspector inspector,
         bool clientWantsUsage, TimeSpan heartbeat, TimeProvider time, Action onFirstEvent, Action<ReadOnlySpan<byte>>? observe,
-        CancellationToken cancellationToken)
+        Func<Task>? beforeEnd, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -108,14 +138,24 @@ internal static class ResponseRelay
                 {
                     continue;
                 }
-                writer.Write(DataPrefix);
-                writer.Write(data.Span);
-                writer.Write(EventEnd);
-                if (observe is not null)
+                var raw = events.RawEvent;
+                if (!raw.IsEmpty)
                 {
-                    observe(DataPrefix);
-                    observe(data.Span);
-                    observe(EventEnd);
+                    writer.Write(raw.Span);
+                    observe?.Invoke(raw.Span);
+                }
+                else
+                {
+                    // The gateway's own JSON is written without indentation: one line, whatever its text holds.
+                    writer.Write(DataPrefix);
+                    writer.Write(data.Span);
+                    writer.Write(EventEnd);
+                    if (observe is not null)
+                    {
+                        observe(DataPrefix);
+                        observe(data.Span);
+                        observe(EventEnd);
+                    }
                 }
                 await writer.FlushAsync(cancellationToken);
             }
@@ -129,12 +169,17 @@ internal static class ResponseRelay
             }
         }
 
-        if (events.Completed)
+        if (!events.Completed)
         {
-            writer.Write(Done);
-            observe?.Invoke(Done);
-            await writer.FlushAsync(cancellationToken);
+            return false;
         }
-        return events.Completed;
+        observe?.Invoke(Done);
+        if (beforeEnd is not null)
+        {
+            await beforeEnd();
+        }
+        writer.Write(Done);
+        await writer.FlushAsync(cancellationToken);
+        return true;
     }
 }

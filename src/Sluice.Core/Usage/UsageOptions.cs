@@ -28,6 +28,15 @@ public sealed class UsageOptions
     public bool WaitForCommit { get; set; } = true;
 
     /// <summary>
+    /// With <see cref="WaitForCommit"/>, whether the end of each answer (the <c>[DONE]</c> event and the end of a stream,
+    /// the last bytes of a JSON body, or a whole error body) is also held until the row is committed. Then a client
+    /// never has a complete answer whose row is not durable, even if the process dies at that moment (a kill, an
+    /// instance recycled without notice); the cost is one storage commit added to the time to the answer's last byte,
+    /// none to its first. Off, the answer completes first and the invocation waits for the row after it.
+    /// </summary>
+    public bool HoldAnswerEndUntilCommit { get; set; } = true;
+
+    /// <summary>
     /// How long the first row queued for an idle partition waits for others before its transaction is sent. Zero (the
     /// default) sends at once; rows still gather while a transaction is in flight. Worth setting only where requests do
     /// not wait for their rows (<see cref="WaitForCommit"/> false): it cuts storage round trips, and CPU, per request.

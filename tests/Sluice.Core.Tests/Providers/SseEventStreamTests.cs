@@ -47,6 +47,36 @@ public sealed class SseEventStreamTests
         Assert.False(completed);
     }
 
+    [Theory]
+    [InlineData("data: {\"a\":1}\n\ndata: [DONE]\n")]
+    [InlineData("data: {\"a\":1}\r\n\r\ndata: [DONE]\r\n")]
+    public async Task AnUpstreamThatClosesRightAfterDone_WithoutTheBlankLine_StillCompletes(string sse)
+    {
+        var (events, completed) = await ReadAllAsync(sse, 3);
+
+        Assert.Equal(["{\"a\":1}"], events);
+        Assert.True(completed);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(4096)]
+    public async Task EachEventsRawBytes_AreExactlyAsTheUpstreamFramedThem_FieldsCommentsAndLineEndsIncluded(int chunk)
+    {
+        const string first = ": note\r\nevent: chunk\r\nid: 7\r\nretry: 1500\r\ndata: {\r\ndata: \"a\":1}\r\n\r\n";
+        const string second = "data: {\"b\":2}\n\n";
+        await using var stream = new SseEventStream(new TrickleStream(Encoding.UTF8.GetBytes(": ping\n\n" + first + second + "data: [DONE]\n\n"), chunk));
+
+        Assert.True(await stream.MoveNextAsync(CancellationToken.None));
+        Assert.Equal(first, Encoding.UTF8.GetString(stream.RawEvent.Span));
+        Assert.Equal("{\n\"a\":1}", Encoding.UTF8.GetString(stream.Current.Span));
+        Assert.True(await stream.MoveNextAsync(CancellationToken.None));
+        Assert.Equal(second, Encoding.UTF8.GetString(stream.RawEvent.Span));
+        Assert.False(await stream.MoveNextAsync(CancellationToken.None));
+        Assert.True(stream.Completed);
+    }
+
     [Fact]
     public async Task LargeEvents_GrowTheBuffer_UpToTheLimit()
     {
@@ -56,5 +86,8 @@ public sealed class SseEventStreamTests
 
         var tooBig = new string('y', SseEventStream.MaxEventSize + 10);
         await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync($"data: {tooBig}\n\n", 1 << 20));
+        // However it is split into lines: the limit is on the event, not on a line.
+        var manyLines = string.Concat(Enumerable.Repeat("data: " + new string('z', 1000) + "\n", SseEventStream.MaxEventSize / 1000 + 10));
+        await Assert.ThrowsAsync<InvalidDataException>(() => ReadAllAsync(manyLines + "\n", 1 << 16));
     }
 }

@@ -113,6 +113,35 @@ public sealed class ErrorPathsEndToEndTests : IAsyncLifetime
         await AssertStillServingAsync();
     }
 
+    [Theory]
+    [InlineData(429, "7", null, "7", "7000")]
+    [InlineData(503, "2", "1500", "2", "1500")]
+    [InlineData(429, null, "2500", "3", "2500")]
+    public async Task AnUpstreamsRetryAfter_IsRelayed_WhenItsAnswerIsFinal(int status, string? retryAfter, string? retryAfterMs,
+        string expectedSeconds, string expectedMs)
+    {
+        _upstream.Behavior = new FakeBehavior { Status = status, RetryAfter = retryAfter, RetryAfterMs = retryAfterMs };
+
+        using var response = await _client.PostAsync("v1/chat/completions", Json(Chat()));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(expectedSeconds, response.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(expectedMs, response.Headers.GetValues("retry-after-ms").Single());
+        await TheRowAsync(status, "fake_error");
+    }
+
+    [Fact]
+    public async Task AnUpstreamErrorWithoutRetryAfter_GetsNone()
+    {
+        _upstream.Behavior = new FakeBehavior { Status = 500 };
+
+        using var response = await _client.PostAsync("v1/chat/completions", Json(Chat()));
+
+        Assert.Equal(500, (int)response.StatusCode);
+        Assert.False(response.Headers.Contains("Retry-After"));
+        Assert.False(response.Headers.Contains("retry-after-ms"));
+    }
+
     [Fact]
     public async Task AnUpstream503ThatRecovers_IsServedByTheRetry()
     {

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Proxy;
 using Sluice.Testing;
@@ -49,16 +51,86 @@ public sealed class StreamingEndToEndTests : IAsyncLifetime
         using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: true));
         var relayed = await response.Content.ReadAsStringAsync();
 
-        // What the upstream itself answers to exactly what the gateway sent it.
-        using var direct = new HttpClient();
-        using var upstreamAnswer = await direct.PostAsync(new Uri(_upstream.BaseUrl, "chat/completions"),
-            new StringContent(_upstream.Requests.Single().Body, Encoding.UTF8, "application/json"));
-        var expected = DataLines(await upstreamAnswer.Content.ReadAsStringAsync());
+        var expected = DataLines(await DirectUpstreamAnswerAsync());
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(1 + 3_000 + 1 + 1 + 1, expected.Count);
         Assert.Equal(expected, DataLines(relayed));
         Assert.Equal("[DONE]", DataLines(relayed)[^1]);
+    }
+
+    /// <summary>The events of an SSE body as a client reads them: (event type, id, data), data lines joined.</summary>
+    private static List<(string Type, string? Id, string Data)> EventsOf(string sse) =>
+        [.. SseParser.Create(new MemoryStream(Encoding.UTF8.GetBytes(sse)), (_, data) => Encoding.UTF8.GetString(data)).Enumerate()
+            .Select(item => (item.EventType, item.EventId, item.Data))];
+
+    /// <summary>What the upstream itself answers to exactly what the gateway sent it.</summary>
+    private async Task<string> DirectUpstreamAnswerAsync()
+    {
+        using var direct = new HttpClient();
+        using var answer = await direct.PostAsync(new Uri(_upstream.BaseUrl, "chat/completions"),
+            new StringContent(_upstream.Requests.Single().Body, Encoding.UTF8, "application/json"));
+        return await answer.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task EventsSplitOverSeveralDataLines_WithEventIdCommentsAndCrlf_ReachTheClientWhole()
+    {
+        _upstream.Behavior = new FakeBehavior { Chunks = 6, SplitEventLines = true };
+        var (account, key) = await _app.CreateAccountAsync();
+        using var client = _app.CreateHttpClient(key);
+
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: true));
+        var body = await response.Content.ReadAsStringAsync();
+        var relayed = EventsOf(body);
+
+        var upstream = await DirectUpstreamAnswerAsync();
+        var expected = EventsOf(upstream);
+
+        Assert.Contains(expected, e => e.Data.StartsWith("{\n", StringComparison.Ordinal) && e.Type == "chunk" && e.Id is not null);
+        Assert.Equal(expected, relayed);
+        // Passed on byte for byte, as the upstream framed them, comments and CRLF included.
+        Assert.StartsWith(upstream[..upstream.IndexOf("data: [DONE]", StringComparison.Ordinal)], body, StringComparison.Ordinal);
+        Assert.All(relayed.SkipLast(1), e => JsonDocument.Parse(e.Data).Dispose());
+        // The usage chunk was read from the joined lines, not estimated from a fragment.
+        var row = Assert.Single(await UsageRows.ForAccountAsync(_app, account.Id));
+        Assert.False(row.GetBoolean("UsageEstimated"));
+        Assert.Equal(6, row.GetInt32("CompletionTokens"));
+    }
+
+    [Fact]
+    public async Task EventsSplitOverSeveralDataLines_AreReadByTheOfficialClient_ThroughTheGateway()
+    {
+        _upstream.Behavior = new FakeBehavior { Chunks = 4, SplitEventLines = true };
+        var (_, key) = await _app.CreateAccountAsync();
+
+        var text = "";
+        await foreach (var update in _app.OpenAIChat(key, "gpt-test").CompleteChatStreamingAsync([new OpenAI.Chat.UserChatMessage("hi")]))
+        {
+            text += string.Concat(update.ContentUpdate.Select(p => p.Text));
+        }
+
+        Assert.Equal(FakeOpenAIUpstream.Content(4), text);
+    }
+
+    [Fact]
+    public async Task AQuietUpstream_GetsHeartbeatCommentsSentBetweenItsEvents_WhichClientsSkip()
+    {
+        await using var app = await SluiceApplication.StartAsync(new RouteSettings()
+            .Add("gpt-test", "openai", _upstream.BaseUrl)
+            .With("Sluice:Proxy:StreamHeartbeatInterval", "00:00:00.050"));
+        _upstream.Behavior = new FakeBehavior { Chunks = 2, ChunkDelay = TimeSpan.FromMilliseconds(500) };
+        var (_, key) = await app.CreateAccountAsync();
+        using var client = app.CreateHttpClient(key);
+
+        using var response = await client.PostAsJsonAsync("v1/chat/completions", StreamRequest(includeUsage: false));
+        var relayed = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("\n: ping\n\n", relayed, StringComparison.Ordinal);
+        Assert.Equal(["w0 ", "w1 "], EventsOf(relayed)
+            .Where(e => e.Data.Contains("\"content\":\"w", StringComparison.Ordinal))
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString()));
+        Assert.EndsWith("data: [DONE]\n\n", relayed, StringComparison.Ordinal);
     }
 
     [Fact]

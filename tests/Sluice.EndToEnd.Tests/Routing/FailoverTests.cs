@@ -61,12 +61,15 @@ public sealed class FailoverTests : IAsyncLifetime
     [InlineData(429)]
     public async Task FirstRouteFailing_TheSecondServes_AndTheRowNamesIt(int status)
     {
-        _first.Behavior = new FakeBehavior { Status = status };
+        _first.Behavior = new FakeBehavior { Status = status, RetryAfter = "1", RetryAfterMs = "1000" };
         _second.Behavior = new FakeBehavior { Chunks = 3, PromptTokens = 8 };
 
         using var response = await _client.PostAsJsonAsync("v1/chat/completions", Chat("chat"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The first route's wish to be left alone is not the answer's: another route took the request.
+        Assert.False(response.Headers.Contains("Retry-After"));
+        Assert.False(response.Headers.Contains("retry-after-ms"));
         Assert.Equal("w0 w1 w2 ", (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>())
             .GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal(3, _first.Calls); // its own retries first

@@ -8,11 +8,13 @@ namespace Sluice.EndToEnd.Tests.Upstreams;
 /// <summary>The fake OpenAI upstream is only a fair fixture if the official client reads it like the real API.</summary>
 public sealed class FakeOpenAIUpstreamFidelityTests
 {
-    [Fact]
-    public async Task OfficialClient_ReadsTheFakesJsonAndStream()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OfficialClient_ReadsTheFakesJsonAndStream(bool splitEventLines)
     {
         await using var fake = await FakeOpenAIUpstream.StartAsync();
-        fake.Behavior = new FakeBehavior { Chunks = 4, PromptTokens = 6 };
+        fake.Behavior = new FakeBehavior { Chunks = 4, PromptTokens = 6, SplitEventLines = splitEventLines };
         var client = new ChatClient("gpt-x", new ApiKeyCredential("sk-test"), new OpenAIClientOptions { Endpoint = fake.BaseUrl });
 
         var completion = (await client.CompleteChatAsync([new UserChatMessage("hi")])).Value;

@@ -14,6 +14,9 @@ public sealed record FakeBehavior
 
     public string? RetryAfter { get; init; }
 
+    /// <summary>The <c>retry-after-ms</c> header Azure OpenAI (and OpenAI's SDKs) use alongside <c>Retry-After</c>.</summary>
+    public string? RetryAfterMs { get; init; }
+
     /// <summary>Content chunks of the answer ("w0 ", "w1 ", …); the completion counts one token per chunk.</summary>
     public int Chunks { get; init; } = 5;
 
@@ -52,6 +55,11 @@ public sealed record FakeBehavior
     /// <summary>Text put before the first content chunk (JSON-safe characters only), e.g. a canary the completion
     /// "repeats" so tests can look for the response's content in storage and logs.</summary>
     public string ContentPrefix { get; init; } = "";
+
+    /// <summary>Frame each stream event the long way, as the SSE format allows and a client must read: a comment line,
+    /// <c>event:</c> and <c>id:</c> fields, the JSON split over two <c>data:</c> lines after its opening brace (the
+    /// client joins them with a newline, which JSON reads as whitespace), and every line ended by CRLF.</summary>
+    public bool SplitEventLines { get; init; }
 }
 
 /// <summary>
@@ -87,6 +95,10 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
             {
                 response.Headers.RetryAfter = behavior.RetryAfter;
             }
+            if (behavior.RetryAfterMs is not null)
+            {
+                response.Headers["retry-after-ms"] = behavior.RetryAfterMs;
+            }
             response.ContentType = "application/json";
             await response.WriteAsync(behavior.ErrorBody
                 ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
@@ -111,6 +123,10 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
         }
 
         response.ContentType = "text/event-stream";
+        var events = 0;
+        Task WriteEventAsync(HttpResponse response, string data) => behavior.SplitEventLines && data != "[DONE]"
+            ? WriteSplitEventAsync(response, data, ++events)
+            : FakeUpstreamServer.WriteEventAsync(response, data);
         var usageField = includeUsage ? ",\"usage\":null" : "";
         await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
         var padding = behavior.ChunkSize > 0 ? new string('x', behavior.ChunkSize) : "";
@@ -136,5 +152,11 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
             await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}}""");
         }
         await WriteEventAsync(response, "[DONE]");
+    }
+
+    private static async Task WriteSplitEventAsync(HttpResponse response, string json, int number)
+    {
+        await response.WriteAsync($": chunk {number} follows\r\nevent: chunk\r\nid: {number}\r\ndata: {json[..1]}\r\ndata: {json[1..]}\r\n\r\n");
+        await response.Body.FlushAsync();
     }
 }

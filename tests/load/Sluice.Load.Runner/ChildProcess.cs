@@ -95,6 +95,9 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends SIGKILL: the process ends at once, no shutdown code runs (a crash, an instance taken away).</summary>
+    public void Kill() => _process.Kill();
+
     /// <summary>Sends SIGTERM, as a service manager stopping the process gracefully would.</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 

@@ -13,7 +13,9 @@ internal readonly record struct Sample(int Status, double TtfbMs, double TotalMs
 /// The harness's own HTTP client, for what wrk cannot show: time to the first byte of a stream's body, an exact
 /// count of requests with their ids (usage rows), and long streams read as they arrive.
 /// </summary>
-internal sealed class LoadClient(Uri baseUrl, string key) : IDisposable
+/// <param name="newConnectionEachRequest">Send <c>Connection: close</c>, so no request waits for the previous one's
+/// server-side work on the same connection.</param>
+internal sealed class LoadClient(Uri baseUrl, string key, bool newConnectionEachRequest = false) : IDisposable
 {
     private readonly HttpClient _client = new(new SocketsHttpHandler
     {
@@ -55,6 +57,7 @@ internal sealed class LoadClient(Uri baseUrl, string key) : IDisposable
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        request.Headers.ConnectionClose = newConnectionEachRequest;
         var buffer = new byte[64 * 1024];
         var started = Stopwatch.GetTimestamp();
         try

@@ -96,14 +96,20 @@ internal sealed class LoadStack : IAsyncDisposable
             doc.RootElement.GetProperty("key").GetProperty("key").GetString()!);
     }
 
-    /// <summary>Starts (or restarts) Sluice's local host and waits until it listens.</summary>
-    public async Task<ChildProcess> StartSluiceAsync()
+    /// <summary>Starts (or restarts) Sluice's local host and waits until it listens; <paramref name="settings"/> are
+    /// added to its environment (e.g. the Functions app's metering settings).</summary>
+    public async Task<ChildProcess> StartSluiceAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         if (Sluice is not null)
         {
             await Sluice.DisposeAsync();
         }
-        Sluice = ChildProcess.StartDll("sluice", SluiceDll, ["--urls", SluiceUrl.ToString().TrimEnd('/')], _sluiceEnv, _logs);
+        var env = new Dictionary<string, string>(_sluiceEnv);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+        Sluice = ChildProcess.StartDll("sluice", SluiceDll, ["--urls", SluiceUrl.ToString().TrimEnd('/')], env, _logs);
         await Sluice.WaitForPortAsync(_sluicePort);
         return Sluice;
     }

@@ -9,6 +9,8 @@ using Sluice.Load;
 //   --compare OTHER_DLL: A/B run of this build against another build of the local host (see Comparison), with
 //     --connections 32,128 (the scenarios' concurrency), --non-streaming (streams by default) and --compare-a DLL
 //     (another build as A instead of this checkout's)
+//   --answer-end: only measure holding each answer's end until its usage row commits (latency, and rows across SIGKILL);
+//                 writes tests/load/results/answer-end.md
 var options = RunOptions.Parse(args);
 var root = RepoRoot.Find();
 var script = Path.Combine(root, "tests", "load", "chat.lua");
@@ -29,6 +31,16 @@ var (loadAccount, loadKey) = await stack.CreateAccountAsync("load");
 var (exactAccount, exactKey) = await stack.CreateAccountAsync("load-exact");
 var (stopAccount, stopKey) = await stack.CreateAccountAsync("load-sigterm");
 var (meterAccount, _) = await stack.CreateAccountAsync("load-meter");
+if (options.AnswerEnd)
+{
+    // Its own run: the cost and the effect of holding each answer's end until its row is committed.
+    var answerEnd = await AnswerEndRun.RunAsync(stack, options.Rounds, stack.CreateAccountAsync);
+    var answerEndFile = options.Output ?? Path.Combine(root, "tests", "load", "results", "answer-end.md");
+    await File.WriteAllTextAsync(answerEndFile, answerEnd);
+    Console.WriteLine(answerEnd);
+    Console.WriteLine($"Written to {answerEndFile}.");
+    return;
+}
 var sluice = await stack.StartSluiceAsync();
 Console.WriteLine($"Stack up: direct {stack.Direct}, yarp {stack.YarpUrl}, sluice {stack.SluiceUrl} (pid {sluice.Pid}), azurite pid {stack.AzuritePid}.");
 if (options.Serve)
@@ -213,7 +225,7 @@ internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResul
 }
 
 internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp,
-    int UpstreamTtfbMs, int UpstreamIntervalMs, string? CompareDll, string? CompareA, int[] Connections, bool CompareStream)
+    int UpstreamTtfbMs, int UpstreamIntervalMs, string? CompareDll, string? CompareA, int[] Connections, bool CompareStream, bool AnswerEnd)
 {
     /// <summary>The fake upstream's latency settings.</summary>
     public string[] UpstreamArgs =>
@@ -236,6 +248,7 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             Value("--compare") is { } dll ? Path.GetFullPath(dll) : null,
             Value("--compare-a") is { } a ? Path.GetFullPath(a) : null,
             [.. (Value("--connections") ?? "32,128").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
-            !args.Contains("--non-streaming"));
+            !args.Contains("--non-streaming"),
+            args.Contains("--answer-end"));
     }
 }
