@@ -131,6 +131,7 @@ public static class SluiceServiceCollectionExtensions
     public static IServiceCollection AddSluiceProxy(this IServiceCollection services)
     {
         services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
+        services.AddSingleton<RequestBodyBudget>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
         return services;

@@ -1,5 +1,6 @@
 using Sluice;
 using Sluice.Host;
+using Sluice.Proxy;
 
 // The local host: the same routes, handlers and timer jobs as the Azure Functions app, on Kestrel.
 //   dotnet run --project src/Sluice.Host -- dev          Azurite + a demo account + the mock model, ready for curl
@@ -20,6 +21,8 @@ if (OperatorCli.IsCommand(args))
     return await OperatorCli.RunAsync(app.Services, args);
 }
 
+// Before the endpoints: an unexpected exception is answered in OpenAI's error shape, even in Development.
+app.UseSluiceErrors();
 app.MapSluice();
 if (dev)
 {

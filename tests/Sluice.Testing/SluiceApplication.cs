@@ -20,11 +20,16 @@ namespace Sluice.Testing;
 public sealed class SluiceApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly string _environment;
+    private readonly Action<IServiceCollection>? _services;
 
-    private SluiceApplication(string connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time)
+    private SluiceApplication(string connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
+        string environment, Action<IServiceCollection>? services)
     {
         Name = name;
         Time = time;
+        _environment = environment;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["Sluice:Storage:ConnectionString"] = connectionString,
@@ -63,9 +68,13 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 
     public SluiceStorage Storage => Services.GetRequiredService<SluiceStorage>();
 
-    public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)
+    /// <param name="environment">The hosting environment; <c>Development</c> turns on what ASP.NET Core adds for it.</param>
+    /// <param name="services">Extra registrations after the app's own (e.g. a provider that fails on purpose).</param>
+    public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null,
+        string environment = "Testing", Action<IServiceCollection>? services = null)
     {
-        var app = new SluiceApplication(await Azurite.ConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time);
+        var app = new SluiceApplication(await Azurite.ConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time,
+            environment, services);
         app.StartServer();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         app.BaseAddress = new Uri(address.TrimEnd('/') + "/");
@@ -74,7 +83,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging =>
         {
@@ -88,6 +97,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             {
                 services.AddSingleton<TimeProvider>(Time);
             }
+            _services?.Invoke(services);
         });
     }
 
