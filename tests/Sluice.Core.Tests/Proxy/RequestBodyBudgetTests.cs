@@ -7,7 +7,7 @@ namespace Sluice.Core.Tests.Proxy;
 public sealed class RequestBodyBudgetTests
 {
     private static RequestBodyBudget Budget(long bytes) =>
-        new(Options.Create(new ProxyOptions { MaxBufferedRequestBytes = bytes }));
+        new(Options.Create(new ProxyOptions { MaxBufferedRequestBytes = bytes }), TimeProvider.System);
 
     [Fact]
     public void TakesWhatFits_RefusesWhatDoesNot_AndGivesBack()
