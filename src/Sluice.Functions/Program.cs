@@ -8,6 +8,8 @@ using Sluice.Proxy;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+// An unexpected exception in any function is answered in OpenAI's error shape, as on the local host.
+builder.UseMiddleware<Sluice.Functions.UnhandledErrorMiddleware>();
 builder.Services.AddSluice();
 // The worker's Kestrel would answer 500 past its 30 MB default; match it to the gateway's own limit, which answers 413.
 builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>

@@ -30,8 +30,10 @@ public static class JsonBody
             }
             catch (JsonException e)
             {
-                // The message names the field path (e.g. "$.expires_at"), never its value.
-                return (null, ApiError.InvalidRequest($"The request body is not valid for this endpoint (at {e.Path ?? "$"}).", e.Path));
+                // The message names the field path (e.g. "$.expires_at"), never its value; a path can hold a client's
+                // key name, so it is echoed like any client value.
+                var path = e.Path is null ? null : ApiError.Echo(e.Path);
+                return (null, ApiError.InvalidRequest($"The request body is not valid for this endpoint (at {path ?? "$"}).", path));
             }
         }
     }
