@@ -45,7 +45,7 @@ public sealed class BodyBudgetEndToEndTests
         }).ToList();
 
         // Every request is either held at the upstream (admitted) or already refused.
-        await WaitUntilAsync(() => upstream.Calls + Volatile.Read(ref rejected) == requests);
+        await Eventually.Until(() => upstream.Calls + Volatile.Read(ref rejected) == requests);
         release.SetResult();
         var answers = await Task.WhenAll(sends);
 
@@ -80,24 +80,12 @@ public sealed class BodyBudgetEndToEndTests
     {
         var json = $$"""{"model":"gpt-test","messages":[{"role":"user","content":"{{new string('x', 60 * 1024)}}"}]}""";
         var bytes = Encoding.UTF8.GetBytes(json);
-        HttpContent content = chunked ? new StreamContent(new UnknownLengthStream(bytes)) : new ByteArrayContent(bytes);
+        if (chunked)
+        {
+            return ChunkedBody.Of(bytes);
+        }
+        var content = new ByteArrayContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return content;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
-            await Task.Delay(10);
-        }
-    }
-
-    /// <summary>A stream that will not tell its length, so HttpClient sends it chunked.</summary>
-    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override bool CanSeek => false;
     }
 }

@@ -145,7 +145,7 @@ public sealed class HostileInputEndToEndTests : IAsyncLifetime
             await raw.WriteAsync(RawHttp.PostHead("v1/chat/completions", _key, "Content-Type: application/json", "Content-Length: 5000"));
             await raw.WriteAsync("{\"model\":\"gpt-test\",");
             // Authenticated, and reading the body: its buffer is held.
-            await WaitUntilAsync(() => budget.Held > 0);
+            await Eventually.Until(() => budget.Held > 0);
 
             raw.Reset();
         }
@@ -153,7 +153,7 @@ public sealed class HostileInputEndToEndTests : IAsyncLifetime
         var row = await TheRowAsync(499, "client_disconnected");
         Assert.Equal(0, row.GetInt32("PromptTokens"));
         Assert.Equal(0, _upstream.Calls);
-        await WaitUntilAsync(() => budget.Held == 0);
+        await Eventually.Until(() => budget.Held == 0);
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public sealed class HostileInputEndToEndTests : IAsyncLifetime
         {
             await raw.WriteAsync(RawHttp.PostHead("v1/chat/completions", _key, "Content-Type: application/json", $"Content-Length: {body.Length}"));
             await raw.WriteAsync(body);
-            await WaitUntilAsync(() => _upstream.Calls == 1);
+            await Eventually.Until(() => _upstream.Calls == 1);
 
             raw.Reset();
         }
@@ -210,16 +210,6 @@ public sealed class HostileInputEndToEndTests : IAsyncLifetime
         // And the host still serves.
         using var models = await client.GetAsync("v1/models");
         Assert.Equal(HttpStatusCode.OK, models.StatusCode);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 10 s.");
-            await Task.Delay(10);
-        }
     }
 
     /// <summary>A provider with a bug: it throws what no caller expects.</summary>
