@@ -48,9 +48,9 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
     public static ApiError BodyTooLarge(long? limit = null) => new(413, "invalid_request_error", "request_too_large",
         limit is null ? "The request body exceeds this deployment's limit." : $"The request body exceeds this deployment's limit of {limit} bytes.");
 
-    /// <summary>The request body's framing was broken (chunked encoding, or fewer bytes than its Content-Length).</summary>
+    /// <summary>The request body's chunked framing was broken, or it ended early.</summary>
     public static ApiError UnreadableBody() => InvalidRequest(
-        "The request body could not be read: its chunked encoding is malformed or it ended before its Content-Length.");
+        "The request body could not be read: its chunked encoding is malformed or it ended early.");
 
     public static ApiError BodyTooSlow() => new(408, "invalid_request_error", "request_timeout",
         "The request body arrived too slowly.");

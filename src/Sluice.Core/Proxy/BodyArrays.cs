@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 
 namespace Sluice.Proxy;
 
@@ -15,6 +16,12 @@ internal static class BodyArrays
     public static byte[] Rent(int minimumLength) => minimumLength <= MaxPooledLength
         ? ArrayPool<byte>.Shared.Rent(minimumLength)
         : GC.AllocateUninitializedArray<byte>(minimumLength);
+
+    /// <summary>The length of the array <see cref="Rent"/> returns: the shared pool rounds up to a power of two (16 at
+    /// least), a large array is exact. Lets a budget be asked before anything is allocated.</summary>
+    public static int LengthFor(int minimumLength) => minimumLength <= MaxPooledLength
+        ? (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(minimumLength, 16))
+        : minimumLength;
 
     /// <summary>Gives a pooled array back; a large one is simply dropped.</summary>
     public static void Return(byte[] array)

@@ -33,13 +33,12 @@ public sealed class BufferedBody : IDisposable
     /// <summary>An empty body of <paramref name="capacity"/> bytes, or null when the budget cannot spare them.</summary>
     internal static BufferedBody? TryCreate(int capacity, RequestBodyBudget? budget)
     {
-        var array = BodyArrays.Rent(capacity);
-        if (budget is not null && !budget.TryTake(array.Length))
+        var length = BodyArrays.LengthFor(capacity);
+        if (budget is not null && !budget.TryTake(length))
         {
-            BodyArrays.Return(array);
             return null;
         }
-        return new BufferedBody(array, 0, budget, budget is null ? 0 : array.Length);
+        return new BufferedBody(BodyArrays.Rent(capacity), 0, budget, budget is null ? 0 : length);
     }
 
     internal bool IsFull => Length == _array.Length;
@@ -54,18 +53,18 @@ public sealed class BufferedBody : IDisposable
     /// (both arrays are held while the bytes are copied).</summary>
     internal bool TryGrow(int capacity)
     {
-        var larger = BodyArrays.Rent(capacity);
-        if (_budget is not null && !_budget.TryTake(larger.Length))
+        var length = BodyArrays.LengthFor(capacity);
+        if (_budget is not null && !_budget.TryTake(length))
         {
-            BodyArrays.Return(larger);
             return false;
         }
+        var larger = BodyArrays.Rent(capacity);
         Span.CopyTo(larger);
         BodyArrays.Return(_array);
         if (_budget is not null)
         {
             _budget.Give(_array.Length);
-            _held += larger.Length - _array.Length;
+            _held += length - _array.Length;
         }
         _array = larger;
         return true;

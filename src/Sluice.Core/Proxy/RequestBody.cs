@@ -59,7 +59,7 @@ internal static class RequestBody
         catch (BadHttpRequestException e)
         {
             // The server's own checks: its body limit (Kestrel counts chunk framing against it), malformed chunked
-            // framing, a body shorter than its Content-Length, a minimum data rate. Its messages are not repeated.
+            // framing, a minimum data rate. Its messages are not repeated.
             body.Dispose();
             return (null, e.StatusCode switch
             {

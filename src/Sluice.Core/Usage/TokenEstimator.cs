@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -172,17 +173,18 @@ public sealed class TokenEstimator
         public void AddString(JsonElement value)
         {
             var raw = JsonMarshal.GetRawUtf8Value(value)[1..^1];
-            if (raw.Length <= _budget && raw.Contains((byte)'\\'))
+            var escaped = raw.Contains((byte)'\\');
+            if (escaped && raw.Length <= _budget)
             {
                 AddText(value.GetString());
                 return;
             }
-            AddUtf8(raw);
+            AddUtf8(raw, escaped);
         }
 
-        /// <summary>UTF-8 text (raw JSON, or a string without escapes): decoded a window at a time, as much as the
-        /// budget will count.</summary>
-        public void AddUtf8(ReadOnlySpan<byte> utf8)
+        /// <summary>UTF-8 text (raw JSON, or a JSON string's content, unescaped window by window when it has
+        /// escapes): decoded a window at a time, as much as the budget will count.</summary>
+        public void AddUtf8(ReadOnlySpan<byte> utf8, bool escaped = false)
         {
             // A character takes at least one byte, so a window of the budget's bytes holds no more than its characters.
             var windows = utf8.Length <= _budget ? 1 : Windows;
@@ -195,9 +197,14 @@ public sealed class TokenEstimator
                     var start = Boundary(utf8, (int)((long)utf8.Length * i / windows));
                     var end = Boundary(utf8, (int)((long)utf8.Length * (i + 1) / windows));
                     var decodedEnd = Boundary(utf8, Math.Min(end, start + share));
-                    var decoded = Encoding.UTF8.GetChars(utf8[start..decodedEnd], chars);
+                    var window = utf8[start..decodedEnd];
+                    var decoded = escaped ? Unescape(window, chars) : Encoding.UTF8.GetChars(window, chars);
                     var (counted, tokens) = CountExactly(chars.AsSpan(0, decoded), share);
-                    Extrapolate(tokens, Encoding.UTF8.GetByteCount(chars.AsSpan(0, counted)), end - start);
+                    // Escapes make bytes and characters differ by more than UTF-8 does: their share is proportional.
+                    var countedBytes = escaped
+                        ? (long)window.Length * counted / Math.Max(1, decoded)
+                        : Encoding.UTF8.GetByteCount(chars.AsSpan(0, counted));
+                    Extrapolate(tokens, countedBytes, end - start);
                 }
             }
             finally
@@ -308,6 +315,57 @@ public sealed class TokenEstimator
                 }
             }
             return text[..end];
+        }
+
+        /// <summary>
+        /// Unescapes a window of a JSON string's content. A window may begin inside an escape or split a surrogate
+        /// pair: the few characters that garbles only shift an estimate, and a half pair becomes U+FFFD.
+        /// </summary>
+        private static int Unescape(ReadOnlySpan<byte> escaped, Span<char> chars)
+        {
+            var written = 0;
+            while (escaped.Length > 0)
+            {
+                var slash = escaped.IndexOf((byte)'\\');
+                written += Encoding.UTF8.GetChars(slash < 0 ? escaped : escaped[..slash], chars[written..]);
+                if (slash < 0 || slash + 1 == escaped.Length)
+                {
+                    break;
+                }
+                escaped = escaped[slash..];
+                var used = 2;
+                if (escaped[1] == (byte)'u' && escaped.Length >= 6
+                    && ushort.TryParse(escaped.Slice(2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var unit))
+                {
+                    chars[written++] = (char)unit;
+                    used = 6;
+                }
+                else
+                {
+                    chars[written++] = escaped[1] switch
+                    {
+                        (byte)'n' => '\n',
+                        (byte)'r' => '\r',
+                        (byte)'t' => '\t',
+                        (byte)'b' => '\b',
+                        (byte)'f' => '\f',
+                        var other => (char)other,
+                    };
+                }
+                escaped = escaped[used..];
+            }
+            for (var i = 0; i < written; i++)
+            {
+                if (char.IsSurrogate(chars[i]) && !(i + 1 < written && char.IsSurrogatePair(chars[i], chars[i + 1])))
+                {
+                    chars[i] = '\uFFFD';
+                }
+                else if (char.IsHighSurrogate(chars[i]))
+                {
+                    i++;
+                }
+            }
+            return written;
         }
 
         /// <summary>The nearest character boundary at or before <paramref name="index"/>.</summary>

@@ -134,6 +134,22 @@ public sealed class TokenEstimatorTests
     }
 
     [Fact]
+    public void AnEscapedPromptOverTheBudget_IsEstimatedFromItsText_NotItsEscapes()
+    {
+        // Python's json.dumps writes every non-ASCII character as a \u escape, six bytes of JSON for one character.
+        var (estimator, _) = Estimator();
+        var text = string.Concat(Enumerable.Repeat("Le café est très bon ce matin. 我们今天去公园散步。\n", 8_000));
+        var json = JsonSerializer.Serialize(text);
+        Assert.Contains("\\u00e9", json, StringComparison.OrdinalIgnoreCase);
+        using var request = Parse($$"""{"model":"m","messages":[{"role":"user","content":{{json}}}]}""");
+
+        var estimate = estimator.CountPrompt(request) - 3 - 3 - Exact("user");
+
+        var exact = Exact(text);
+        Assert.InRange(estimate, exact * (1 - OrdinaryTextError), exact * (1 + OrdinaryTextError));
+    }
+
+    [Fact]
     public void APrompt_IsCountedAsOpenAICountsChatInput_ExactlyUnderTheBudget()
     {
         var (estimator, _) = Estimator();
