@@ -5,9 +5,9 @@ using System.Text.Json;
 namespace Sluice.Proxy;
 
 /// <summary>
-/// A validated OpenAI chat-completions request. It keeps the raw body (a <see cref="BufferedBody"/>) and its parsed document, so
-/// providers can rewrite it for their upstream without a second parse. Validation messages name the field and
-/// the rule, never the value: a value may be part of a prompt.
+/// A validated OpenAI chat-completions request. It keeps the raw body (a <see cref="BufferedBody"/>) and its parsed
+/// document, so providers can rewrite it for their upstream without a second parse. Validation messages name the
+/// field and the rule, never the value: a value may be part of a prompt.
 /// </summary>
 public sealed class ChatRequest : IDisposable
 {
@@ -45,7 +45,7 @@ public sealed class ChatRequest : IDisposable
     public int? MaxTokens { get; private init; }
 
     /// <summary>Parses and validates <paramref name="length"/> bytes of <paramref name="rented"/>, taking ownership of the
-    /// pooled array (returned to the pool on dispose or on failure).</summary>
+    /// pooled array (returned to the pool on dispose or on failure, when it is 1 MiB or less).</summary>
     public static bool TryParse(byte[] rented, int length, out ChatRequest? request, out ApiError? error) =>
         TryParse(BufferedBody.FromPooled(rented, length), out request, out error);
 
