@@ -5,7 +5,7 @@ namespace Sluice.Testing;
 
 /// <summary>
 /// HTTP/1.1 written byte by byte on a plain socket, for what <see cref="HttpClient"/> will not send: broken chunked
-/// framing, a body shorter than its Content-Length, a client that hangs up at a chosen moment.
+/// framing, a client that hangs up at a chosen moment.
 /// </summary>
 public sealed class RawHttp : IAsyncDisposable
 {
@@ -49,9 +49,6 @@ public sealed class RawHttp : IAsyncDisposable
     }
 
     public Task WriteAsync(string ascii) => WriteAsync(Encoding.ASCII.GetBytes(ascii));
-
-    /// <summary>Sends FIN: the server sees the end of the request stream but can still answer.</summary>
-    public void EndSending() => _client.Client.Shutdown(SocketShutdown.Send);
 
     /// <summary>Hangs up at once with a reset, as a client process that dies does.</summary>
     public void Reset()

@@ -24,9 +24,6 @@ public sealed class BufferedBody : IDisposable
 
     public ReadOnlySpan<byte> Span => _array.AsSpan(0, Length);
 
-    /// <summary>Bytes this body holds against the budget.</summary>
-    public long Held => _held;
-
     /// <summary>Takes ownership of a body already in a pooled array (tests, benchmarks); it counts against no budget.</summary>
     public static BufferedBody FromPooled(byte[] array, int length) => new(array, length, null, 0);
 
