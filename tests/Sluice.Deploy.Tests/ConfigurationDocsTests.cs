@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Sluice.Retention;
 
@@ -29,9 +30,14 @@ public sealed partial class ConfigurationDocsTests
     public void EverySettingTheDocsName_IsOneTheCodeBinds()
     {
         var bound = BoundSettings.All.Select(s => s.AppSetting).ToHashSet();
+        // Lists and dictionaries (routes, sign-in providers) are bound by index or name: Sluice__Routing__Routes__0__Model.
+        var collections = BoundSettings.OptionsTypes.SelectMany(type => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(property => property.SetMethod is { IsPublic: true } && property.PropertyType.IsGenericType)
+                .Select(property => $"{BoundSettings.SectionOf(type).Replace(":", "__", StringComparison.Ordinal)}__{property.Name}__"))
+            .ToList();
 
         var unknown = Pages.SelectMany(page => AppSetting().Matches(page.Text).Select(m => (page.Page, Setting: m.Value)))
-            .Where(named => !named.Setting.StartsWith("Sluice__Routing__Routes__", StringComparison.Ordinal) && !bound.Contains(named.Setting))
+            .Where(named => !collections.Any(prefix => named.Setting.StartsWith(prefix, StringComparison.Ordinal)) && !bound.Contains(named.Setting))
             .Select(named => $"{named.Setting} ({named.Page})").Distinct().ToList();
 
         Assert.True(unknown.Count == 0, $"Named in the docs but bound by no options class: {string.Join(", ", unknown)}");
