@@ -36,7 +36,7 @@ internal sealed class ProviderSchemeOptions(IOptions<SignInOptions> signIn, Sign
         options.UsePkce = true;
         options.Scope.Clear();
         options.Scope.Add(OpenIdConnectScope.OpenId);
-        options.Scope.Add(OpenIdConnectScope.OpenIdProfile);
+        options.Scope.Add("profile");
         options.Scope.Add(OpenIdConnectScope.Email);
         options.CallbackPath = SignInSchemes.CallbackPath(provider);
         options.SignInScheme = SignInSchemes.Session;
@@ -45,6 +45,9 @@ internal sealed class ProviderSchemeOptions(IOptions<SignInOptions> signIn, Sign
         options.SaveTokens = false;
         options.GetClaimsFromUserInfoEndpoint = false;
         options.MapInboundClaims = false;
+        // The handler's default claim actions delete "iss" and others from the principal after TokenValidated; the
+        // principal is Sluice's own by then (SignedInPerson), and its issuer is part of who the person is.
+        options.ClaimActions.Clear();
         // No x-client-SKU / x-client-ver parameters on the way to the provider: Sluice sends no telemetry.
         options.DisableTelemetry = true;
 
