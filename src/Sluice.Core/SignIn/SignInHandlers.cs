@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sluice.Dashboard;
 
@@ -20,7 +21,7 @@ namespace Sluice.SignIn;
 /// <item><c>POST /dashboard/signout</c>: checks the anti-forgery token and clears the session.</item>
 /// </list>
 /// </summary>
-public sealed class SignInHandlers(IOptions<SignInOptions> options, IAuthenticationHandlerProvider handlers, IAntiforgery antiforgery)
+public sealed class SignInHandlers(IOptions<SignInOptions> options, IAntiforgery antiforgery)
 {
     public async Task<IResult> SignInPageAsync(HttpContext context)
     {
@@ -64,6 +65,8 @@ public sealed class SignInHandlers(IOptions<SignInOptions> options, IAuthenticat
             OriginalPath = context.Request.Path,
             OriginalPathBase = context.Request.PathBase,
         });
+        // The handler provider is per request (scoped), as handlers are.
+        var handlers = context.RequestServices.GetRequiredService<IAuthenticationHandlerProvider>();
         if (await handlers.GetHandlerAsync(context, SignInSchemes.ForProvider(provider)) is IAuthenticationRequestHandler handler
             && await handler.HandleRequestAsync())
         {

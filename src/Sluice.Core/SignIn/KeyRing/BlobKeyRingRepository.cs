@@ -3,6 +3,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sluice.Storage;
 
@@ -17,13 +18,16 @@ namespace Sluice.SignIn.KeyRing;
 /// </summary>
 /// <remarks><see cref="IXmlRepository"/> is synchronous, so this uses the SDK's synchronous calls; the ring is read
 /// once at start and then about once a day, not per request.</remarks>
-internal sealed partial class BlobKeyRingRepository(SluiceStorage storage, ILogger<BlobKeyRingRepository> logger) : IXmlRepository
+internal sealed partial class BlobKeyRingRepository(IServiceProvider services, ILogger<BlobKeyRingRepository> logger) : IXmlRepository
 {
     public const string BlobName = "data-protection/key-ring.xml";
     private const string RootName = "repository";
     private const int MaxWriteAttempts = 10;
 
-    private BlobClient Blob => storage.KeyRing.GetBlobClient(BlobName);
+    // Resolved on first use: Data Protection's options are built before start-up validation has run.
+    private BlobContainerClient Container => services.GetRequiredService<SluiceStorage>().KeyRing;
+
+    private BlobClient Blob => Container.GetBlobClient(BlobName);
 
     public IReadOnlyCollection<XElement> GetAllElements() => [.. Read().Document.Root!.Elements()];
 
@@ -43,7 +47,7 @@ internal sealed partial class BlobKeyRingRepository(SluiceStorage storage, ILogg
             }
             catch (RequestFailedException e) when (e.Status == 404 && e.ErrorCode == BlobErrorCode.ContainerNotFound)
             {
-                storage.KeyRing.CreateIfNotExists();
+                Container.CreateIfNotExists();
             }
             catch (RequestFailedException e) when ((e.Status == 412 || e.Status == 409) && attempt < MaxWriteAttempts)
             {

@@ -18,26 +18,26 @@ internal sealed class KeyRingKey
     private static ReadOnlySpan<byte> IdLabel => "sluice-session-key-ring-id-v1"u8;
     private static readonly byte[] s_associatedData = Encoding.UTF8.GetBytes("sluice-session-key-ring-v1");
 
-    private readonly byte[]? _key;
-    private readonly string? _error;
+    // Derived on first use, not at construction: Data Protection's options are built early, and start-up validation
+    // (which names an unresolved Key Vault reference) must run before anything reads the master key.
+    private readonly Lazy<(byte[]? Key, string Id, string? Error)> _derived;
 
-    public KeyRingKey(IOptions<PayloadOptions> payloads)
+    public KeyRingKey(IOptions<PayloadOptions> payloads) => _derived = new(() => Derive(payloads.Value.MasterKey));
+
+    private static (byte[]?, string, string?) Derive(string? configured)
     {
-        var configured = payloads.Value.MasterKey;
         var (_, _, error) = MasterKey.Parse(configured);
         if (error is not null)
         {
-            _error = $"Sign-in sessions need {PayloadOptions.Section}:MasterKey (the session key ring is encrypted with a key derived from it): {error}";
-            Id = "none";
-            return;
+            return (null, "none", $"Sign-in sessions need {PayloadOptions.Section}:MasterKey (the session key ring is encrypted with a key derived from it): {error}");
         }
-        _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Convert.FromBase64String(configured!.Trim()), Length, salt: [], info: DerivationLabel.ToArray());
-        Id = Convert.ToHexStringLower(HMACSHA256.HashData(_key, IdLabel))[..16];
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Convert.FromBase64String(configured!.Trim()), Length, salt: [], info: DerivationLabel.ToArray());
+        return (key, Convert.ToHexStringLower(HMACSHA256.HashData(key, IdLabel))[..16], null);
     }
 
     /// <summary>Identifies the key (not the data): stored beside each encrypted element so that a ring encrypted
     /// under another master key is reported as exactly that.</summary>
-    public string Id { get; }
+    public string Id => _derived.Value.Id;
 
     /// <summary>nonce | tag | ciphertext.</summary>
     public byte[] Seal(ReadOnlySpan<byte> plaintext)
@@ -67,5 +67,5 @@ internal sealed class KeyRingKey
         return plaintext;
     }
 
-    private byte[] Require() => _key ?? throw new InvalidOperationException(_error);
+    private byte[] Require() => _derived.Value.Key ?? throw new InvalidOperationException(_derived.Value.Error);
 }
