@@ -141,7 +141,13 @@ var signInSettings = reduce(
   (all, one) => union(all, one)
 )
 
-var allSettings = union(sluiceDefaults, routeSettings, appSettings, providerKeySettings, signInSettings, stampSettings, platformSettings)
+// Memory request bodies may hold at once: a quarter of the instance (512 MiB on the default 2,048 MB), leaving the
+// rest to the runtime and the host (docs/reliability.md). Before appSettings, so an operator can still set it.
+var memorySettings = {
+  Sluice__Proxy__MaxBufferedRequestBytes: string(instanceMemoryMB / 4 * 1048576)
+}
+
+var allSettings = union(sluiceDefaults, memorySettings, routeSettings, appSettings, providerKeySettings, signInSettings, stampSettings, platformSettings)
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
