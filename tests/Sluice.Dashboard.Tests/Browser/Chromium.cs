@@ -41,15 +41,20 @@ internal static class Chromium
         {
             return;
         }
-        var environment = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-        var install = await ProcessRun.StartAsync("apt-get", ["install", "-y", "--no-install-recommends", "chromium"], environment, TimeSpan.FromMinutes(10));
+        var install = await AptGetAsync(["install", "-y", "--no-install-recommends", "chromium"]);
         if (install.ExitCode != 0)
         {
             // A machine whose package lists were never fetched: fetch them once, then install.
-            var update = await ProcessRun.StartAsync("apt-get", ["update"], environment, TimeSpan.FromMinutes(5));
+            var update = await AptGetAsync(["update"]);
             Assert.True(update.ExitCode == 0, $"apt-get update failed:{Environment.NewLine}{update}");
-            install = await ProcessRun.StartAsync("apt-get", ["install", "-y", "--no-install-recommends", "chromium"], environment, TimeSpan.FromMinutes(10));
+            install = await AptGetAsync(["install", "-y", "--no-install-recommends", "chromium"]);
         }
         Assert.True(install.ExitCode == 0 && File.Exists(ExecutablePath), $"Installing Debian's chromium failed:{Environment.NewLine}{install}");
     }
+
+    // Never a question (noninteractive, -y), and another apt run holding the package lock (an engineer's or an image
+    // build's) is waited for instead of failing the test at once.
+    private static Task<ProcessRun> AptGetAsync(string[] arguments) =>
+        ProcessRun.StartAsync("apt-get", ["-o", "DPkg::Lock::Timeout=300", .. arguments],
+            new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" }, TimeSpan.FromMinutes(10));
 }
