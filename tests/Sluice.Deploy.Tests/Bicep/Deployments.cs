@@ -116,6 +116,16 @@ internal static class Deployments
             ["Training"] = "no",
         });
         parameters["providerKeySecretNames"] = new JsonObject { ["OPENAI_API_KEY"] = "openai-api-key" };
+        parameters["signInProviders"] = new JsonArray(new JsonObject
+        {
+            ["Name"] = "entra",
+            ["DisplayName"] = "Microsoft Entra ID",
+            ["Authority"] = $"https://login.microsoftonline.com/{TenantId}/v2.0",
+            ["ClientId"] = "00000000-0000-4000-8000-00000000c1d0",
+            ["ClientSecretName"] = "entra-client-secret",
+            ["AllowedTenants"] = new JsonArray(TenantId),
+            ["AllowedEmailDomains"] = new JsonArray("contoso.com"),
+        });
         parameters["appSettings"] = new JsonObject
         {
             ["Sluice__Retention__DefaultContentRetentionDays"] = "7",
