@@ -16,9 +16,14 @@ namespace Sluice.Accounts;
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(AuditList))]
+[JsonSerializable(typeof(CreateAccountRequest))]
+[JsonSerializable(typeof(CreatedAccount))]
+[JsonSerializable(typeof(AccountList))]
+[JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(CreatedKey))]
 internal sealed partial class AccountsJson : JsonSerializerContext
 {
-    /// <summary>The context the API writes with: relaxed escaping, as <see cref="SluiceJson.Wire"/>.</summary>
+    /// <summary>The context the API writes with: relaxed escaping, as <see cref="Sluice.Wire.WireJson.Wire"/>.</summary>
     public static AccountsJson Wire { get; } = new(new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

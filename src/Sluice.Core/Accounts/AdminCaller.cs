@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 

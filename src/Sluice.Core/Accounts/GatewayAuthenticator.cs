@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -20,7 +21,7 @@ public sealed class GatewayAuthenticator(
     FailedAuthThrottle throttle,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions,
+    IOptions<ForwardedForOptions> forwardedFor,
     TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan s_failureAuditInterval = TimeSpan.FromMinutes(1);
@@ -41,7 +42,7 @@ public sealed class GatewayAuthenticator(
         {
             return (null, ApiError.MissingApiKey());
         }
-        var clientIp = ClientAddress.Of(context, proxyOptions.Value);
+        var clientIp = ClientAddress.Of(context, forwardedFor.Value);
         var region = GatewayKey.RegionOf(presented);
         if (region is null)
         {

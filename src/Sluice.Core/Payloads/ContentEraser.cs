@@ -2,9 +2,9 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Retention;
 using Sluice.Storage;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 

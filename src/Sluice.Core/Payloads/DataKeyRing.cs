@@ -3,8 +3,8 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Sluice.Retention;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 
@@ -186,7 +186,7 @@ public sealed class DataKeyRing(SluiceStorage storage, IMemoryCache cache, IOpti
 
     /// <summary>Whether <paramref name="value"/> is a data-key id this ring generates (safe inside a tag query).</summary>
     public static bool IsValidKeyId(string? value) =>
-        value is { Length: 19 } && value.StartsWith(KeyIdPrefix, StringComparison.Ordinal) && !value.AsSpan(3).ContainsAnyExcept(Accounts.GatewayKey.LowerHex);
+        value is { Length: 19 } && value.StartsWith(KeyIdPrefix, StringComparison.Ordinal) && !value.AsSpan(3).ContainsAnyExcept(LowerHex.Digits);
 
     private async Task<DataKey> CreateAsync(string accountId, MasterKey master, CancellationToken cancellationToken)
     {

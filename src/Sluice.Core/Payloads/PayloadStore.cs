@@ -4,10 +4,10 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Accounts;
 using Sluice.Storage;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Payloads;
-using Sluice.Proxy;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Usage;
 

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Payloads;
-using Sluice.Proxy;
+using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Retention;
 
@@ -22,6 +23,7 @@ public sealed partial class RetentionHandlers(
     ContentEraser eraser,
     DataKeyRing keys,
     IOptionsMonitor<RetentionOptions> options,
+    IOptionsMonitor<PurgeOptions> purgeOptions,
     TimeProvider time,
     ILogger<RetentionHandlers> logger)
 {
@@ -98,7 +100,7 @@ public sealed partial class RetentionHandlers(
         {
             return LegalHoldBlocks();
         }
-        var o = options.CurrentValue;
+        var o = purgeOptions.CurrentValue;
         var run = new PurgeRun("erase_" + Guid.NewGuid().ToString("N")[..12], time.GetUtcNow(), o.MaxDeletesPerRun, o.PurgeBatchSize);
         // The erasure must not stop halfway because the client hung up: no request token.
         var erasure = await eraser.EraseAccountContentAsync(caller.Account.Id, run, CancellationToken.None);
@@ -150,7 +152,7 @@ public sealed partial class RetentionHandlers(
         var o = options.CurrentValue;
         return new RetentionSettingsView(p.ContentMode.ToWire(), p.ContentRetentionDays, p.UsageRetentionDays,
             new RetentionLimitsView(new DayRange(o.MinContentRetentionDays, o.MaxContentRetentionDays),
-                new DayRange(o.MinUsageRetentionDays, o.MaxUsageRetentionDays), o.RollupRetentionDays,
+                new DayRange(o.MinUsageRetentionDays, o.MaxUsageRetentionDays), purgeOptions.CurrentValue.RollupRetentionDays,
                 [ContentConsent.StoreHeader, ContentConsent.DaysHeader]));
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Accounts;
 
 namespace Sluice.Retention;
 
@@ -9,7 +10,7 @@ namespace Sluice.Retention;
 [JsonSerializable(typeof(RetentionSettingsRequest))]
 [JsonSerializable(typeof(RetentionSettingsView))]
 [JsonSerializable(typeof(ContentErasureView))]
-[JsonSerializable(typeof(Sluice.Payloads.StoredRequestView))]
+[JsonSerializable(typeof(StoredRequestView))]
 [JsonSerializable(typeof(Sluice.Accounts.AccountView))]
 [JsonSerializable(typeof(Sluice.Accounts.AuditEntry))]
 internal sealed partial class RetentionJson : JsonSerializerContext

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Routing;
 

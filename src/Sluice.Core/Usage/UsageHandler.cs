@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 

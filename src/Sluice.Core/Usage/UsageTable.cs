@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 

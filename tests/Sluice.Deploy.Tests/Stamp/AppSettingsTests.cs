@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Sluice.Deploy.Tests.Bicep;
+using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Storage;
 
 namespace Sluice.Deploy.Tests.Stamp;
 

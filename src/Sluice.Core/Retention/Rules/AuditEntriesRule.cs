@@ -6,10 +6,10 @@ using Sluice.Storage;
 namespace Sluice.Retention.Rules;
 
 /// <summary>
-/// Deletes audit entries past <see cref="RetentionOptions.AuditRetentionDays"/>: per account partition (and the
+/// Deletes audit entries past <see cref="PurgeOptions.AuditRetentionDays"/>: per account partition (and the
 /// stamp's own), the entries older than a cut-off are one RowKey range, since RowKeys are inverted ticks.
 /// </summary>
-internal sealed class AuditEntriesRule(SluiceStorage storage, PurgeScope scope, IOptionsMonitor<RetentionOptions> options) : IPurgeRule
+internal sealed class AuditEntriesRule(SluiceStorage storage, PurgeScope scope, IOptionsMonitor<PurgeOptions> options) : IPurgeRule
 {
     public string Name => "audit_entries";
 

@@ -17,7 +17,7 @@ internal sealed class ExpiredContentRule(SluiceStorage storage, PurgeScope scope
     public async Task RunAsync(PurgeRun run, CancellationToken cancellationToken)
     {
         var held = await scope.HeldAccountsAsync(cancellationToken);
-        var (_, complete) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"expires\" <= '{run.DayString(0)}'", run, "payload_blobs",
+        var (_, complete) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"expires\" <= '{PayloadStore.Day(run.Today)}'", run, "payload_blobs",
             keep: name => PayloadStore.TryParseBlobName(name, out var accountId, out _) && held.Contains(accountId),
             afterDelete: null, cancellationToken);
         if (!complete)
@@ -34,7 +34,7 @@ internal sealed class ExpiredContentRule(SluiceStorage storage, PurgeScope scope
             {
                 continue;
             }
-            var cutoff = run.DayString(account.Retention.ContentRetentionDays);
+            var cutoff = PayloadStore.Day(run.Today.AddDays(-account.Retention.ContentRetentionDays));
             await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{account.Id}' AND \"created\" <= '{cutoff}'", run,
                 "payload_blobs", keep: null, afterDelete: null, cancellationToken);
         }
