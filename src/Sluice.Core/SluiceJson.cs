@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 using Sluice.Accounts;
 
 namespace Sluice;
@@ -16,10 +17,5 @@ public sealed partial class SluiceJson : JsonSerializerContext
 {
     /// <summary>The context the API writes with: like <see cref="JsonSerializerContext"/>'s default but without
     /// escaping quotes and non-ASCII text, which only matters for JSON embedded in HTML.</summary>
-    public static SluiceJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static SluiceJson Wire { get; } = new(WireJson.ApiOptions());
 }

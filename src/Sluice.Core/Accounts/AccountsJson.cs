@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -24,10 +25,5 @@ namespace Sluice.Accounts;
 internal sealed partial class AccountsJson : JsonSerializerContext
 {
     /// <summary>The context the API writes with: relaxed escaping, as <see cref="Sluice.Wire.WireJson.Wire"/>.</summary>
-    public static AccountsJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static AccountsJson Wire { get; } = new(WireJson.ApiOptions());
 }

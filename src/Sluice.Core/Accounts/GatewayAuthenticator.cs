@@ -28,6 +28,21 @@ public sealed class GatewayAuthenticator(
 
     private readonly UnknownKeyCache _unknownKeys = new(accountOptions.Value.UnknownKeyCacheSize, accountOptions.Value.AuthCacheTtl, time);
 
+    /// <summary>Authentication for the account-data endpoints: a key of the account, with at least the Admin role.
+    /// Tenant isolation follows from it: every query these endpoints make starts from the caller's own account id.
+    /// <paramref name="what"/> ends the 403's sentence "Only Owner and Admin keys can …".</summary>
+    internal async Task<(Caller? Caller, ApiError? Error)> AuthenticateAdminAsync(HttpContext context, CallerPurpose purpose, string what)
+    {
+        var (caller, error) = await AuthenticateAsync(context, purpose);
+        if (caller is null)
+        {
+            return (null, error);
+        }
+        return caller.IsAtLeast(KeyRole.Admin)
+            ? (caller, null)
+            : (null, ApiError.Forbidden("insufficient_role", $"Only Owner and Admin keys can {what}."));
+    }
+
     /// <summary>
     /// Authenticates the request's key for <paramref name="purpose"/>: the key must exist and be usable, its account must
     /// be in a state that allows the purpose, the client address must be on the account's allowlist, and the key's role

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 
 namespace Sluice.Health;
 
@@ -10,10 +11,5 @@ internal sealed partial class HealthJson : JsonSerializerContext
 {
     /// <summary>The context the API writes with: like <see cref="JsonSerializerContext"/>'s default but without
     /// escaping quotes and non-ASCII text, which only matters for JSON embedded in HTML.</summary>
-    public static HealthJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static HealthJson Wire { get; } = new(WireJson.ApiOptions());
 }

@@ -26,9 +26,7 @@ public sealed class ContentEraser(
     /// then every blob tagged with the account.</summary>
     public async Task<(long DataKeys, long Blobs)> EraseAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
     {
-        var dataKeys = await TableDeletes.DeleteWhereAsync(storage.DataKeys,
-            TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run, "data_keys", cancellationToken);
-        keys.Forget(accountId);
+        var dataKeys = await keys.DeleteAccountAsync(accountId, run, cancellationToken);
         if (!AccountStore.IsValidId(accountId))
         {
             return (dataKeys, 0);

@@ -175,6 +175,16 @@ public sealed class DataKeyRing(SluiceStorage storage, IMemoryCache cache, IOpti
     public async Task RemoveTombstoneAsync(string accountId, string keyId, CancellationToken cancellationToken) =>
         await storage.DataKeys.DeleteEntityAsync(accountId, keyId, ETag.All, cancellationToken);
 
+    /// <summary>Deletes every data-key row of the account, tombstones included, within the run's budget, and forgets
+    /// the cached keys.</summary>
+    public async Task<long> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        var deleted = await TableDeletes.DeleteWhereAsync(storage.DataKeys, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run,
+            "data_keys", cancellationToken);
+        Forget(accountId);
+        return deleted;
+    }
+
     /// <summary>Drops this instance's cached current key of the account (its keys by id are dropped by <see cref="ShredAsync"/>).</summary>
     public void Forget(string accountId)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Azure.Data.Tables;
 using Sluice.Accounts;
 using Sluice.Payloads;
 using Sluice.Storage;
@@ -21,7 +20,7 @@ namespace Sluice.Retention;
 /// by the next run, which starts again at step 1 and finds the finished steps empty. What each run deleted is added to
 /// the account row before it stops, so the final totals cover every run.
 /// </summary>
-public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, KeyStore keys, ContentEraser content,
+public sealed class AccountPurge(AccountStore accounts, KeyStore keys, ContentEraser content, UsageTable usage, RollupTable rollups,
     AuditLog audit, GatewayAuthenticator authenticator)
 {
     /// <summary>The kinds a purge counts, in the order it deletes them; the audit entry lists them in this order.</summary>
@@ -46,14 +45,11 @@ public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, K
         await content.EraseAccountAsync(account.Id, run, cancellationToken);
         if (!run.BudgetExhausted)
         {
-            var prefix = UsageTable.AccountPrefix(account.Id);
-            await TableDeletes.DeleteWhereAsync(storage.Usage,
-                TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}"), run, "usage_rows", cancellationToken);
+            await usage.DeleteAccountAsync(account.Id, run, cancellationToken);
         }
         if (!run.BudgetExhausted)
         {
-            await TableDeletes.DeleteWhereAsync(storage.Rollups,
-                TableClient.CreateQueryFilter($"PartitionKey eq {account.Id}"), run, "rollups", cancellationToken);
+            await rollups.DeleteAccountAsync(account.Id, run, cancellationToken);
         }
         if (!run.BudgetExhausted)
         {
@@ -61,8 +57,7 @@ public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, K
         }
         if (!run.BudgetExhausted)
         {
-            await TableDeletes.DeleteWhereAsync(storage.Audit,
-                TableClient.CreateQueryFilter($"PartitionKey eq {account.Id}"), run, "audit_entries", cancellationToken);
+            await audit.DeleteAccountAsync(account.Id, run, cancellationToken);
         }
         foreach (var kind in Kinds)
         {

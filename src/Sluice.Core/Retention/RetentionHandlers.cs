@@ -31,7 +31,7 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "read retention settings");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read retention settings");
         if (caller is null)
         {
             return error!;
@@ -42,7 +42,7 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, "change retention settings");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "change retention settings");
         if (caller is null)
         {
             return error!;
@@ -91,7 +91,7 @@ public sealed partial class RetentionHandlers(
     /// unreadable at once), then its blobs are deleted and the rows' references cleared; the rows are kept.</summary>
     public async Task<IResult> EraseContentAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, "erase the account's content");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase the account's content");
         if (caller is null)
         {
             return error!;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 using Sluice.Accounts;
 
 namespace Sluice.Retention;
@@ -15,10 +16,5 @@ namespace Sluice.Retention;
 [JsonSerializable(typeof(Sluice.Accounts.AuditEntry))]
 internal sealed partial class RetentionJson : JsonSerializerContext
 {
-    public static RetentionJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static RetentionJson Wire { get; } = new(WireJson.ApiOptions());
 }

@@ -34,7 +34,7 @@ public sealed class StoredRequestHandlers(
 {
     public async Task<IResult> GetAsync(HttpContext context, string requestId)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "read stored requests");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read stored requests");
         if (caller is null)
         {
             return error!;
@@ -70,7 +70,7 @@ public sealed class StoredRequestHandlers(
 
     public async Task<IResult> DeleteAsync(HttpContext context, string requestId)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, "erase stored requests");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase stored requests");
         if (caller is null)
         {
             return error!;

@@ -29,7 +29,7 @@ public sealed class UsageHandler(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "read usage");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read usage");
         if (caller is null)
         {
             return error!;

@@ -45,8 +45,7 @@ internal sealed class DailyRollupsRule(RollupTable rollups, PurgeScope scope, IO
 
             if (!PurgeScope.Held(account, run, Name))
             {
-                var expired = Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {account.Id} and RowKey lt {firstKept}");
-                await TableDeletes.DeleteWhereAsync(rollups.Client, expired, run, "rollups", cancellationToken);
+                await rollups.DeleteBeforeAsync(account.Id, firstKept, run, cancellationToken);
             }
         }
     }
