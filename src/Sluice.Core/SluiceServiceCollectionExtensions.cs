@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.Dashboard;
 using Sluice.Health;
 using Sluice.Payloads;
 using Sluice.Providers;
@@ -38,7 +39,7 @@ public static class SluiceServiceCollectionExtensions
             .AddSluicePayloads()
             .AddSluiceRetention()
             .AddSluiceProxy()
-            .AddSluiceSignIn();
+            .AddSluiceDashboard();
     }
 
     public static IServiceCollection AddSluiceStorage(this IServiceCollection services)

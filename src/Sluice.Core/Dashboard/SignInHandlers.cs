@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Sluice.Dashboard;
+using Sluice.SignIn;
 
-namespace Sluice.SignIn;
+namespace Sluice.Dashboard;
 
 /// <summary>
 /// Signing in and out of the dashboard, the same in both hosts:
