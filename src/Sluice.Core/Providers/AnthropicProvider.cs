@@ -14,7 +14,7 @@ namespace Sluice.Providers;
 /// <c>chat.completion.chunk</c> events by <see cref="AnthropicEventStream"/>. Anthropic's error bodies come back in
 /// OpenAI's error shape through <see cref="UpstreamHttp.ReadErrorAsync"/>.
 /// </summary>
-public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvider time) : IChatProvider
+internal sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvider time) : IChatProvider
 {
     /// <summary>The Messages API version this translation is written against.</summary>
     public const string ApiVersion = "2023-06-01";

@@ -12,7 +12,7 @@ namespace Sluice.Providers;
 /// like OpenAI's, usage chunk included. It answers 32 words, or exactly <c>max_tokens</c> words (up to 16,384) when
 /// the request sets it (then with <c>finish_reason: "length"</c>), which makes long streams easy to produce.
 /// </summary>
-public sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : IChatProvider
+internal sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : IChatProvider
 {
     private const int DefaultWords = 32;
 

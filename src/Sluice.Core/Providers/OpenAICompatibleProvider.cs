@@ -8,7 +8,7 @@ namespace Sluice.Providers;
 /// Groq (<c>https://api.groq.com/openai/v1</c>), vLLM, Ollama (<c>http://localhost:11434/v1</c>), LM Studio, …
 /// The bearer key is optional: local servers often need none.
 /// </summary>
-public sealed class OpenAICompatibleProvider(IHttpClientFactory httpClients) : IChatProvider
+internal sealed class OpenAICompatibleProvider(IHttpClientFactory httpClients) : IChatProvider
 {
     // Parsed once per route rather than per request; routes rebuilt on a configuration change let theirs go.
     private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();

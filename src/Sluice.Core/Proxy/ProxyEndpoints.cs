@@ -5,7 +5,7 @@ using Sluice.Wire;
 
 namespace Sluice.Proxy;
 
-public static class ProxyEndpoints
+internal static class ProxyEndpoints
 {
     /// <summary>Maps the OpenAI-compatible routes for the local host (the Functions app has one function per route).</summary>
     public static IEndpointRouteBuilder MapSluiceProxy(this IEndpointRouteBuilder app)

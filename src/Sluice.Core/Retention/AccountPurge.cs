@@ -20,7 +20,7 @@ namespace Sluice.Retention;
 /// by the next run, which starts again at step 1 and finds the finished steps empty. What each run deleted is added to
 /// the account row before it stops, so the final totals cover every run.
 /// </summary>
-public sealed class AccountPurge(AccountStore accounts, KeyStore keys, ContentEraser content, UsageTable usage, RollupTable rollups,
+internal sealed class AccountPurge(AccountStore accounts, KeyStore keys, ContentEraser content, UsageTable usage, RollupTable rollups,
     AuditLog audit, GatewayAuthenticator authenticator)
 {
     /// <summary>The kinds a purge counts, in the order it deletes them; the audit entry lists them in this order.</summary>
