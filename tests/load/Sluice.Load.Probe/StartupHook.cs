@@ -85,6 +85,15 @@ internal static class Probe
                 $"gc.pauses={gc.Count} gc.pause.total_ms={gc.TotalMs:F3} gc.pause.max_ms={gc.MaxMs:F3} gc.pauses.over_1ms={gc.Over1Ms} gc.pauses.over_5ms={gc.Over5Ms}");
             File.WriteAllText(temp, line.ToString());
             File.Move(temp, file, overwrite: true);
+            if (gc.Allocations is { } allocations)
+            {
+                string top;
+                lock (allocations)
+                {
+                    top = string.Join('\n', allocations.OrderByDescending(p => p.Value).Take(40).Select(p => $"{p.Value / 1024 / 1024,8} MiB  {p.Key}"));
+                }
+                File.WriteAllText(file + ".alloc", top);
+            }
         }
     }
 }
@@ -100,16 +109,31 @@ internal sealed class GcPauses : EventListener
     public long Over1Ms { get; private set; }
     public long Over5Ms { get; private set; }
 
+    /// <summary>With SLUICE_LOAD_PROBE_ALLOC=1: bytes allocated by type, sampled by the runtime's allocation ticks (one
+    /// event per ~100 KB allocated, naming the type of the object that crossed the mark).</summary>
+    public Dictionary<string, long>? Allocations { get; } =
+        Environment.GetEnvironmentVariable("SLUICE_LOAD_PROBE_ALLOC") == "1" ? new(StringComparer.Ordinal) : null;
+
     protected override void OnEventSourceCreated(EventSource source)
     {
         if (source.Name == "Microsoft-Windows-DotNETRuntime")
         {
-            EnableEvents(source, EventLevel.Informational, (EventKeywords)0x1);
+            EnableEvents(source, Allocations is null ? EventLevel.Informational : EventLevel.Verbose, (EventKeywords)0x1);
         }
     }
 
     protected override void OnEventWritten(EventWrittenEventArgs e)
     {
+        if (Allocations is not null && e.EventName is { } name && name.StartsWith("GCAllocationTick", StringComparison.Ordinal))
+        {
+            var type = e.PayloadNames!.IndexOf("TypeName") is var t and >= 0 ? e.Payload![t] as string ?? "?" : "?";
+            var amount = e.PayloadNames!.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(e.Payload![a], CultureInfo.InvariantCulture) : 100_000;
+            lock (Allocations)
+            {
+                Allocations[type] = Allocations.GetValueOrDefault(type) + amount;
+            }
+            return;
+        }
         switch (e.EventName)
         {
             case "GCSuspendEEBegin_V1":

@@ -7,8 +7,9 @@ using Sluice.Load;
 // streams, usage rows (none lost, incl. SIGTERM), memory per stream size. Options:
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
 //   --rates 250,500,1000  --rate-duration SECONDS per open-loop run (10)  --skip-rates  --no-functions-setting
+//   --sluice-env K=V[;K=V]: one more constant-rate target, this build with those environment settings
 //   --skip-saturation
-//   --streams 250,1000,4000  --streams-window SECONDS (60)  --stream-targets direct,sluice (add yarp)  --skip-streams
+//   --streams 250,1000,4000  --streams-window SECONDS (60)  --stream-targets direct,yarp,sluice  --skip-streams
 //   --upstream-ttfb-ms N, --upstream-interval-ms N (0): the fake upstream's wait before its first byte and between events
 //   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
 //   --compare OTHER_DLL: A/B run of this build against another build of the local host (see Comparison), with
@@ -73,11 +74,21 @@ if (!options.SkipRates)
         functionsSetting = process;
         rateTargets.Add(new RateTarget(RateTargets.FunctionsSetting, Target.Sluice, url, process));
     }
+    ChildProcess? variant = null;
+    if (options.SluiceEnv is { Count: > 0 } variantSettings)
+    {
+        // A/B in one run: the same build with other settings (a GC knob, a usage option), as one more target.
+        (variant, var url) = await stack.StartBuildAsync("sluice-variant", stack.ThisBuild, variantSettings);
+        rateTargets.Add(new RateTarget(RateTargets.Variant(variantSettings), Target.Sluice, url, variant));
+    }
     Console.WriteLine("Open-loop runs at constant rates…");
     rateRuns = await RatePhase.RunAsync(rateTargets, loadKey, options.Rates, options.RateDuration, options.Rounds, stack.AzuritePid);
-    if (functionsSetting is not null)
+    foreach (var extra in new[] { functionsSetting, variant })
     {
-        await functionsSetting.DisposeAsync();
+        if (extra is not null)
+        {
+            await extra.DisposeAsync();
+        }
     }
 }
 
@@ -315,8 +326,9 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
     public bool SkipSaturation { get; init; }
     public int[] Streams { get; init; } = [250, 1000, 4000];
     public TimeSpan StreamsWindow { get; init; } = TimeSpan.FromSeconds(60);
-    public Target[] StreamTargets { get; init; } = [Target.Direct, Target.Sluice];
+    public Target[] StreamTargets { get; init; } = [Target.Direct, Target.Yarp, Target.Sluice];
     public bool SkipStreams { get; init; }
+    public IReadOnlyDictionary<string, string> SluiceEnv { get; init; } = new Dictionary<string, string>();
 
     /// <summary>The command line that reproduces this run's options (for the report).</summary>
     public string CommandLine { get; init; } = "";
@@ -352,8 +364,10 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             SkipSaturation = args.Contains("--skip-saturation"),
             Streams = Value("--streams") is { } n ? Ints(n) : [250, 1000, 4000],
             StreamsWindow = TimeSpan.FromSeconds(Int("--streams-window", 60)),
-            StreamTargets = [.. (Value("--stream-targets") ?? "direct,sluice").Split(',').Select(t => Enum.Parse<Target>(t, ignoreCase: true))],
+            StreamTargets = [.. (Value("--stream-targets") ?? "direct,yarp,sluice").Split(',').Select(t => Enum.Parse<Target>(t, ignoreCase: true))],
             SkipStreams = args.Contains("--skip-streams"),
+            SluiceEnv = (Value("--sluice-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
+                .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : ""),
             CommandLine = string.Join(' ', ["tests/load/run.sh", .. args]),
         };
 
