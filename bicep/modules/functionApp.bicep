@@ -120,7 +120,13 @@ var providerKeySettings = toObject(
   entry => keyVaultReference(keyVaultName, entry.value)
 )
 
-var allSettings = union(sluiceDefaults, routeSettings, appSettings, providerKeySettings, stampSettings, platformSettings)
+// Memory request bodies may hold at once: a quarter of the instance (512 MiB on the default 2,048 MB), leaving the
+// rest to the runtime and the host (docs/reliability.md). Before appSettings, so an operator can still set it.
+var memorySettings = {
+  Sluice__Proxy__MaxBufferedRequestBytes: string(instanceMemoryMB / 4 * 1048576)
+}
+
+var allSettings = union(sluiceDefaults, memorySettings, routeSettings, appSettings, providerKeySettings, stampSettings, platformSettings)
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName

@@ -139,6 +139,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
+        services.AddSingleton<RequestBodyBudget>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
         return services;

@@ -7,11 +7,13 @@ namespace Sluice.Functions;
 public static class SluiceFunctionsApplication
 {
     /// <summary>ASP.NET Core integration (the worker's own Kestrel serves the HTTP functions) around the services both
-    /// hosts share, Kestrel's body limit included, and the <c>x-request-id</c> every response carries.</summary>
+    /// hosts share, Kestrel's body limit included, the <c>x-request-id</c> every response carries, and an unexpected
+    /// exception answered in OpenAI's error shape, as on the local host.</summary>
     public static FunctionsApplicationBuilder ConfigureSluiceFunctions(this FunctionsApplicationBuilder builder)
     {
         builder.ConfigureFunctionsWebApplication();
         builder.UseMiddleware<RequestIdMiddleware>();
+        builder.UseMiddleware<UnhandledErrorMiddleware>();
         builder.Services.AddSluice();
         return builder;
     }

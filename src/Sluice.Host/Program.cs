@@ -1,6 +1,7 @@
 using Sluice;
 using Sluice.Host;
 using Sluice.HttpConventions;
+using Sluice.Proxy;
 
 // The local host: the same routes, handlers and timer jobs as the Azure Functions app, on Kestrel.
 //   dotnet run --project src/Sluice.Host -- dev          Azurite + a demo account + the mock model, ready for curl
@@ -22,6 +23,8 @@ if (OperatorCli.IsCommand(args))
 }
 
 app.UseSluiceRequestIds();
+// Before the endpoints: an unexpected exception is answered in OpenAI's error shape, even in Development.
+app.UseSluiceErrors();
 app.MapSluice();
 if (dev)
 {

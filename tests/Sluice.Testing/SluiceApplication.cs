@@ -23,15 +23,17 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly AzuriteAccess? _access;
+    private readonly string _environment;
     private readonly Action<IServiceCollection>? _services;
 
     private SluiceApplication(AzuriteAccess? access, string? connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
-        Action<IServiceCollection>? services = null)
+        string environment, Action<IServiceCollection>? services)
     {
         _services = services;
         Name = name;
         Time = time;
         _access = access;
+        _environment = environment;
         _settings = new Dictionary<string, string?>
         {
             // Empty wins over the host's appsettings.json (UseDevelopmentStorage=true), so the service URIs are used.
@@ -81,14 +83,18 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
     public AzuriteAccess? StorageAccess => _access;
 
     /// <summary>Starts the host on the Azure storage path: HTTPS, service URIs and a bearer-token credential.</summary>
-    /// <param name="services">Changes to the app's services after its own (e.g. to start it without storage).</param>
+    /// <param name="environment">The hosting environment; <c>Development</c> turns on what ASP.NET Core adds for it.</param>
+    /// <param name="services">Changes to the app's services after its own (e.g. to start it without storage, or with a
+    /// provider that fails on purpose).</param>
     public static async Task<SluiceApplication> StartAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null,
-        Action<IServiceCollection>? services = null) =>
-        Start(new SluiceApplication(await Azurite.AccessAsync(), null, Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time, services));
+        string environment = "Testing", Action<IServiceCollection>? services = null) =>
+        Start(new SluiceApplication(await Azurite.AccessAsync(), null, Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time,
+            environment, services));
 
     /// <summary>Starts the host as <c>dev</c> runs it: a shared-key connection string to a plain-HTTP Azurite.</summary>
     public static async Task<SluiceApplication> StartOnConnectionStringAsync(IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null) =>
-        Start(new SluiceApplication(null, await Azurite.DevConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time));
+        Start(new SluiceApplication(null, await Azurite.DevConnectionStringAsync(), Azurite.UniqueName(), settings ?? new Dictionary<string, string?>(), time,
+            "Testing", null));
 
     private static SluiceApplication Start(SluiceApplication app)
     {
@@ -100,7 +106,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging =>
         {

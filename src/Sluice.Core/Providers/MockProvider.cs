@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sluice.Proxy;
 using Sluice.Routing;
@@ -9,12 +10,16 @@ namespace Sluice.Providers;
 /// <summary>
 /// A model that answers locally, so a fresh checkout serves completions with no provider key. The text is
 /// deterministic (seeded by the request), the usage counts are real (the o200k tokenizer's), and streaming works
-/// like OpenAI's, usage chunk included. It answers 32 words, or exactly <c>max_tokens</c> words when the request
-/// sets it (then with <c>finish_reason: "length"</c>), which makes long streams easy to produce.
+/// like OpenAI's, usage chunk included. It answers 32 words, or exactly <c>max_tokens</c> words (up to 16,384) when
+/// the request sets it (then with <c>finish_reason: "length"</c>), which makes long streams easy to produce.
 /// </summary>
 public sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : IChatProvider
 {
     private const int DefaultWords = 32;
+
+    /// <summary>Longest answer, whatever <c>max_tokens</c> asks: a JSON answer is built whole, and two billion words
+    /// would take the process down.</summary>
+    private const int MaxWords = 16 * 1024;
 
     private static readonly string[] s_words =
     [
@@ -34,13 +39,13 @@ public sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : ICh
     public Task<UpstreamResponse> SendAsync(ChatRequest request, ModelRoute route, CancellationToken cancellationToken)
     {
         // Seeded by the messages alone, so the same conversation gets the same answer streamed or not.
-        var seed = Fnv1a(System.Text.Encoding.UTF8.GetBytes(request.Messages.GetRawText()));
+        var seed = Fnv1a(JsonMarshal.GetRawUtf8Value(request.Messages));
         var answer = new Answer(
             Id: "chatcmpl-mock" + seed.ToString("x16"),
             Model: route.UpstreamModel,
             Created: time.GetUtcNow().ToUnixTimeSeconds(),
             Seed: seed,
-            Words: request.MaxTokens ?? DefaultWords,
+            Words: Math.Min(request.MaxTokens ?? DefaultWords, MaxWords),
             Truncated: request.MaxTokens is not null,
             PromptTokens: tokens.CountPrompt(request));
         return Task.FromResult(request.Stream

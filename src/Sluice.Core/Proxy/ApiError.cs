@@ -30,6 +30,9 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
             cancellationToken: httpContext.RequestAborted);
     }
 
+    /// <summary>Most characters of a client's value an error message repeats.</summary>
+    public const int MaxEchoLength = 48;
+
     public static ApiError MissingApiKey() => new(401, "invalid_request_error", "missing_api_key",
         "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or in the 'api-key' header.");
 
@@ -42,11 +45,31 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
     public static ApiError InvalidRequest(string message, string? param = null) =>
         new(400, "invalid_request_error", "invalid_request", message, param);
 
-    public static ApiError BodyTooLarge(long limit) => new(413, "invalid_request_error", "request_too_large",
-        $"The request body exceeds this deployment's limit of {limit} bytes.");
+    public static ApiError BodyTooLarge(long? limit = null) => new(413, "invalid_request_error", "request_too_large",
+        limit is null ? "The request body exceeds this deployment's limit." : $"The request body exceeds this deployment's limit of {limit} bytes.");
+
+    /// <summary>The request body's chunked framing was broken, or it ended early.</summary>
+    public static ApiError UnreadableBody() => InvalidRequest(
+        "The request body could not be read: its chunked encoding is malformed or it ended early.");
+
+    public static ApiError BodyTooSlow() => new(408, "invalid_request_error", "request_timeout",
+        "The request body arrived too slowly.");
+
+    /// <summary>Request bodies in flight hold all the memory this instance gives them; the request was not read.</summary>
+    public static ApiError GatewayBusy() => new(503, "api_error", "gateway_busy",
+        "The gateway is holding as many request bodies as its memory allows; retry shortly.")
+    {
+        RetryAfter = TimeSpan.FromSeconds(1),
+    };
+
+    /// <summary>nginx's 499: the client closed the connection before it was answered. Recorded, never sent.</summary>
+    public static ApiError ClientClosedRequest() => new(StatusClientClosedRequest, "invalid_request_error", "client_disconnected",
+        "The client closed the connection before the answer.");
+
+    public const int StatusClientClosedRequest = 499;
 
     public static ApiError ModelNotFound(string model) => new(404, "invalid_request_error", "model_not_found",
-        $"The model '{model}' does not exist on this gateway.", "model");
+        $"The model '{Echo(model)}' does not exist on this gateway.", "model");
 
     /// <summary>OpenAI's answer to a path or method it does not serve. The method and path are echoed, as OpenAI does,
     /// but only as a short printable prefix (the query string never: it may carry a key).</summary>
@@ -82,6 +105,44 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
     public static ApiError Forbidden(string code, string message) => new(403, "permission_error", code, message);
 
     public static ApiError Conflict(string code, string message) => new(409, "invalid_request_error", code, message);
+
+    /// <summary>
+    /// A client's value as an error message may repeat it: at most <see cref="MaxEchoLength"/> characters (then "…"),
+    /// with control and format characters (newlines, NUL, bidirectional overrides) shown as '?', so a message can
+    /// neither grow with the input nor change how a log or terminal shows the text around it.
+    /// </summary>
+    public static string Echo(string value)
+    {
+        var length = Math.Min(value.Length, MaxEchoLength);
+        if (length < value.Length && char.IsHighSurrogate(value[length - 1]))
+        {
+            length--;
+        }
+        return string.Create(length + (length < value.Length ? 1 : 0), (value, length), static (chars, state) =>
+        {
+            var (text, length) = state;
+            for (var i = 0; i < length; i++)
+            {
+                var c = text[i];
+                if (char.IsHighSurrogate(c) && i + 1 < length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    chars[i] = c;
+                    chars[++i] = text[i];
+                    continue;
+                }
+                chars[i] = char.IsSurrogate(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
+                    or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator ? '?' : c;
+            }
+            if (length < text.Length)
+            {
+                chars[length] = '…';
+            }
+        });
+    }
+
+    /// <summary>A failure of the gateway itself; the message is fixed, whatever failed.</summary>
+    public static ApiError Internal() => new(500, "api_error", "internal_error",
+        "The gateway failed while handling this request. Nothing about the request is repeated here; the failure is in the gateway's log.");
 
     public static ApiError UpstreamUnreachable() => new(502, "api_error", "upstream_unreachable",
         "The upstream provider could not be reached.");

@@ -15,7 +15,7 @@ namespace Sluice.Proxy;
 /// <c>POST /v1/chat/completions</c>, the whole request path in one place:
 /// <list type="number">
 /// <item>authenticate the gateway key (account, role, state, IP allowlist);</item>
-/// <item>read and validate the body (size limit, JSON, required fields and types);</item>
+/// <item>read and validate the body (memory budget, size limit, UTF-8, JSON, required fields and types);</item>
 /// <item>resolve the model to the routes the caller's data policy allows, in order, and decide whether this request's
 /// content is stored (only for a <c>retain_all</c> account, never longer than it allows, shorter if the request asks);</item>
 /// <item>forward, trying the next allowed route on a refused connection, 429 or 5xx, before any byte has reached
@@ -36,6 +36,7 @@ public sealed partial class ChatCompletionsHandler(
     UsageMeter meter,
     TokenEstimator estimator,
     PayloadStore payloads,
+    RequestBodyBudget bodyBudget,
     IOptions<StampOptions> stamp,
     IOptions<ProxyOptions> options,
     IOptions<UsageOptions> usageOptions,
@@ -66,12 +67,12 @@ public sealed partial class ChatCompletionsHandler(
         };
 
         // :: Step 2: read and validate the body.
-        var (rented, length, bodyError) = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, aborted);
+        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, bodyBudget, aborted);
         if (bodyError is not null)
         {
             return await RejectAsync(context, bodyError, row, started);
         }
-        if (!ChatRequest.TryParse(rented!, length, out var parsed, out var invalid))
+        if (!ChatRequest.TryParse(body!, out var parsed, out var invalid))
         {
             return await RejectAsync(context, invalid!, row, started);
         }
@@ -103,7 +104,15 @@ public sealed partial class ChatCompletionsHandler(
         row = WithRoute(row, route);
         if (upstream is null)
         {
-            return await RejectAsync(context, forwardError!, row, started);
+            if (forwardError!.Status == ApiError.StatusClientClosedRequest)
+            {
+                // The client hung up while an upstream worked on its request, which the upstream may bill: the row
+                // carries the prompt, estimated within the estimator's budget.
+                Log.ClientLeftBeforeAnswer(logger, row.RequestId.Value, route!.Id);
+                var prompt = estimator.CountPrompt(request);
+                row = row with { PromptTokens = prompt, CostNanoUsd = route.Pricing.CostNanoUsd(prompt, 0), UsageEstimated = true };
+            }
+            return await RejectAsync(context, forwardError, row, started);
         }
         await using (upstream)
         {
@@ -249,7 +258,8 @@ public sealed partial class ChatCompletionsHandler(
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                throw;
+                // The client hung up. The upstream call was cancelled with it, but had started: the caller meters it.
+                return (null, route, ApiError.ClientClosedRequest());
             }
             catch (Exception e) when (e is OperationCanceledException or TimeoutException || e.InnerException is TimeoutException)
             {
@@ -284,7 +294,14 @@ public sealed partial class ChatCompletionsHandler(
 
     private async Task<IResult> RejectAsync(HttpContext context, ApiError error, UsageRecord row, long started)
     {
-        await AnswerWholeAsync(context, row with { Status = error.Status, ErrorCode = error.Code }, started, () => error.ExecuteAsync(context));
+        var done = row with { Status = error.Status, ErrorCode = error.Code };
+        if (error.Status == ApiError.StatusClientClosedRequest)
+        {
+            // Nothing is sent to a client that has gone; its row still says how the request ended.
+            await RecordAsync(done, started);
+            return Results.Empty;
+        }
+        await AnswerWholeAsync(context, done, started, () => error.ExecuteAsync(context));
         return Results.Empty;
     }
 
@@ -348,5 +365,8 @@ public sealed partial class ChatCompletionsHandler(
 
         [LoggerMessage(4, LogLevel.Warning, "Upstream route {RouteId} broke off the stream of request {RequestId}.")]
         public static partial void StreamBroken(ILogger logger, string requestId, string routeId);
+
+        [LoggerMessage(5, LogLevel.Information, "Client disconnected from request {RequestId} before route {RouteId} answered; the upstream call was cancelled and is metered with an estimated prompt.")]
+        public static partial void ClientLeftBeforeAnswer(ILogger logger, string requestId, string routeId);
     }
 }

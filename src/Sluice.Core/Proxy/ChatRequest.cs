@@ -1,25 +1,29 @@
-using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Sluice.Proxy;
 
 /// <summary>
-/// A validated OpenAI chat-completions request. It keeps the raw body (pooled) and its parsed document, so
-/// providers can rewrite it for their upstream without a second parse. Validation messages name the field and
-/// the rule, never the value: a value may be part of a prompt.
+/// A validated OpenAI chat-completions request. It keeps the raw body (a <see cref="BufferedBody"/>) and its parsed
+/// document, so providers can rewrite it for their upstream without a second parse. Validation messages name the
+/// field and the rule, never the value: a value may be part of a prompt.
 /// </summary>
 public sealed class ChatRequest : IDisposable
 {
+    /// <summary>Longest model name accepted: real model ids and deployment names are far shorter, and the name is
+    /// written to every usage row.</summary>
+    public const int MaxModelLength = 256;
+
     private static readonly string[] s_roles = ["system", "developer", "user", "assistant", "tool", "function"];
 
-    private byte[]? _rented;
+    private readonly BufferedBody _body;
     private readonly JsonDocument _document;
 
-    private ChatRequest(byte[] rented, int length, JsonDocument document)
+    private ChatRequest(BufferedBody body, JsonDocument document)
     {
-        _rented = rented;
-        Body = rented.AsMemory(0, length);
+        _body = body;
+        Body = body.Memory;
         _document = document;
     }
 
@@ -41,18 +45,29 @@ public sealed class ChatRequest : IDisposable
     public int? MaxTokens { get; private init; }
 
     /// <summary>Parses and validates <paramref name="length"/> bytes of <paramref name="rented"/>, taking ownership of the
-    /// pooled array (returned to the pool on dispose or on failure).</summary>
-    public static bool TryParse(byte[] rented, int length, out ChatRequest? request, out ApiError? error)
+    /// pooled array (returned to the pool on dispose or on failure, when it is 1 MiB or less).</summary>
+    public static bool TryParse(byte[] rented, int length, out ChatRequest? request, out ApiError? error) =>
+        TryParse(BufferedBody.FromPooled(rented, length), out request, out error);
+
+    /// <summary>Parses and validates <paramref name="body"/>, taking ownership of it (disposed with the request, or at
+    /// once on failure).</summary>
+    public static bool TryParse(BufferedBody body, out ChatRequest? request, out ApiError? error)
     {
         request = null;
+        if (JsonText.Invalid(body.Span) is { } textError)
+        {
+            body.Dispose();
+            error = textError;
+            return false;
+        }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(rented.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            body.Dispose();
             // JsonException messages give a position (line, byte), never content.
             error = ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}).");
             return false;
@@ -62,10 +77,10 @@ public sealed class ChatRequest : IDisposable
         if (error is not null)
         {
             document.Dispose();
-            ArrayPool<byte>.Shared.Return(rented);
+            body.Dispose();
             return false;
         }
-        request = new ChatRequest(rented, length, document)
+        request = new ChatRequest(body, document)
         {
             Model = model!,
             Stream = stream,
@@ -88,9 +103,23 @@ public sealed class ChatRequest : IDisposable
         {
             return ApiError.InvalidRequest("You must provide a model parameter.", "model");
         }
-        if (m.ValueKind != JsonValueKind.String || m.GetString() is not { Length: > 0 } name)
+        if (m.ValueKind != JsonValueKind.String)
         {
             return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
+        }
+        // An escape is at most six bytes per character: a longer raw value is over the cap without decoding it.
+        var name = JsonMarshal.GetRawUtf8Value(m).Length <= 6 * MaxModelLength ? m.GetString()! : null;
+        if (name is null || name.Length > MaxModelLength)
+        {
+            return ApiError.InvalidRequest($"'model' must be at most {MaxModelLength} characters.", "model");
+        }
+        if (name.Length == 0)
+        {
+            return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
+        }
+        if (name.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || name.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return ApiError.InvalidRequest("'model' must not contain control characters.", "model");
         }
         model = name;
 
@@ -243,9 +272,6 @@ public sealed class ChatRequest : IDisposable
     public void Dispose()
     {
         _document.Dispose();
-        if (Interlocked.Exchange(ref _rented, null) is { } rented)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        _body.Dispose();
     }
 }

@@ -12,24 +12,29 @@ public static class JsonBody
     public static async Task<(T? Value, ApiError? Error)> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type, long limit = DefaultLimit)
         where T : class
     {
-        var (rented, length, error) = await RequestBody.ReadAsync(context.Request, limit, context.RequestAborted);
+        var (body, error) = await RequestBody.ReadAsync(context.Request, limit, budget: null, context.RequestAborted);
         if (error is not null)
         {
             return (null, error);
         }
-        try
+        using (body)
         {
-            var value = JsonSerializer.Deserialize(rented.AsSpan(0, length), type);
-            return value is null ? (null, ApiError.InvalidRequest("The request body must be a JSON object.")) : (value, null);
-        }
-        catch (JsonException e)
-        {
-            // The message names the field path (e.g. "$.expires_at"), never its value.
-            return (null, ApiError.InvalidRequest($"The request body is not valid for this endpoint (at {e.Path ?? "$"}).", e.Path));
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented!);
+            if (JsonText.Invalid(body!.Span) is { } textError)
+            {
+                return (null, textError);
+            }
+            try
+            {
+                var value = JsonSerializer.Deserialize(body.Span, type);
+                return value is null ? (null, ApiError.InvalidRequest("The request body must be a JSON object.")) : (value, null);
+            }
+            catch (JsonException e)
+            {
+                // The message names the field path (e.g. "$.expires_at"), never its value; a path can hold a client's
+                // key name, so it is echoed like any client value.
+                var path = e.Path is null ? null : ApiError.Echo(e.Path);
+                return (null, ApiError.InvalidRequest($"The request body is not valid for this endpoint (at {path ?? "$"}).", path));
+            }
         }
     }
 }

@@ -2,11 +2,12 @@ using System.Buffers;
 
 namespace Sluice.Proxy;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from the shared pool, returned on dispose.
-/// Used for upstream request bodies and translated responses so the request path allocates no large buffers.</summary>
+/// <summary>An <see cref="IBufferWriter{T}"/> over arrays from <see cref="BodyArrays"/> (pooled up to 1 MiB), returned
+/// on dispose. Used for upstream request bodies and translated responses, so the request path allocates no buffers
+/// beyond those, and no megabyte array outlives its request in a pool.</summary>
 public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
 {
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+    private byte[] _buffer = BodyArrays.Rent(initialCapacity);
     private int _written;
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
@@ -36,9 +37,9 @@ public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWrit
         {
             return;
         }
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var larger = BodyArrays.Rent(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan(0, _written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        BodyArrays.Return(_buffer);
         _buffer = larger;
     }
 
@@ -46,7 +47,7 @@ public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWrit
     {
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            BodyArrays.Return(_buffer);
             _buffer = [];
             _written = 0;
         }

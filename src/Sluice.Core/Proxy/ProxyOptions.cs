@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Sluice.Proxy;
 
 /// <summary>The request path's limits and timeouts (<c>Sluice__Proxy__*</c>).</summary>
-public sealed class ProxyOptions
+public sealed class ProxyOptions : IValidatableObject
 {
     public const string Section = "Sluice:Proxy";
 
@@ -16,6 +16,16 @@ public sealed class ProxyOptions
     /// framing against its limit (a 4,077-byte body sent in 1 KiB chunks trips a 4,097-byte limit), hence the
     /// headroom; the gateway counts the decoded bytes.</summary>
     public long ServerMaxRequestBodySize => 2 * MaxRequestBodyBytes + 64 * 1024;
+
+    /// <summary>
+    /// Memory all requests in flight may hold because of their bodies (see <see cref="RequestBodyBudget"/>); a request
+    /// that would pass it gets 503 with <c>Retry-After</c>. The default suits a 2,048 MB Flex Consumption instance:
+    /// with the host's own ~200 MB and the runtime's share, the process stays under its 1,536 MB heap limit (75% of
+    /// the instance). A request holds about 5 times its body (the body, the parsed document's index, the copy sent
+    /// upstream), so the default admits 6 concurrent 16 MB bodies and thousands of ordinary ones. Raise it with the
+    /// instance memory (4,096 MB: 1,536 MB).
+    /// </summary>
+    [Range(1024 * 1024, long.MaxValue)] public long MaxBufferedRequestBytes { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>Time for a TCP (and TLS) connection to an upstream.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -47,4 +57,15 @@ public sealed class ProxyOptions
 
     /// <summary>Trusted proxies in front of the app; the client's address is this many entries from the right.</summary>
     [Range(1, 10)] public int ForwardedHopCount { get; set; } = 1;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // One maximum-size body must always fit: its array, doubled once while a chunked body grows, and its share.
+        if (MaxBufferedRequestBytes < 8 * MaxRequestBodyBytes)
+        {
+            yield return new ValidationResult(
+                $"{nameof(MaxBufferedRequestBytes)} must be at least 8 times {nameof(MaxRequestBodyBytes)} ({8 * MaxRequestBodyBytes} bytes), so that a request of the largest accepted size can be served.",
+                [nameof(MaxBufferedRequestBytes)]);
+        }
+    }
 }

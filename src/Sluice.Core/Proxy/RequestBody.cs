@@ -1,73 +1,93 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 
 namespace Sluice.Proxy;
 
 /// <summary>
-/// Reads a request body into one pooled array, refusing it with 413 as soon as it passes the limit. The Functions
-/// worker's own Kestrel would answer 500 for an oversized body (its 30 MB default), so the gateway checks
-/// Content-Length first and counts the bytes of a chunked body itself.
+/// Reads a request body into one <see cref="BufferedBody"/>, refusing it with 413 as soon as it passes the limit. The
+/// Functions worker's own Kestrel would answer 500 for an oversized body (its 30 MB default), so the gateway checks
+/// Content-Length first and counts the bytes of a chunked body itself. With a <see cref="RequestBodyBudget"/>, a
+/// body that does not fit in what all requests may hold together is refused with 503 before it is read (or as soon
+/// as it outgrows its share). Everything the server reports while reading becomes an error value: broken framing
+/// (400), a body arriving too slowly (408), a client gone (499, nothing to answer).
 /// </summary>
 internal static class RequestBody
 {
-    public static async Task<(byte[]? Rented, int Length, ApiError? Error)> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>First buffer of a body of unknown length (chunked); it doubles as the body grows.</summary>
+    private const int InitialChunkedCapacity = 16 * 1024;
+
+    public static async Task<(BufferedBody? Body, ApiError? Error)> ReadAsync(HttpRequest request, long limit, RequestBodyBudget? budget,
+        CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
         if (declared > limit)
         {
-            return (null, 0, ApiError.BodyTooLarge(limit));
+            return (null, ApiError.BodyTooLarge(limit));
         }
-        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)declared.Value + 1 : 16 * 1024);
-        var length = 0;
+        // One spare byte past a declared length, so the read that finds the end needs no larger array.
+        var body = BufferedBody.TryCreate(declared is > 0 ? (int)declared.Value + 1 : InitialChunkedCapacity, budget);
+        if (body is null)
+        {
+            return (null, ApiError.GatewayBusy());
+        }
         try
         {
-            while (true)
+            while (body.Length <= limit)
             {
-                if (length == buffer.Length)
+                if (body.IsFull && !body.TryGrow((int)Math.Min((long)body.Capacity * 2, limit + 1)))
                 {
-                    if (length > limit)
-                    {
-                        break;
-                    }
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    body.Dispose();
+                    return (null, ApiError.GatewayBusy());
                 }
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                var read = await request.Body.ReadAsync(body.Free, cancellationToken);
                 if (read == 0)
                 {
                     break;
                 }
-                length += read;
-                if (length > limit)
-                {
-                    break;
-                }
+                body.Advance(read);
             }
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (Exception e) when (e is BadHttpRequestException
+            ? e is BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } && (cancellationToken.IsCancellationRequested || declared is not null)
+            : e is OperationCanceledException or IOException)
         {
-            // The server's own limit tripped first (Kestrel counts chunk framing against it): the same refusal,
-            // in the gateway's error shape rather than the server's empty 413 or an unhandled exception.
-            ArrayPool<byte>.Shared.Return(buffer);
-            return (null, 0, ApiError.BodyTooLarge(limit));
+            // The client hung up (a reset, or Kestrel's own abort when the connection closes, even half-way with a FIN).
+            // A body of declared length is refused with 400 only for ending early, which only a closed connection does,
+            // whether or not Kestrel's abort has reached the token yet. No one is left to answer.
+            body.Dispose();
+            return (null, ApiError.ClientClosedRequest());
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The server's own checks: its body limit (Kestrel counts chunk framing against it), malformed chunked
+            // framing, a minimum data rate. Its messages are not repeated.
+            body.Dispose();
+            return (null, e.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => ApiError.BodyTooLarge(limit),
+                StatusCodes.Status408RequestTimeout => ApiError.BodyTooSlow(),
+                _ => ApiError.UnreadableBody(),
+            });
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            body.Dispose();
             throw;
         }
-        if (length > limit)
+        if (body.Length > limit)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return (null, 0, ApiError.BodyTooLarge(limit));
+            body.Dispose();
+            return (null, ApiError.BodyTooLarge(limit));
         }
-        if (length == 0)
+        if (body.Length == 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return (null, 0, ApiError.InvalidRequest("The request body is empty; send a JSON chat-completions request."));
+            body.Dispose();
+            return (null, ApiError.InvalidRequest("The request body is empty; send a JSON chat-completions request."));
         }
-        return (buffer, length, null);
+        if (budget is not null && !body.TryHold(RequestBodyBudget.WorkingSet(body.Span)))
+        {
+            body.Dispose();
+            return (null, ApiError.GatewayBusy());
+        }
+        return (body, null);
     }
 }

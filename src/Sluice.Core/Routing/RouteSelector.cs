@@ -66,7 +66,7 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
         }
         if (!key.AllowsModel(model))
         {
-            return ([], ApiError.Forbidden("model_not_allowed", $"This API key may not use the model '{model}'."));
+            return ([], ApiError.Forbidden("model_not_allowed", $"This API key may not use the model '{ApiError.Echo(model)}'."));
         }
         // Usually every route is allowed: then the catalog's own array is the answer, with nothing allocated.
         ImmutableArray<ModelRoute>.Builder? allowed = null;
@@ -102,7 +102,7 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
             // Names every rule that excluded a route, never a silent fallback: the caller learns which setting to
             // change (or which route to ask the operator for), and that nothing left the gateway.
             return ([], ApiError.Forbidden("data_policy_violation",
-                $"No route for the model '{model}' satisfies the data policy in force: {violations} excluded " +
+                $"No route for the model '{ApiError.Echo(model)}' satisfies the data policy in force: {violations} excluded " +
                 (routes.Length == 1 ? "its only route" : $"all {routes.Length} of its routes") +
                 ". The request was not sent to any provider."));
         }

@@ -6,9 +6,10 @@ namespace Sluice.Core.Tests.Proxy;
 
 public sealed class ChatRequestTests
 {
-    private static (ChatRequest? Request, ApiError? Error) Parse(string json)
+    private static (ChatRequest? Request, ApiError? Error) Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
+
+    private static (ChatRequest? Request, ApiError? Error) Parse(byte[] bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(json);
         var rented = ArrayPool<byte>.Shared.Rent(bytes.Length);
         bytes.CopyTo(rented, 0);
         ChatRequest.TryParse(rented, bytes.Length, out var request, out var error);
@@ -92,5 +93,100 @@ public sealed class ChatRequestTests
             Assert.Equal(7, request.MaxTokens);
             Assert.Equal(2, request.Messages.GetArrayLength());
         }
+    }
+
+    [Fact]
+    public void AModelNameLongerThanTheCap_IsRefused_WithoutEchoingIt_AndOneAtTheCapIsAccepted()
+    {
+        var atCap = new string('m', ChatRequest.MaxModelLength);
+        var (request, error) = Parse($$"""{"model":"{{atCap}}","messages":[{"role":"user","content":"x"}]}""");
+        Assert.Null(error);
+        Assert.Equal(atCap, request!.Model);
+        request.Dispose();
+
+        foreach (var length in new[] { ChatRequest.MaxModelLength + 1, 1024 * 1024 })
+        {
+            (request, error) = Parse($$"""{"model":"{{new string('m', length)}}","messages":[{"role":"user","content":"x"}]}""");
+            Assert.Null(request);
+            Assert.Equal(400, error!.Status);
+            Assert.Equal("model", error.Param);
+            Assert.Contains($"at most {ChatRequest.MaxModelLength} characters", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("mmmmmmmm", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Raw bytes spliced into a valid body (<c>\xHH</c> is that byte; the rest is ASCII as written, so
+    /// <c>\ud800</c> is a JSON escape): invalid UTF-8 and lone surrogates in every place a client can put them.</summary>
+    public static TheoryData<string, string> BadText => new()
+    {
+        { "model", @"gpt\xFF" },
+        { "model", @"gpt\ud800" },
+        { "model", @"\udc00x" },
+        { "model", @"\ud800\ud800" },
+        { "model", @"\xED\xA0\x80" },          // a surrogate encoded as UTF-8 (CESU-8): invalid UTF-8
+        { "model", @"\xC0\xAF" },              // an overlong encoding of '/'
+        { "model", @"ab\xE2\x82" },            // a truncated sequence
+        { "role", @"us\xFFer" },
+        { "role", @"\ud800" },
+        { "content", @"hello \xF8\x88\x80\x80\x80" },
+        { "content", @"hello \udfff world" },
+        { "content", @"\ud83d" },
+        { "name", @"\ud800" },
+        { "user", @"\xFE" },
+        { "key", @"\ud800" },
+        { "key", @"k\x80" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadText))]
+    public void InvalidUtf8_OrALoneSurrogate_AnywhereInTheBody_IsA400(string where, string text)
+    {
+        var (request, error) = Parse(Body(where, Raw(text)));
+
+        Assert.Null(request);
+        Assert.NotNull(error);
+        Assert.Equal(400, error.Status);
+        Assert.Equal("invalid_request_error", error.Type);
+        Assert.Contains("UTF-8", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(@"\ud83d\ude00")]       // an escaped surrogate pair (Python's json.dumps writes emoji this way)
+    [InlineData(@"\xF0\x9F\x98\x80")]   // the same emoji as UTF-8
+    [InlineData(@"\u00e9t\u00e9 \\ud800 \u0000")] // an escaped backslash before "ud800" is text, not an escape
+    public void ValidSurrogatePairsAndEscapes_AreAccepted(string text)
+    {
+        var (request, error) = Parse(Body("content", Raw(text)));
+
+        Assert.Null(error);
+        request!.Dispose();
+    }
+
+    /// <summary>A valid request with <paramref name="raw"/> as the value (for "key", a property name) at <paramref name="where"/>.</summary>
+    private static byte[] Body(string where, byte[] raw)
+    {
+        string Slot(string name) => where == name ? "@@SLOT@@" : name switch { "model" => "gpt-test", "role" => "user", _ => "x" };
+        var json = $$$"""{"model":"{{{Slot("model")}}}","messages":[{"role":"{{{Slot("role")}}}","content":"{{{Slot("content")}}}","name":"{{{Slot("name")}}}"}],"user":"{{{Slot("user")}}}","metadata":{"{{{Slot("key")}}}":"v"}}""";
+        var template = Encoding.UTF8.GetBytes(json);
+        var at = template.AsSpan().IndexOf("@@SLOT@@"u8);
+        return [.. template.AsSpan(0, at), .. raw, .. template.AsSpan(at + 8)];
+    }
+
+    private static byte[] Raw(string text)
+    {
+        var bytes = new List<byte>();
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 3 < text.Length && text[i + 1] == 'x')
+            {
+                bytes.Add(Convert.ToByte(text.Substring(i + 2, 2), 16));
+                i += 3;
+            }
+            else
+            {
+                bytes.Add((byte)text[i]);
+            }
+        }
+        return [.. bytes];
     }
 }

@@ -19,6 +19,7 @@ public sealed class AppSettingsTests
     [
         "Sluice__DataRegion", "Sluice__ManagedIdentityClientId", "Sluice__Storage__TableServiceUri", "Sluice__Storage__BlobServiceUri",
         "Sluice__Storage__Audience", "Sluice__Payloads__MasterKey", "Sluice__Operator__Secret", "Sluice__Proxy__TrustForwardedFor",
+        "Sluice__Proxy__MaxBufferedRequestBytes",
     ];
 
     /// <summary>Rejected by Flex Consumption as app settings (azure.md section 4, "Flex Consumption plan deprecations").</summary>
@@ -102,6 +103,12 @@ public sealed class AppSettingsTests
 
         Assert.Equal("eu", settings["Sluice__DataRegion"]);
         Assert.Equal("true", settings["Sluice__Proxy__TrustForwardedFor"]);
+        // Request bodies may hold a quarter of the instance: 1 GiB of this stamp's 4,096 MB, and the code's default
+        // (512 MiB, stated for the default instance) on a 2,048 MB one.
+        Assert.Equal("1073741824", settings["Sluice__Proxy__MaxBufferedRequestBytes"]);
+        var (first, _) = await Deployments.FirstUsProvision;
+        Assert.Equal(new Sluice.Proxy.ProxyOptions().MaxBufferedRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            first.AppSettings["Sluice__Proxy__MaxBufferedRequestBytes"]);
         Assert.Equal($"[reference('{identity}', '2023-01-31').clientId]", settings["Sluice__ManagedIdentityClientId"]);
         Assert.Equal($"[reference('{dataAccount}', '2025-01-01').primaryEndpoints.table]", settings["Sluice__Storage__TableServiceUri"]);
         Assert.Equal($"[reference('{dataAccount}', '2025-01-01').primaryEndpoints.blob]", settings["Sluice__Storage__BlobServiceUri"]);

@@ -2,24 +2,31 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Proxy;
 
 namespace Sluice.EndToEnd.Tests.Proxy;
 
 /// <summary>
 /// Model names that storage cannot hold as they are (long, or full of characters table keys may not contain) share
 /// group-commit transactions with ordinary requests. Before the fix one such row failed its whole transaction and took
-/// the other requests' rows with it; now every request, hostile or not, has exactly one row.
+/// the other requests' rows with it; now every request, hostile or not, has exactly one row. Names over
+/// <see cref="ChatRequest.MaxModelLength"/> or with control characters are refused with a 400 whose row has no model;
+/// names at the cap made of key-forbidden characters reach storage and are kept as sent (their row key is hashed).
 /// </summary>
 public sealed class HostileModelRowsTests
 {
-    /// <summary>Key-forbidden characters and the escape character itself, over the length that broke the key.</summary>
+    /// <summary>At the cap (plain, and key-forbidden characters whose escaped key is over 512), then over it.</summary>
     public static readonly string[] HostileModels =
     [
+        new string('m', ChatRequest.MaxModelLength),
+        string.Concat(Enumerable.Repeat("/#?%\\", 51)) + "/",
         new string('m', 505),
-        string.Concat(Enumerable.Repeat("/#?%\\", 34)),
         string.Concat(Enumerable.Repeat("a/b#c?d%e\\", 103)),
-        "ctl\u0001\u001f\u007f\u0085" + new string('x', 600),
+        "ctl\u0001\u001f\u007f\u0085" + new string('x', 60),
     ];
+
+    private static bool Accepted(string model) =>
+        model.Length <= ChatRequest.MaxModelLength && !model.Any(char.IsControl);
 
     private static DateOnly Today => DateOnly.FromDateTime(DateTime.UtcNow);
 
@@ -54,14 +61,18 @@ public sealed class HostileModelRowsTests
         Assert.Equal(models.Count, rows.Count);
         Assert.Equal(50, rows.Count(r => r.GetString("Model") == "mock" && r.GetInt32("Status") == 200));
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("could not be written", StringComparison.Ordinal));
-        // Each hostile name kept as it was when it fits a row, else its start and a fingerprint; counted apart.
+        // Each accepted hostile name kept as sent and counted apart; each refused one a 400 row with no model.
         foreach (var (id, model) in ids.Zip(models))
         {
-            var stored = Assert.Single(rows, r => r.GetString("RequestId") == id).GetString("Model")!;
-            Assert.True(model.Length <= UsageTable.MaxTextLength ? stored == model : stored.StartsWith(model[..900], StringComparison.Ordinal) && stored != model);
+            var row = Assert.Single(rows, r => r.GetString("RequestId") == id);
+            Assert.Equal(Accepted(model) ? model : "", row.GetString("Model") ?? "");
+            if (!Accepted(model))
+            {
+                Assert.Equal(400, row.GetInt32("Status"));
+            }
         }
         var totals = await app.Services.GetRequiredService<RollupTable>().TotalsAsync(account.Id, Today.AddDays(-1), Today, CancellationToken.None);
-        Assert.Equal(HostileModels.Length + 1, totals.Count);
+        Assert.Equal(1 + HostileModels.Count(Accepted) + 1, totals.Count);
         Assert.Equal(models.Count, totals.Sum(t => t.Requests));
     }
 }

@@ -28,6 +28,9 @@ public sealed record FakeBehavior
     /// <summary>Delay before the response headers (for timeouts).</summary>
     public TimeSpan HeadersDelay { get; init; }
 
+    /// <summary>Holds the response headers until this completes (for requests kept in flight on purpose).</summary>
+    public Task? HoldHeadersUntil { get; init; }
+
     /// <summary>Abort the connection after this many content chunks (a broken stream).</summary>
     public int? BreakAfterChunks { get; init; }
 

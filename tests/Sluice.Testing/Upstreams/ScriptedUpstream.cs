@@ -23,6 +23,10 @@ public abstract class ScriptedUpstream : FakeUpstreamServer
         {
             await Task.Delay(behavior.HeadersDelay, context.RequestAborted);
         }
+        if (behavior.HoldHeadersUntil is { } release)
+        {
+            await release.WaitAsync(context.RequestAborted);
+        }
         return (request, behavior);
     }
 }
