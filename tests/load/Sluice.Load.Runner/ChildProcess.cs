@@ -248,3 +248,10 @@ internal readonly record struct RssKinds(long TotalKiB, long AnonKiB, long FileK
             ProcStats.StatusKiB(status, "RssFile"), ProcStats.StatusKiB(status, "RssShmem"));
     }
 }
+
+/// <summary>The machine's 1-minute load average (`uptime`'s first figure) when a run ended: other engineers' builds
+/// share these cores, so every figure carries how busy the machine was.</summary>
+internal static class LoadAverage
+{
+    public static double Now() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+}

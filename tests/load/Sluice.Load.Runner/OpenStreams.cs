@@ -25,6 +25,9 @@ internal readonly record struct StreamSample(double Seconds, int Open, long Gate
 internal sealed record OpenStreamsResult(Target Target, StreamShape Shape, TimeSpan Ramp, TimeSpan Window, long Started, long Completed,
     long Errors, LatencyHistogram Ttfb, LatencyHistogram Gaps, long BaselineRssKiB, long PeakRssKiB, List<StreamSample> Samples)
 {
+    /// <summary>The machine's 1-minute load average as the run ended.</summary>
+    public double Load { get; init; } = LoadAverage.Now();
+
     /// <summary>Samples from the end of the ramp (every stream open) to the end of the window.</summary>
     public IEnumerable<StreamSample> Steady => Samples.Where(s => s.Seconds >= Ramp.TotalSeconds + 1);
 

@@ -113,8 +113,10 @@ Dictionary<string, string> WrkEnv(bool stream) => new()
 
 // Warm-up: JIT and tiered compilation (slow to settle on a busy 2-core machine), connection pools and the key cache.
 // Every request sent through a Sluice process with the load key leaves a row: the rate runs' and their warm-ups' too.
-long sluiceRequests = rateRuns.Where(r => r.Target is RateTargets.Sluice or RateTargets.FunctionsSetting).Sum(r => r.Result.Sent)
-    + rateRuns.Select(r => r.Target).Distinct().Count(t => t is RateTargets.Sluice or RateTargets.FunctionsSetting) * 2 * options.Rates.Max() * 3;
+// Every Sluice target counts: (c), (c′) and the --sluice-env variant (c″) all meter with the load key.
+static bool Metered(string target) => target is not (RateTargets.Direct or RateTargets.Yarp);
+long sluiceRequests = rateRuns.Where(r => Metered(r.Target)).Sum(r => r.Result.Sent)
+    + rateRuns.Select(r => r.Target).Distinct().Count(Metered) * 2 * options.Rates.Max() * 3;
 var runs = new List<Run>();
 var metering = new List<MeteringResult>();
 if (!options.SkipSaturation)
@@ -311,6 +313,9 @@ internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResul
     double? AzuriteCpuMsPerRequest, double PeakRssMiB, double? TtfbP50Ms, double? TtfbP99Ms, RssKinds PeakKinds)
 {
     public SaturationCpu? Cpu { get; init; }
+
+    /// <summary>The machine's 1-minute load average as the run ended.</summary>
+    public double Load { get; init; } = LoadAverage.Now();
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"round {Round} {Scenario.Label,-30} {Target,-6} {Wrk.Rps,9:F0} rps  p50 {Wrk.P50Ms,7:F3} ms  p99 {Wrk.P99Ms,7:F3} ms  errors {Wrk.Errors}  cpu {CpuMsPerRequest:F3} ms/req  peak {PeakRssMiB:F0} MiB  ttfb p50 {TtfbP50Ms:F3}");

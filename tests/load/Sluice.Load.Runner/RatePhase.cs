@@ -23,6 +23,9 @@ internal sealed record RateRun(int Round, bool Stream, double Rate, string Targe
     double AzuriteCpuPercent, double? RowsPerSecond, double? QueueWaits, double? MaxQueued, double? GcPauses, double? GcPauseTotalMs, double? GcPausesOver1Ms, double PeakRssMiB,
     double MachineBusyPercent)
 {
+    /// <summary>The machine's 1-minute load average as the run ended.</summary>
+    public double Load { get; init; } = LoadAverage.Now();
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"round {Round} {(Stream ? "stream" : "json  ")} {Rate,5:F0}/s {Target,-22} ok {Result.AchievedRate,6:F0}/s  p50 {Result.Latency.PercentileMs(50),7:F3}  p99 {Result.Latency.PercentileMs(99),7:F3}  p99.9 {Result.Latency.PercentileMs(99.9),7:F3}  max {Result.Latency.MaxMs,7:F1} ms  err {Result.Errors}  lag p99 {Result.Lag.PercentileMs(99):F3}  rows/s {RowsPerSecond:F0}  waits {QueueWaits:F0}  azurite {AzuriteCpuPercent:F0}%  gc {GcPauses:F0} pauses, {GcPauseTotalMs:F1} ms, {GcPausesOver1Ms:F0} > 1 ms  machine {MachineBusyPercent:F0}%");
 }

@@ -37,6 +37,7 @@ internal sealed partial class Report(RunOptions options, List<Run> runs, List<Me
         {
             StreamsSection(md);
             StreamTargetsSection(md);
+            CostSection(md);
             md.Append(Notes);
             return md.ToString();
         }
@@ -78,6 +79,7 @@ internal sealed partial class Report(RunOptions options, List<Run> runs, List<Me
         md.AppendLine();
         StreamsSection(md);
         StreamTargetsSection(md);
+        CostSection(md);
         if (metering.Count > 0)
         {
             md.AppendLine();

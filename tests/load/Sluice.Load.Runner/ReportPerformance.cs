@@ -63,8 +63,8 @@ internal sealed partial class Report
             "limit); GC pauses from the runtime's own events (suspension to restart), summed over the run; the client's start lag is how late its " +
             "scheduler started requests (p99), its own share of the noise; machine = all processes on both cores (200 % = saturated).");
         md.AppendLine();
-        md.AppendLine("| Answer | rate | target | rows committed/s | Azurite CPU (%) | requests that waited for the usage queue | most rows queued | gateway CPU ms/request | GC pauses / total ms / > 1 ms | peak RSS (MiB) | client start lag p99 (ms) | machine busy (%) |");
-        md.AppendLine("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| Answer | rate | target | rows committed/s | Azurite CPU (%) | requests that waited for the usage queue | most rows queued | gateway CPU ms/request | GC pauses / total ms / > 1 ms | peak RSS (MiB) | client start lag p99 (ms) | machine busy (%) | load avg (1 min, highest) |");
+        md.AppendLine("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var stream in RateRuns.Select(r => r.Stream).Distinct())
         {
             foreach (var rate in RateRuns.Select(r => r.Rate).Distinct())
@@ -81,7 +81,7 @@ internal sealed partial class Report
                         $"{(sluice ? of.Sum(r => r.QueueWaits ?? 0).ToString("F0", Inv) : "")} | {(sluice ? of.Max(r => r.MaxQueued ?? 0).ToString("F0", Inv) : "")} | " +
                         $"{(target == RateTargets.Direct ? "" : Stats.Median(of.Select(r => r.GatewayCpuMsPerRequest)).ToString("F3", Inv))} | {gc} | " +
                         $"{(target == RateTargets.Direct ? "" : of.Max(r => r.PeakRssMiB).ToString("F0", Inv))} | {Stats.Median(of.Select(r => r.Result.Lag.PercentileMs(99))):F3} | " +
-                        $"{Stats.Median(of.Select(r => r.MachineBusyPercent)):F0} |");
+                        $"{Stats.Median(of.Select(r => r.MachineBusyPercent)):F0} | {of.Max(r => r.Load):F1} |");
                 }
             }
         }
@@ -140,8 +140,8 @@ internal sealed partial class Report
             "machine = every process on the machine, of 200 %. A process near 100 % of a core that cannot use more (node, Azurite's " +
             "runtime, is single-threaded) or a machine near 200 % is the limit.");
         md.AppendLine();
-        md.AppendLine("| Scenario | target | requests/s | wrk | fake upstream | gateway | Azurite | machine | limit |");
-        md.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|---|");
+        md.AppendLine("| Scenario | target | requests/s | wrk | fake upstream | gateway | Azurite | machine | limit | load avg (1 min, highest) |");
+        md.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|---|--:|");
         foreach (var group in withCpu.GroupBy(r => (r.Scenario, r.Target)))
         {
             double M(Func<SaturationCpu, double?> f) => Stats.Median(group.Select(r => f(r.Cpu!) ?? double.NaN));
@@ -160,7 +160,7 @@ internal sealed partial class Report
                 return string.Create(Inv, $"{top.Name} {top.Cpu:F0} %");
             }
             md.AppendLine(Inv, $"| {group.Key.Scenario.Label} | {group.Key.Target} | {Stats.Median(group.Select(r => r.Wrk.Rps)):F0} | {wrk:F0} | {upstream:F0} | " +
-                $"{(double.IsNaN(gateway) ? "" : gateway.ToString("F0", Inv))} | {azurite:F0} | {machine:F0} | {limit} |");
+                $"{(double.IsNaN(gateway) ? "" : gateway.ToString("F0", Inv))} | {azurite:F0} | {machine:F0} | {limit} | {group.Max(r => r.Load):F1} |");
         }
         md.AppendLine();
     }
@@ -181,8 +181,8 @@ internal sealed partial class Report
             $"that carried data (nominally the chunk interval). RSS per stream = (peak − RSS before the level) / streams. CPU in % of one core " +
             $"over the window after the ramp.");
         md.AppendLine();
-        md.AppendLine("| streams | chunk every | target | started / completed / errors | TTFB p50 / p99 (ms) | gap p50 / p99 / p99.9 / max (ms) | added TTFB p50 / p99 | added gap p99 / p99.9 | RSS before → peak (MiB) | RSS per stream (KiB) | RSS at ramp end → window end (MiB) | gateway CPU (%) | upstream / client / Azurite CPU (%) |");
-        md.AppendLine("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| streams | chunk every | target | started / completed / errors | TTFB p50 / p99 (ms) | gap p50 / p99 / p99.9 / max (ms) | added TTFB p50 / p99 | added gap p99 / p99.9 | RSS before → peak (MiB) | RSS per stream (KiB) | RSS at ramp end → window end (MiB) | gateway CPU (%) | upstream / client / Azurite CPU (%) | load avg (1 min) |");
+        md.AppendLine("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var r in StreamRuns)
         {
             var direct = StreamRuns.FirstOrDefault(d => d.Target == Target.Direct && d.Shape == r.Shape);
@@ -198,7 +198,7 @@ internal sealed partial class Report
                 $"{r.Ttfb.PercentileMs(50):F2} / {r.Ttfb.PercentileMs(99):F2} | {r.Gaps.PercentileMs(50):F2} / {r.Gaps.PercentileMs(99):F2} / {r.Gaps.PercentileMs(99.9):F2} / {r.Gaps.MaxMs:F0} | " +
                 $"{added} | {addedGap} | {(isGateway ? $"{r.BaselineRssKiB / 1024} → {r.PeakRssKiB / 1024}" : "")} | {(isGateway ? r.PerStreamKiB.ToString("F0", Inv) : "")} | " +
                 $"{(isGateway ? $"{rampEnd / 1024} → {end / 1024}" : "")} | {(isGateway ? r.CpuPercent(s => s.GatewayTicks).ToString("F0", Inv) : "")} | " +
-                $"{r.CpuPercent(s => s.UpstreamTicks):F0} / {r.CpuPercent(s => s.ClientTicks):F0} / {r.CpuPercent(s => s.AzuriteTicks):F0} |");
+                $"{r.CpuPercent(s => s.UpstreamTicks):F0} / {r.CpuPercent(s => s.ClientTicks):F0} / {r.CpuPercent(s => s.AzuriteTicks):F0} | {r.Load:F1} |");
         }
         md.AppendLine();
         var sluice = StreamRuns.Where(r => r.Target == Target.Sluice).ToList();
