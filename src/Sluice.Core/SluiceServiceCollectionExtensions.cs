@@ -11,6 +11,7 @@ using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Retention.Rules;
 using Sluice.Routing;
+using Sluice.SignIn;
 using Sluice.Storage;
 using Sluice.Usage;
 
@@ -35,7 +36,8 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceAccounts()
             .AddSluicePayloads()
             .AddSluiceRetention()
-            .AddSluiceProxy();
+            .AddSluiceProxy()
+            .AddSluiceSignIn();
     }
 
     public static IServiceCollection AddSluiceStorage(this IServiceCollection services)
