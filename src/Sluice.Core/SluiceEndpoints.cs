@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
+using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.HttpConventions;
 using Sluice.Proxy;
@@ -20,6 +21,7 @@ public static class SluiceEndpoints
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
+        app.MapSluiceLimits();
         app.MapSluiceUnknownUrl();
         return app;
     }

@@ -61,6 +61,13 @@ public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, K
         }
         if (!run.BudgetExhausted)
         {
+            // Limits, spend shares, rate counters: every fair-use row of the account starts its PartitionKey this way.
+            var prefix = account.Id + "|";
+            await TableDeletes.DeleteWhereAsync(storage.FairUse,
+                TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}"), run, "fair_use", cancellationToken);
+        }
+        if (!run.BudgetExhausted)
+        {
             await TableDeletes.DeleteWhereAsync(storage.Audit,
                 TableClient.CreateQueryFilter($"PartitionKey eq {account.Id}"), run, "audit_entries", cancellationToken);
         }
