@@ -19,7 +19,9 @@ public enum RateResource
 /// </summary>
 public sealed class RateCounters(SluiceStorage storage)
 {
-    private const int MaxAttempts = 8;
+    /// <summary>Each failed attempt means another instance's lease succeeded, so this many instances can lease one
+    /// limit at the same moment before one of them gives up (and refuses its request while shares may be left).</summary>
+    private const int MaxAttempts = 16;
 
     /// <summary>The counter as this instance last saw it; saves the read before the next lease.</summary>
     internal sealed record Seen(long Window, long Granted, ETag ETag);

@@ -54,20 +54,27 @@ public sealed class BudgetTests
         await using var app = await FairUseApi.StartAsync(clock);
         var (account, owner) = await app.CreateAccountAsync();
         var (_, developer) = await app.CreateKeyAsync(account.Id, "developer");
-        await app.SetLimitsAsync(owner, null, """{"monthly_budget_usd":0.01}""");
+        await app.SetLimitsAsync(owner, null, """{"monthly_budget_usd":0.04}""");
 
+        // About $0.004 a request, a second apart: two or three requests start between 80 % and 100 % of the budget.
         var served = 0;
         HttpResponseMessage response;
         while ((response = await app.ChatAsync(served % 2 == 0 ? developer : owner, "month " + served)).StatusCode == HttpStatusCode.OK)
         {
             served++;
-            Assert.True(served < 10, "The budget never refused.");
+            Assert.True(served < 30, "The budget never refused.");
+            clock.Advance(TimeSpan.FromSeconds(1));
         }
 
-        Assert.Equal(3, served);
+        // Refused once the spend (the rows' cost) reached the cap, not before.
+        // RowKeys start with inverted milliseconds: the last request served has the smallest.
+        var costs = (await UsageRows.ForAccountAsync(app, account.Id, expected: served + 1))
+            .Where(r => r.GetInt32("Status") == 200).OrderBy(r => r.RowKey, StringComparer.Ordinal).Select(r => r.GetInt64("CostNanoUsd") ?? 0).ToList();
+        Assert.Equal(served, costs.Count);
+        Assert.True(costs.Sum() >= 40_000_000 && costs.Sum() - costs[0] < 40_000_000, $"{served} requests cost {costs.Sum()} nano-USD.");
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var message = (await response.BodyAsync()).GetProperty("error").GetProperty("message").GetString()!;
-        Assert.Contains("account's monthly budget of $0.01", message, StringComparison.Ordinal);
+        Assert.Contains("account's monthly budget of $0.04", message, StringComparison.Ordinal);
         Assert.Contains("resets at 2026-04-01T00:00:00Z", message, StringComparison.Ordinal);
         Assert.Equal("budget_exceeded", await (await app.ChatAsync(developer)).ErrorCodeAsync());
 
@@ -76,11 +83,11 @@ public sealed class BudgetTests
         await app.Gate().RefreshAsync(CancellationToken.None);
         Assert.Equal(HttpStatusCode.Forbidden, (await app.ChatAsync(developer)).StatusCode);
 
-        // The 80 % mark was passed once (before the third request): one entry, however many requests followed.
+        // The 80 % mark was passed once: one entry, however many requests followed it.
         var notes = await app.AuditAsync(owner, FairUseGate.ThresholdAction);
         var note = Assert.Single(notes);
         Assert.Equal(account.Id, note.GetProperty("target").GetString());
-        Assert.Contains("monthly_budget_usd=0.01", note.GetProperty("details").GetString(), StringComparison.Ordinal);
+        Assert.Contains("monthly_budget_usd=0.04", note.GetProperty("details").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, note.GetProperty("count").GetInt32());
 
         clock.SetUtcNow(new DateTimeOffset(2026, 4, 1, 0, 0, 1, TimeSpan.Zero));
@@ -98,8 +105,9 @@ public sealed class BudgetTests
         await first.SetLimitsAsync(owner, keyId, """{"daily_budget_usd":0.01}""");
         Assert.Equal(HttpStatusCode.OK, (await second.ChatAsync(key, "second knows the key")).StatusCode);
 
-        while ((await first.ChatAsync(key, "spend on the first")).StatusCode == HttpStatusCode.OK)
+        for (var i = 0; (await first.ChatAsync(key, "spend on the first")).StatusCode == HttpStatusCode.OK; i++)
         {
+            Assert.True(i < 10, "The budget never refused.");
         }
         // Until the first writes its spend and the second reads it, the second sees only its own: the staleness bound.
         await first.Gate().RefreshAsync(CancellationToken.None);

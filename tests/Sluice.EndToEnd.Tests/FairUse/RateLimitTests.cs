@@ -49,6 +49,39 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task TokensPerMinute_CountTheEstimateAtAdmission_AndSettleWithTheRealUsage()
+    {
+        var clock = AccountApi.Clock();
+        await using var app = await FairUseApi.StartAsync(clock);
+        var (account, owner) = await app.CreateAccountAsync();
+        var (keyId, key) = await app.CreateKeyAsync(account.Id, "developer");
+        const int limit = 100;
+        await app.SetLimitsAsync(owner, keyId, $$"""{"tokens_per_minute":{{limit}}}""");
+
+        // A prompt of about ten tokens, an answer of about thirty: counted at its estimate only, ten would fit.
+        var served = new List<HttpResponseMessage>();
+        HttpResponseMessage response;
+        while ((response = await app.ChatAsync(key, "tokens " + served.Count)).StatusCode == HttpStatusCode.OK)
+        {
+            served.Add(response);
+            Assert.True(served.Count < 10, "The tokens-per-minute limit never refused.");
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Contains("tokens per minute", (await response.BodyAsync()).GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(response, "x-ratelimit-limit-tokens"));
+        var rows = (await UsageRows.ForAccountAsync(app, account.Id, expected: served.Count + 1)).Where(r => r.GetInt32("Status") == 200)
+            .OrderByDescending(r => r.RowKey, StringComparer.Ordinal).ToList();
+        var used = rows.Select(r => (r.GetInt32("PromptTokens") ?? 0) + (r.GetInt32("CompletionTokens") ?? 0)).ToList();
+        // Settled: the real usage, not the estimates, filled the minute; the overshoot is at most the last answer's
+        // completion tokens (docs/fair-use.md).
+        Assert.True(used.Sum() - (rows[^1].GetInt32("CompletionTokens") ?? 0) <= limit, $"served {string.Join('+', used)} tokens");
+        Assert.InRange(served.Count, 2, 4);
+        // Each answer's remaining-tokens header already counts the earlier answers' real usage.
+        Assert.True(int.Parse(Header(served[^1], "x-ratelimit-remaining-tokens"), System.Globalization.CultureInfo.InvariantCulture) <= limit - used[0]);
+    }
+
+    [Fact]
     public async Task TheOpenAIClient_WaitsOutRetryAfter_AndSucceeds()
     {
         var clock = AccountApi.Clock();
