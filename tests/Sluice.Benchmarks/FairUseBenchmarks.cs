@@ -20,6 +20,7 @@ namespace Sluice.Benchmarks;
 [MemoryDiagnoser]
 public class FairUseBenchmarks
 {
+    private static readonly Func<long> s_oneToken = () => 1;
     private ServiceProvider _off = null!;
     private ServiceProvider _on = null!;
     private FairUseGate _gateOff = null!;
@@ -88,7 +89,7 @@ public class FairUseBenchmarks
     private bool Admit(FairUseGate gate)
     {
         var requestId = RequestId.New(_time.GetUtcNow());
-        var admission = gate.AdmitAsync(_caller, requestId, 1, CancellationToken.None);
+        var admission = gate.AdmitAsync(_caller, requestId, s_oneToken, CancellationToken.None);
         var admitted = (admission.IsCompletedSuccessfully ? admission.Result : admission.AsTask().GetAwaiter().GetResult()).Admitted;
         gate.Settle(new UsageRecord
         {

@@ -45,11 +45,12 @@ public sealed partial class FairUseGate(
     private FairUseOptions Options => options.Value;
 
     /// <summary>
-    /// Admits or refuses a request of <paramref name="caller"/> estimated at <paramref name="estimatedTokens"/> input
-    /// tokens: 403 <c>budget_exceeded</c> when a daily or monthly budget of the key or account is spent, 429
-    /// <c>rate_limit_exceeded</c> when a requests- or tokens-per-minute limit has nothing left this minute.
+    /// Admits or refuses a request of <paramref name="caller"/>: 403 <c>budget_exceeded</c> when a daily or monthly
+    /// budget of the key or account is spent, 429 <c>rate_limit_exceeded</c> when a requests- or tokens-per-minute
+    /// limit has nothing left this minute. <paramref name="estimateTokens"/> (the request's estimated input tokens) is
+    /// only called when a tokens-per-minute limit applies.
     /// </summary>
-    public async ValueTask<Admission> AdmitAsync(Caller caller, RequestId requestId, long estimatedTokens, CancellationToken cancellationToken)
+    public async ValueTask<Admission> AdmitAsync(Caller caller, RequestId requestId, Func<long> estimateTokens, CancellationToken cancellationToken)
     {
         var o = Options;
         if (!o.Enabled)
@@ -78,13 +79,14 @@ public sealed partial class FairUseGate(
 
         var window = now.ToUnixTimeSeconds() / 60;
         var reset = DateTimeOffset.FromUnixTimeSeconds((window + 1) * 60) - now;
+        var estimatedTokens = limits.Any(l => l.TokensPerMinute is not null) ? Math.Max(0, estimateTokens()) : 0;
         var taken = new List<(RateBucket Bucket, long Cost)>(4);
         for (var i = 0; i < subjects.Length; i++)
         {
             foreach (var (resource, limit, cost) in new[]
             {
                 (RateResource.Requests, limits[i].RequestsPerMinute, 1L),
-                (RateResource.Tokens, limits[i].TokensPerMinute, Math.Max(0, estimatedTokens)),
+                (RateResource.Tokens, limits[i].TokensPerMinute, estimatedTokens),
             })
             {
                 if (limit is not { } max)

@@ -101,7 +101,7 @@ public sealed partial class ChatCompletionsHandler(
         }
 
         // :: Step 3b: fair use. Budgets and rate limits of the key and account, before anything goes upstream.
-        var admission = await fairUse.AdmitAsync(caller, requestId, estimator.CountPrompt(request), aborted);
+        var admission = await fairUse.AdmitAsync(caller, requestId, () => estimator.CountPrompt(request), aborted);
         admission.WriteHeaders(context.Response.Headers);
         if (admission.Refusal is { } refusal)
         {

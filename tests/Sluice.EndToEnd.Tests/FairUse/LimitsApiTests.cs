@@ -87,3 +87,35 @@ public sealed class LimitsApiTests
         Assert.Equal(HttpStatusCode.TooManyRequests, (await app.ChatAsync(developer, "3")).StatusCode);
     }
 }
+
+/// <summary>The account purge takes the fair-use rows with everything else: limits, spend shares, rate counters and
+/// threshold notes all name the account.</summary>
+public sealed class FairUsePurgeTests
+{
+    [Fact]
+    public async Task PurgedAccount_LeavesNoFairUseRow()
+    {
+        var clock = AccountApi.Clock();
+        await using var app = await FairUseApi.StartAsync(clock);
+        var (account, owner) = await app.CreateAccountAsync();
+        var (keyId, key) = await app.CreateKeyAsync(account.Id, "developer");
+        await app.SetLimitsAsync(owner, keyId, """{"daily_budget_usd":0.005,"requests_per_minute":50,"tokens_per_minute":5000}""");
+        await app.SetLimitsAsync(owner, null, """{"monthly_budget_usd":100}""");
+        Assert.Equal(HttpStatusCode.OK, (await app.ChatAsync(key, "spend")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.ChatAsync(key, "past the threshold")).StatusCode);
+        await app.Gate().RefreshAsync(CancellationToken.None);
+        var rows = 0;
+        await foreach (var _ in app.Storage.FairUse.QueryAsync<Azure.Data.Tables.TableEntity>())
+        {
+            rows++;
+        }
+        // Limits (2), the key's spend share, requests and tokens counters, the key's daily threshold note.
+        Assert.Equal(6, rows);
+
+        await app.CloseAsync(account.Id, owner);
+        app.AdvanceDays(31);
+        Assert.Equal("completed", (await app.PurgeAsync()).Status);
+
+        Assert.Empty(await AccountFootprint.LeftoversAsync(app, account.Id));
+    }
+}
