@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
+using Sluice.Dashboard;
 using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.HttpConventions;
@@ -22,6 +23,7 @@ public static class SluiceEndpoints
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
         app.MapSluiceLimits();
+        app.MapSluiceDashboard();
         app.MapSluiceUnknownUrl();
         return app;
     }

@@ -12,6 +12,7 @@ using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Retention.Rules;
 using Sluice.Routing;
+using Sluice.SignIn;
 using Sluice.Storage;
 using Sluice.Usage;
 
@@ -37,7 +38,8 @@ public static class SluiceServiceCollectionExtensions
             .AddSluicePayloads()
             .AddSluiceRetention()
             .AddSluiceFairUse()
-            .AddSluiceProxy();
+            .AddSluiceProxy()
+            .AddSluiceSignIn();
     }
 
     public static IServiceCollection AddSluiceStorage(this IServiceCollection services)
