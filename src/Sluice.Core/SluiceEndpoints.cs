@@ -3,10 +3,10 @@ using Sluice.Accounts;
 using Sluice.Dashboard;
 using Sluice.FairUse;
 using Sluice.Health;
-using Sluice.HttpConventions;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice;
 

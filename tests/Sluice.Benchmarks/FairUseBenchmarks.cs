@@ -7,6 +7,7 @@ using Sluice.FairUse;
 using Sluice.Storage;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.FairUse;
 

@@ -8,13 +8,23 @@ namespace Sluice.FairUse;
 /// <summary>
 /// Limits as set by an account's Owner or Admins, in the fair-use table: PartitionKey <c>{account}|limits</c>, RowKey
 /// the subject (<c>account</c>, <c>key|{id}</c>, later <c>member|{id}</c>). Every row of the fair-use table starts its
-/// PartitionKey with the account id, so the account's purge removes them all with one range.
+/// PartitionKey with the account id, so the account's purge removes them all with one range. The fair-use table's
+/// owner: its other row kinds are kept by <see cref="SpendLedger"/> and <see cref="RateCounters"/>, in this folder.
 /// </summary>
 public sealed class LimitStore(SluiceStorage storage)
 {
     private const int MaxAttempts = 5;
 
     public static string Partition(string accountId, string part) => accountId + "|" + part;
+
+    /// <summary>The account purge's step: every fair-use row of the account (limits, spend shares, rate counters,
+    /// threshold notes), one PartitionKey range.</summary>
+    public Task<long> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        var prefix = accountId + "|";
+        return TableDeletes.DeleteWhereAsync(storage.FairUse,
+            TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}"), run, "fair_use", cancellationToken);
+    }
 
     /// <summary>Every subject of the account that has limits of its own.</summary>
     public async Task<Dictionary<LimitSubject, Limits>> ReadAsync(string accountId, CancellationToken cancellationToken)

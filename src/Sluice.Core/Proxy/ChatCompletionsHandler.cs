@@ -8,7 +8,9 @@ using Sluice.FairUse;
 using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Routing;
+using Sluice.Stamp;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Proxy;
 
