@@ -123,7 +123,7 @@ var functionAppName = 'func-sluice-${resourceToken}'
 // Sluice's storage layout (StorageOptions defaults and the tables SluiceStorage opens). The deploy tests compare it
 // with the code.
 var tablePrefix = 'sluice'
-var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns'], table => '${tablePrefix}${table}')
+var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns', 'fairuse'], table => '${tablePrefix}${table}')
 var payloadContainer = 'payloads'
 var lockContainer = 'sluice-locks'
 var keyRingContainer = 'sluice-keyring'

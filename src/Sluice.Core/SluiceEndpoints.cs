@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
 using Sluice.Dashboard;
+using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.Proxy;
 using Sluice.Retention;
@@ -21,6 +22,7 @@ public static class SluiceEndpoints
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
+        app.MapSluiceLimits();
         app.MapSluiceDashboard();
         app.MapSluiceUnknownUrl();
         return app;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Dashboard;
+using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.Payloads;
 using Sluice.Providers;
@@ -38,6 +39,7 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceAccounts()
             .AddSluicePayloads()
             .AddSluiceRetention()
+            .AddSluiceFairUse()
             .AddSluiceProxy()
             .AddSluiceDashboard();
     }
@@ -128,6 +130,20 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<RetentionHandlers>();
         services.AddSingleton<DataExport>();
         services.AddSingleton<StoredRequestHandlers>();
+        return services;
+    }
+
+    /// <summary>Spend budgets and rate limits per key and account, and the limits API.</summary>
+    public static IServiceCollection AddSluiceFairUse(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<FairUseOptions>(FairUseOptions.Section);
+        services.AddSingleton<IValidateOptions<FairUseOptions>, FairUseOptionsValidator>();
+        services.AddSingleton<LimitStore>();
+        services.AddSingleton<SpendLedger>();
+        services.AddSingleton<RateCounters>();
+        services.AddSingleton<FairUseGate>();
+        services.AddHostedService<FairUseRefresher>();
+        services.AddSingleton<LimitHandlers>();
         return services;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.FairUse;
 using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Routing;
@@ -39,6 +40,7 @@ public sealed partial class ChatCompletionsHandler(
     TokenEstimator estimator,
     PayloadStore payloads,
     RequestBodyBudget bodyBudget,
+    FairUseGate fairUse,
     IOptions<StampOptions> stamp,
     IOptions<ProxyOptions> options,
     IOptions<UsageOptions> usageOptions,
@@ -98,6 +100,15 @@ public sealed partial class ChatCompletionsHandler(
         if (consentError is not null)
         {
             return await RejectAsync(context, consentError, row, started);
+        }
+
+        // :: Step 3b: fair use. Budgets and rate limits of the key and account, before anything goes upstream.
+        var admission = await fairUse.AdmitAsync(caller, requestId, () => estimator.CountPrompt(request), aborted);
+        admission.WriteHeaders(context.Response.Headers);
+        if (admission.Refusal is { } refusal)
+        {
+            return await RejectAsync(context, new ApiError(refusal.Status, refusal.Type, refusal.Code, refusal.Message) { RetryAfter = refusal.RetryAfter },
+                row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
 
@@ -340,6 +351,7 @@ public sealed partial class ChatCompletionsHandler(
     {
         var done = row with { LatencyMs = ElapsedMs(started) };
         Log.Served(logger, done.RequestId.Value, done.Model, done.RouteId, done.Status, done.LatencyMs);
+        fairUse.Settle(done);
         return meter.RecordAsync(done);
     }
 

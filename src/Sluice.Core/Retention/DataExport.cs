@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.FairUse;
 using Sluice.Payloads;
 using Sluice.Stamp;
 using Sluice.Storage;
@@ -16,7 +17,7 @@ namespace Sluice.Retention;
 /// <summary>
 /// <c>GET /v1/account/export</c>, for Owner and Admin keys, also while the account is closed (so closing is not a
 /// trap): everything stored for the caller's account as NDJSON, one object per line with a <c>type</c>:
-/// <c>export</c> (account id, data region, time), <c>account</c> (settings), <c>usage</c> (every row), <c>rollup</c>
+/// <c>export</c> (account id, data region, time), <c>account</c> (settings), <c>limits</c> (budgets and rate limits), <c>usage</c> (every row), <c>rollup</c>
 /// (every day and model), <c>payload</c> (each stored request and response, decrypted), <c>audit</c> (every audit entry,
 /// settings changes included), and a closing <c>end</c> line with the counts, so a cut-off download is detectable.
 /// Written as it is read: one row or one payload in memory at a time.
@@ -28,6 +29,8 @@ public sealed partial class DataExport(
     RollupTable rollups,
     PayloadStore payloads,
     AuditLog audit,
+    LimitStore limits,
+    IOptions<FairUseOptions> fairUse,
     SluiceStorage storage,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
@@ -65,6 +68,10 @@ public sealed partial class DataExport(
 
         writer.Begin("account");
         writer.Data(AccountView.From(account, accountOptions.Value), RetentionJson.Wire.AccountView);
+        writer.End();
+
+        writer.Begin("limits");
+        writer.Data(LimitHandlers.View(account.Id, await limits.ReadAsync(account.Id, ct), fairUse.Value), FairUseJson.Wire.AccountLimitsView);
         writer.End();
 
         long rows = 0, rollupCount = 0, payloadCount = 0, auditCount = 0;

@@ -20,6 +20,8 @@ public static class SluiceRoutes
     public const string AccountIpAllowlist = "v1/account/ip-allowlist";
     public const string AccountContent = "v1/account/content";
     public const string AccountExport = "v1/account/export";
+    public const string AccountLimits = "v1/account/limits";
+    public const string KeyLimits = "v1/keys/{keyId}/limits";
     public const string StoredRequest = "v1/requests/{requestId}";
 
     public const string OperatorAccounts = "operator/accounts";
