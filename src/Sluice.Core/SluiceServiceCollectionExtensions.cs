@@ -90,6 +90,10 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<OperatorOptions>(OperatorOptions.Section);
         services.AddSingleton<AccountStore>();
         services.AddSingleton<KeyStore>();
+        services.AddSingleton<MemberStore>();
+        services.AddSingleton<AccountOwners>();
+        services.AddSingleton<MemberLifecycle>();
+        services.AddSingleton<MemberAuthenticator>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<FailedAuthThrottle>();
         services.AddSingleton<GatewayAuthenticator>();

@@ -21,11 +21,11 @@ namespace Sluice.Accounts;
 /// by the next run, which starts again at step 1 and finds the finished steps empty. What each run deleted is added to
 /// the account row before it stops, so the final totals cover every run.
 /// </summary>
-public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, KeyStore keys, ContentEraser content,
+public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, KeyStore keys, MemberStore members, ContentEraser content,
     AuditLog audit, GatewayAuthenticator authenticator)
 {
     /// <summary>The kinds a purge counts, in the order it deletes them; the audit entry lists them in this order.</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["data_keys", "payload_blobs", "usage_rows", "rollups", "keys", "audit_entries"];
+    public static readonly IReadOnlyList<string> Kinds = ["data_keys", "payload_blobs", "usage_rows", "rollups", "keys", "members", "invitations", "audit_entries"];
 
     /// <summary>Purges <paramref name="account"/>; true when it is a tombstone now, false when the budget ran out first
     /// (or another writer changed the account: the next run decides again).</summary>
@@ -58,6 +58,10 @@ public sealed class AccountPurge(SluiceStorage storage, AccountStore accounts, K
         if (!run.BudgetExhausted)
         {
             await keys.DeleteAllAsync(account.Id, run, cancellationToken);
+        }
+        if (!run.BudgetExhausted)
+        {
+            await members.DeleteAllAsync(account.Id, run, cancellationToken);
         }
         if (!run.BudgetExhausted)
         {
