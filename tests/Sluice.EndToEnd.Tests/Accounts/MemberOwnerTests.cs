@@ -79,6 +79,22 @@ public sealed class MemberOwnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARemoval_CommitsOnlyIfItsWitnessIsUnchanged_InOneTransaction()
+    {
+        var (account, _) = await _app.CreateAccountAsync();
+        var a = await AddAsync(account.Id, "wa", KeyRole.Owner);
+        var b = await AddAsync(account.Id, "wb", KeyRole.Owner);
+
+        // Both decisions were made on the same reads; the first commits and moves its witness (a) on.
+        Assert.True(await Members.TryRemoveAsync(b, OwnerWitness.Of(a), CancellationToken.None));
+        var freshA = (await Members.GetAsync(account.Id, a.PersonId, CancellationToken.None))!;
+        Assert.NotEqual(a.ETag, freshA.ETag);
+        // The second relies on b, which is gone: nothing is written, a stays.
+        Assert.False(await Members.TryRemoveAsync(freshA, OwnerWitness.Of(b), CancellationToken.None));
+        Assert.NotNull(await Members.GetAsync(account.Id, a.PersonId, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task MembersAndInvitations_AreInTheExport_AndPurgedWithTheAccount_IndexesIncluded()
     {
         var (account, ownerKey) = await _app.CreateAccountAsync();
