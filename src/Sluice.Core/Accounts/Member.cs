@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Azure;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -52,7 +53,7 @@ public static class PersonId
     public static string Of(string issuer, string subject) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(issuer + "\n" + subject)))[..32];
 
-    public static bool IsValid(string? id) => id is { Length: 32 } && !id.AsSpan().ContainsAnyExcept(GatewayKey.LowerHex);
+    public static bool IsValid(string? id) => id is { Length: 32 } && !id.AsSpan().ContainsAnyExcept(LowerHex.Digits);
 }
 
 internal static class MemberIds
@@ -63,7 +64,7 @@ internal static class MemberIds
     public static string NewInvitationId() => InvitationPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     public static bool IsValidInvitationId(string? id) =>
-        id is { Length: 20 } && id.StartsWith(InvitationPrefix, StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(GatewayKey.LowerHex);
+        id is { Length: 20 } && id.StartsWith(InvitationPrefix, StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(LowerHex.Digits);
 
     /// <summary>The key an email is looked up by: case-insensitive, never the address itself.</summary>
     public static string EmailHash(string email) =>

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -17,7 +17,7 @@ public sealed record PersonIdentity(string Issuer, string Subject, string? Email
 /// theirs to know about).
 /// </summary>
 public sealed class MemberAuthenticator(MemberStore members, AccountStore accounts, IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions, TimeProvider time)
+    IOptions<ForwardedForOptions> forwardedFor, TimeProvider time)
 {
     public async Task<(Caller? Caller, ApiError? Error)> AuthenticateAsync(HttpContext context, PersonIdentity person, string accountId,
         CallerPurpose purpose, KeyRole minimumRole)
@@ -29,7 +29,7 @@ public sealed class MemberAuthenticator(MemberStore members, AccountStore accoun
         {
             return (null, ApiError.NotFound("The account"));
         }
-        var clientIp = ClientAddress.Of(context, proxyOptions.Value);
+        var clientIp = ClientAddress.Of(context, forwardedFor.Value);
         if (!IpAllowlist.Allows(account.IpAllowlist, clientIp))
         {
             return (null, ApiError.Forbidden("ip_not_allowed", "Requests from this IP address are not allowed for this account (see its IP allowlist)."));

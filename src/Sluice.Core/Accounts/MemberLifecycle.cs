@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Mail;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 

@@ -6,6 +6,8 @@ using Sluice.Accounts;
 using Sluice.Proxy;
 using Sluice.SignIn;
 
+using Sluice.Wire;
+
 namespace Sluice.Dashboard;
 
 /// <summary>

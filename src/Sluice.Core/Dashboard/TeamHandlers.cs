@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Proxy;
+using Sluice.Wire;
 using Sluice.Retention;
 using Sluice.SignIn;
 
@@ -14,7 +14,7 @@ namespace Sluice.Dashboard;
 /// <see cref="MemberLifecycle"/> and <see cref="DataExport"/>, the rules the API's key callers go through.
 /// </summary>
 public sealed class TeamHandlers(MemberRequests requests, MemberStore members, MemberLifecycle lifecycle, AccountStore accounts,
-    DataExport export, IAntiforgery antiforgery, IOptions<AccountOptions> accountOptions, IOptions<ProxyOptions> proxyOptions)
+    DataExport export, IAntiforgery antiforgery, IOptions<AccountOptions> accountOptions, IOptions<ForwardedForOptions> forwardedFor)
 {
     /// <summary><c>GET /dashboard/accounts/{accountId}</c>.</summary>
     public async Task<IResult> AccountAsync(HttpContext context, string accountId)
@@ -134,7 +134,7 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
             return DashboardPages.Refused(context, ApiError.NotFound("The invitation"));
         }
         var (member, error) = await lifecycle.AcceptAsync(account, invitationId, MemberRequests.Identity(person),
-            ClientAddress.Of(context, proxyOptions.Value),
+            ClientAddress.Of(context, forwardedFor.Value),
             accountOptions.Value, context.RequestAborted);
         return member is null ? DashboardPages.Refused(context, error!) : Results.Redirect(DashboardPages.AccountPath(accountId));
     }

@@ -7,7 +7,9 @@ using Sluice.Accounts;
 using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Routing;
+using Sluice.Stamp;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Proxy;
 

@@ -45,7 +45,7 @@ public sealed class ModelsHandler(GatewayAuthenticator authenticator, ModelCatal
                 data.Add(new ModelEntry(model, "model", 0, "sluice", new ModelFacts(allowed)));
             }
         }
-        return TypedResults.Json(new ModelList("list", data), SluiceJson.Wire.ModelList);
+        return TypedResults.Json(new ModelList("list", data), ProxyJson.Wire.ModelList);
     }
 }
 

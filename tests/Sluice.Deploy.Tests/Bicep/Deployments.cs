@@ -30,7 +30,7 @@ internal static class Deployments
     /// <summary>A first <c>azd up</c> with nothing set but the environment name: the default US stamp.</summary>
     public static Task<(StampSnapshot Stamp, FakeVault Vault)> FirstUsProvision => s_firstUs.Value;
 
-    /// <summary>The README's second region (<c>azd env new sluice-eu</c>, AZURE_LOCATION germanywestcentral,
+    /// <summary>The second region of docs/deploy.md (<c>azd env new sluice-eu</c>, AZURE_LOCATION germanywestcentral,
     /// SLUICE_DATA_REGION eu) with a bigger, smaller-scale-out app, provisioned a second time: its outputs are in the
     /// azd environment and its vault holds the secrets of the first provision.</summary>
     public static Task<(StampSnapshot Stamp, FakeVault Vault)> EuReprovision => s_eu.Value;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Accounts;
 using Sluice.Retention;
+using Sluice.Storage;
 using Sluice.Testing;
 
 namespace Sluice.EndToEnd.Tests.Accounts;
@@ -143,5 +144,5 @@ public sealed class MemberOwnerTests : IAsyncLifetime
         return (await Members.GetAsync(accountId, member.PersonId, CancellationToken.None))!;
     }
 
-    private static (int, string) Code(Sluice.Proxy.ApiError? error) => (error!.Status, error.Code);
+    private static (int, string) Code(Sluice.Wire.ApiError? error) => (error!.Status, error.Code);
 }
