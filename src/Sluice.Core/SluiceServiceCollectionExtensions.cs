@@ -97,6 +97,10 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<KeyStore>();
+        services.AddSingleton<MemberStore>();
+        services.AddSingleton<AccountOwners>();
+        services.AddSingleton<MemberLifecycle>();
+        services.AddSingleton<MemberAuthenticator>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<FailedAuthThrottle>();
         services.AddSingleton<GatewayAuthenticator>();

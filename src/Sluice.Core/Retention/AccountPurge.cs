@@ -22,11 +22,11 @@ namespace Sluice.Retention;
 /// by the next run, which starts again at step 1 and finds the finished steps empty. What each run deleted is added to
 /// the account row before it stops, so the final totals cover every run.
 /// </summary>
-public sealed class AccountPurge(AccountStore accounts, KeyStore keys, ContentEraser content, UsageTable usage, RollupTable rollups,
+public sealed class AccountPurge(AccountStore accounts, KeyStore keys, MemberStore members, ContentEraser content, UsageTable usage, RollupTable rollups,
     LimitStore limits, AuditLog audit, GatewayAuthenticator authenticator)
 {
     /// <summary>The kinds a purge counts, in the order it deletes them; the audit entry lists them in this order.</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["data_keys", "payload_blobs", "usage_rows", "rollups", "keys", "audit_entries"];
+    public static readonly IReadOnlyList<string> Kinds = ["data_keys", "payload_blobs", "usage_rows", "rollups", "keys", "members", "invitations", "audit_entries"];
 
     /// <summary>Purges <paramref name="account"/>; true when it is a tombstone now, false when the budget ran out first
     /// (or another writer changed the account: the next run decides again).</summary>
@@ -60,6 +60,10 @@ public sealed class AccountPurge(AccountStore accounts, KeyStore keys, ContentEr
         if (!run.BudgetExhausted)
         {
             await limits.DeleteAccountAsync(account.Id, run, cancellationToken);
+        }
+        if (!run.BudgetExhausted)
+        {
+            await members.DeleteAllAsync(account.Id, run, cancellationToken);
         }
         if (!run.BudgetExhausted)
         {

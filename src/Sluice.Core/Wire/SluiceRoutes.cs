@@ -46,6 +46,18 @@ public static class SluiceRoutes
     /// <summary>The dashboard's own stylesheet and other assets: nothing is loaded from anywhere else.</summary>
     public const string DashboardAsset = "dashboard/assets/{file}";
 
+    /// <summary>One account the signed-in person is a member of: its state and the person's role.</summary>
+    public const string DashboardAccount = "dashboard/accounts/{accountId}";
+    public const string DashboardTeam = "dashboard/accounts/{accountId}/team";
+    public const string DashboardTeamInvite = "dashboard/accounts/{accountId}/team/invite";
+    public const string DashboardTeamMemberRole = "dashboard/accounts/{accountId}/team/members/{memberId}/role";
+    public const string DashboardTeamMemberRemove = "dashboard/accounts/{accountId}/team/members/{memberId}/remove";
+    public const string DashboardTeamInvitationRevoke = "dashboard/accounts/{accountId}/team/invitations/{invitationId}/revoke";
+    public const string DashboardInvitationAccept = "dashboard/accounts/{accountId}/invitations/{invitationId}/accept";
+
+    /// <summary>The data export, as a download (POST: it is audited, so it takes an anti-forgery token).</summary>
+    public const string DashboardExport = "dashboard/accounts/{accountId}/export";
+
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";
 
