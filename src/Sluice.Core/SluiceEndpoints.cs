@@ -5,6 +5,7 @@ using Sluice.HttpConventions;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
+using Sluice.Surfaces;
 
 namespace Sluice;
 
@@ -14,6 +15,7 @@ public static class SluiceEndpoints
     public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
     {
         app.MapSluiceHealth();
+        app.MapSluiceSurfaces();
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();
