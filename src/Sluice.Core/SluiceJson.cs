@@ -10,6 +10,7 @@ namespace Sluice;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(ModelEntry))]
 [JsonSerializable(typeof(AccountView))]
 [JsonSerializable(typeof(CreateAccountRequest))]
 [JsonSerializable(typeof(CreatedAccount))]

@@ -11,6 +11,7 @@ public static class ProxyEndpoints
     public static IEndpointRouteBuilder MapSluiceProxy(this IEndpointRouteBuilder app)
     {
         app.MapGet("/" + SluiceRoutes.Models, (HttpContext context, ModelsHandler handler) => handler.HandleAsync(context));
+        app.MapGet("/" + SluiceRoutes.Model, (HttpContext context, string id, ModelsHandler handler) => handler.RetrieveAsync(context, id));
         return app;
     }
 }
