@@ -4,13 +4,13 @@
 //   rg-<env> ─┬─ id-…     user-assigned identity (the only principal with data access)
 //             ├─ plan-… + func-…   Flex Consumption app, dotnet-isolated 10.0
 //             ├─ sthost…  Functions host storage + deployment package (identity only)
-//             ├─ stdata…  customer data: tables, payload + lock containers, lifecycle rules per tier
+//             ├─ stdata…  customer data: tables, payload + lock + session key-ring containers, lifecycle rules per tier
 //             ├─ kv-…     payload master key, operator secret (RBAC, purge protection)
 //             └─ log-… + appi-…    Log Analytics + Application Insights (Entra ingestion only)
 
 targetScope = 'subscription'
 
-import { route, tierDays } from 'modules/types.bicep'
+import { route, signInProvider, tierDays } from 'modules/types.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -86,6 +86,9 @@ param routes route[] = [
 @description('Upstream API keys: app setting name (a route\'s ApiKeySetting) to the name of a secret in this stamp\'s Key Vault.')
 param providerKeySecretNames { *: string } = {}
 
+@description('Identity providers people sign in to the dashboard with (see docs/sso.md). Each client secret is read from this stamp\'s Key Vault by the secret name given; the default is none (nobody can sign in).')
+param signInProviders signInProvider[] = []
+
 @description('Tuned Sluice settings by app-setting name (e.g. Sluice__Retention__DefaultContentRetentionDays), over the defaults in modules/sluiceSettings.bicep.')
 param appSettings { *: string } = {}
 
@@ -121,6 +124,7 @@ var tablePrefix = 'sluice'
 var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns'], table => '${tablePrefix}${table}')
 var payloadContainer = 'payloads'
 var lockContainer = 'sluice-locks'
+var keyRingContainer = 'sluice-keyring'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -171,6 +175,7 @@ module dataStorage 'modules/dataStorage.bicep' = {
     tableNames: tableNames
     payloadContainer: payloadContainer
     lockContainer: lockContainer
+    keyRingContainer: keyRingContainer
     lifecycleTierDays: lifecycleTierDays
   }
 }
@@ -228,8 +233,10 @@ module functionApp 'modules/functionApp.bicep' = {
     payloadContainer: payloadContainer
     lockContainer: lockContainer
     lifecycleTierDays: lifecycleTierDays
+    keyRingContainer: keyRingContainer
     routes: routes
     providerKeySecretNames: providerKeySecretNames
+    signInProviders: signInProviders
     appSettings: appSettings
   }
   // The app resolves its Key Vault references and reaches storage at first start: grant its roles first.

@@ -50,6 +50,10 @@ var sluiceDefaults = {
   Sluice__Proxy__StreamHeartbeatInterval: '00:00:30'
   Sluice__Proxy__ForwardedHopCount: '1'
 
+  // SignInOptions (Sluice:SignIn): a dashboard session lasts at most 24 hours from sign-in. Providers come from the
+  // signInProviders parameter (functionApp.bicep), their client secrets from Key Vault.
+  Sluice__SignIn__SessionLifetime: '1.00:00:00'
+
   // UsageOptions (Sluice:Usage). PartitionShards is fixed for the life of a deployment.
   Sluice__Usage__PartitionShards: '4'
   Sluice__Usage__MaxConcurrentCommits: '8'

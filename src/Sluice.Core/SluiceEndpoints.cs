@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
+using Sluice.Dashboard;
 using Sluice.Health;
 using Sluice.HttpConventions;
 using Sluice.Proxy;
@@ -22,6 +23,7 @@ public static class SluiceEndpoints
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
+        app.MapSluiceDashboard();
         app.MapSluiceUnknownUrl();
         return app;
     }

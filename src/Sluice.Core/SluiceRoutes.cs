@@ -35,6 +35,19 @@ public static class SluiceRoutes
     public const string OperatorLegalHold = "operator/accounts/{accountId}/legal-hold";
     public const string OperatorPurge = "operator/purge";
 
+    /// <summary>The dashboard for people: server-rendered pages under one prefix, to which every dashboard cookie is
+    /// scoped (see docs/cookies.md). Signed out, it redirects to <see cref="DashboardSignIn"/>.</summary>
+    public const string Dashboard = "dashboard";
+    public const string DashboardSignIn = "dashboard/signin";
+    /// <summary>POST (anti-forgery): starts the OpenID Connect sign-in at one configured provider.</summary>
+    public const string DashboardSignInStart = "dashboard/signin/{provider}";
+    /// <summary>The redirect URI registered at each identity provider: <c>{SLUICE_URL}/dashboard/signin/{provider}/callback</c>.</summary>
+    public const string DashboardSignInCallback = "dashboard/signin/{provider}/callback";
+    /// <summary>POST (anti-forgery): ends the session.</summary>
+    public const string DashboardSignOut = "dashboard/signout";
+    /// <summary>The dashboard's own stylesheet and other assets: nothing is loaded from anywhere else.</summary>
+    public const string DashboardAsset = "dashboard/assets/{file}";
+
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";
 

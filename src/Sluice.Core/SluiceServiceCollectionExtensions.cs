@@ -11,6 +11,7 @@ using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Retention.Rules;
 using Sluice.Routing;
+using Sluice.SignIn;
 using Sluice.Storage;
 using Sluice.Surfaces;
 using Sluice.Usage;
@@ -37,7 +38,8 @@ public static class SluiceServiceCollectionExtensions
             .AddSluicePayloads()
             .AddSluiceRetention()
             .AddSluiceProxy()
-            .AddSluiceSurfaces();
+            .AddSluiceSurfaces()
+            .AddSluiceSignIn();
     }
 
     public static IServiceCollection AddSluiceStorage(this IServiceCollection services)

@@ -43,6 +43,7 @@ public sealed class SluiceStorage
         Blobs = blobs;
         Payloads = blobs.GetBlobContainerClient(o.PayloadContainer);
         Locks = blobs.GetBlobContainerClient(o.LockContainer);
+        KeyRing = blobs.GetBlobContainerClient(o.KeyRingContainer);
     }
 
     /// <summary>PK <c>account</c>, RK account id (see <see cref="Sluice.Accounts.AccountStore"/>).</summary>
@@ -84,6 +85,10 @@ public sealed class SluiceStorage
     /// <summary>Lease blobs that keep purge runs from overlapping.</summary>
     public BlobContainerClient Locks { get; }
 
+    /// <summary>The encrypted data-protection key ring that protects dashboard sessions (see
+    /// <see cref="Sluice.SignIn.KeyRing.BlobKeyRingRepository"/>).</summary>
+    public BlobContainerClient KeyRing { get; }
+
     /// <summary>A table service client on the configured path (connection string, or service URI and credential).</summary>
     private static TableServiceClient TableService(StorageOptions o, TokenCredential? credential, bool sdkRetries)
     {
@@ -121,5 +126,6 @@ public sealed class SluiceStorage
         }
         await Payloads.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await Locks.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await KeyRing.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 }

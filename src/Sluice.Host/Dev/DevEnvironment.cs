@@ -6,13 +6,18 @@ using Sluice.Host.Dev;
 namespace Sluice.Host;
 
 /// <summary>
-/// The README's first command: Azurite (started here unless one already runs), a generated operator secret, and a
-/// demo account whose key is printed, so a fresh clone answers <c>curl</c> with the built-in mock model.
+/// The README's first command: Azurite (started here unless one already runs), a generated operator secret, a
+/// demo account whose key is printed, so a fresh clone answers <c>curl</c> with the built-in mock model, and a local
+/// OpenID Connect provider with a demo person, so the dashboard can be signed in to with no external provider.
 /// Dev state lives in <c>.local/</c> at the repository root (git-ignored).
 /// </summary>
 internal static class DevEnvironment
 {
     private static AzuriteProcess? s_azurite;
+    private static DevIdentityProvider? s_identityProvider;
+
+    /// <summary>The dev provider's name in <c>Sluice:SignIn:Providers</c> (and in its callback URL).</summary>
+    public const string IdentityProviderName = "dev";
 
     public static async Task PrepareAsync(WebApplicationBuilder builder)
     {
@@ -33,13 +38,21 @@ internal static class DevEnvironment
             Console.WriteLine($"Started Azurite (data in .local/azurite): blob :{s_azurite.BlobPort}, table :{s_azurite.TablePort}.");
         }
 
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        s_identityProvider = await DevIdentityProvider.StartAsync(new DevIdentityProviderOptions());
+        Console.WriteLine($"Started the dev OpenID Connect provider at {s_identityProvider.Authority} (demo person {DevIdentityProvider.DemoPerson.Email}).");
+
+        var settings = new Dictionary<string, string?>
         {
             ["Sluice:Storage:ConnectionString"] = connection,
             ["Sluice:Operator:Secret"] = ReadOrCreate(Path.Combine(local, "operator-secret"), 32),
             ["Sluice:Payloads:MasterKey"] = ReadOrCreate(Path.Combine(local, "dev-master-key"), 32),
-        });
-        builder.Services.AddHostedService<StopAzurite>();
+        };
+        foreach (var (key, value) in s_identityProvider.SignInSettings(IdentityProviderName, "Sluice dev sign-in"))
+        {
+            settings[key] = value;
+        }
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddHostedService<StopDevServices>();
     }
 
     /// <summary>Once the host listens: make sure the demo account exists and print how to call it.</summary>
@@ -76,6 +89,8 @@ internal static class DevEnvironment
                     -H "Authorization: Bearer {demo.Key}" -H "Content-Type: application/json" \
                     -d '{"{"}"model":"mock","stream":true,"messages":[{"{"}"role":"user","content":"Hello"{"}"}]{"}"}'
 
+                Dashboard: {url}/dashboard (sign in as {DevIdentityProvider.DemoPerson.Email} with the dev provider).
+
                 Operator secret (for /operator/...): .local/operator-secret. Stop with Ctrl+C.
 
                 """);
@@ -99,12 +114,16 @@ internal static class DevEnvironment
 
     private sealed record DemoAccount(string AccountId, string Key);
 
-    private sealed class StopAzurite : IHostedService
+    private sealed class StopDevServices : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public async Task StopAsync(CancellationToken cancellationToken)
         {
+            if (s_identityProvider is not null)
+            {
+                await s_identityProvider.DisposeAsync();
+            }
             if (s_azurite is not null)
             {
                 await s_azurite.DisposeAsync();

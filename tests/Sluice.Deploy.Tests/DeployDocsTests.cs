@@ -3,25 +3,25 @@ using Sluice.Deploy.Tests.Bicep;
 
 namespace Sluice.Deploy.Tests;
 
-/// <summary>The README's "Deploy to Azure" section names only things the templates and the code have.</summary>
-public sealed partial class ReadmeDeployTests
+/// <summary>The deploy walk-through (docs/deploy.md, "Deploy to Azure") and the README's short version of it name only
+/// things the templates and the code have.</summary>
+public sealed partial class DeployDocsTests
 {
-    private static string Section
+    public static TheoryData<string> Documents => ["docs/deploy.md", "README.md"];
+
+    private static string Section(string document)
     {
-        get
-        {
-            var readme = File.ReadAllText(Repo.PathOf("README.md"));
-            var start = readme.IndexOf("## Deploy to Azure", StringComparison.Ordinal);
-            Assert.True(start >= 0, "README has no \"Deploy to Azure\" section.");
-            var end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-            return end < 0 ? readme[start..] : readme[start..end];
-        }
+        var text = File.ReadAllText(Repo.PathOf(document.Split('/')));
+        var start = text.IndexOf("## Deploy to Azure", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"{document} has no \"Deploy to Azure\" section.");
+        var end = text.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        return end < 0 ? text[start..] : text[start..end];
     }
 
     [Fact]
     public void ShowsUp_AndTheSecondRegionAsASecondEnvironment()
     {
-        var section = Section;
+        var section = Section("docs/deploy.md");
 
         Assert.Contains("azd up", section, StringComparison.Ordinal);
         Assert.Contains("azd env new sluice-eu\nazd env set AZURE_LOCATION germanywestcentral\nazd env set SLUICE_DATA_REGION eu\nazd up", section, StringComparison.Ordinal);
@@ -30,7 +30,17 @@ public sealed partial class ReadmeDeployTests
     }
 
     [Fact]
-    public async Task EnvironmentValues_ItNames_AreParametersOrOutputs()
+    public void Readme_ShowsUp_AndPointsToTheWalkThrough()
+    {
+        var section = Section("README.md");
+
+        Assert.Contains("\nazd up", section, StringComparison.Ordinal);
+        Assert.Contains("(docs/deploy.md)", section, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Documents))]
+    public async Task EnvironmentValues_ItNames_AreParametersOrOutputs(string document)
     {
         var (_, template) = await Deployments.Build;
         var known = Regex.Matches(File.ReadAllText(Path.Combine(Repo.BicepDirectory, "main.parameters.json")), @"\$\{(\w+)")
@@ -38,18 +48,19 @@ public sealed partial class ReadmeDeployTests
             .Concat(template["outputs"]!.AsObject().Select(o => o.Key))
             .ToHashSet();
 
-        var named = EnvironmentValue().Matches(Section).Select(m => m.Value).Distinct();
+        var named = EnvironmentValue().Matches(Section(document)).Select(m => m.Value).Distinct();
 
         Assert.All(named, name => Assert.Contains(name, known));
     }
 
-    [Fact]
-    public async Task SettingsAndParameters_ItNames_Exist()
+    [Theory]
+    [MemberData(nameof(Documents))]
+    public async Task SettingsAndParameters_ItNames_Exist(string document)
     {
         var (_, template) = await Deployments.Build;
         var parameters = template["parameters"]!.AsObject().Select(p => p.Key).ToHashSet();
         var settings = BoundSettings.All.Select(s => s.AppSetting).Append("Sluice__Payloads__MasterKey").ToHashSet();
-        var section = Section;
+        var section = Section(document);
 
         Assert.All(AppSetting().Matches(section).Select(m => m.Value).Where(s => !s.StartsWith("Sluice__Routing__Routes__", StringComparison.Ordinal)),
             setting => Assert.Contains(setting, settings));
