@@ -53,9 +53,7 @@ public sealed class MessagesCountTokensSurface(TokenEstimator estimator) : Surfa
             if (route.Provider is INativeProvider native && native.Serves(route, NativeOperation.MessagesCountTokens))
             {
                 using var passed = PassThrough.WriteBody(Root, Body.Length, route.UpstreamModel);
-                var beta = http.Headers["anthropic-beta"];
-                var response = await native.SendNativeAsync(NativeOperation.MessagesCountTokens, route, passed,
-                    beta.Count > 0 ? headers => headers.TryAddWithoutValidation("anthropic-beta", (IEnumerable<string?>)beta) : null, cancellationToken);
+                var response = await native.SendNativeAsync(NativeOperation.MessagesCountTokens, route, passed, PassThrough.AnthropicBeta(http), cancellationToken);
                 return await PassThrough.ReadAsync(response, stream: false, FreeMeter.Instance, cancellationToken);
             }
             using var chat = messages.ToChat(out var refusal);

@@ -105,10 +105,7 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
         var response = context.Response;
         if (behavior.Status != 200)
         {
-            response.StatusCode = behavior.Status;
-            response.ContentType = "application/json";
-            await response.WriteAsync(behavior.ErrorBody
-                ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
+            await WriteErrorAsync(response, behavior);
             return;
         }
         using var doc = JsonDocument.Parse(request.Body);
@@ -138,18 +135,7 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
         var response = context.Response;
         if (behavior.Status != 200)
         {
-            response.StatusCode = behavior.Status;
-            if (behavior.RetryAfter is not null)
-            {
-                response.Headers.RetryAfter = behavior.RetryAfter;
-            }
-            if (behavior.RetryAfterMs is not null)
-            {
-                response.Headers["retry-after-ms"] = behavior.RetryAfterMs;
-            }
-            response.ContentType = "application/json";
-            await response.WriteAsync(behavior.ErrorBody
-                ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
+            await WriteErrorAsync(response, behavior);
             return;
         }
 
@@ -214,6 +200,23 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
             await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}}""");
         }
         await WriteEventAsync(response, "[DONE]");
+    }
+
+    /// <summary>An OpenAI error answer, with the upstream's wish to be left alone when the behaviour has one.</summary>
+    private static async Task WriteErrorAsync(HttpResponse response, FakeBehavior behavior)
+    {
+        response.StatusCode = behavior.Status;
+        if (behavior.RetryAfter is not null)
+        {
+            response.Headers.RetryAfter = behavior.RetryAfter;
+        }
+        if (behavior.RetryAfterMs is not null)
+        {
+            response.Headers["retry-after-ms"] = behavior.RetryAfterMs;
+        }
+        response.ContentType = "application/json";
+        await response.WriteAsync(behavior.ErrorBody
+            ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
     }
 
     private static async Task WriteSplitEventAsync(HttpResponse response, string json, int number)
