@@ -2,11 +2,11 @@ using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
 using Sluice.Dashboard;
 using Sluice.Health;
-using Sluice.HttpConventions;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
 using Sluice.Surfaces;
+using Sluice.Wire;
 
 namespace Sluice;
 

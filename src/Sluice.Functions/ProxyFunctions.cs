@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Sluice.Proxy;
 using Sluice.Surfaces;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 using Sluice.SignIn;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

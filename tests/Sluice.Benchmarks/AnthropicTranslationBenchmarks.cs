@@ -3,8 +3,8 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks;
 

@@ -7,6 +7,7 @@ using Sluice.Proxy;
 using Sluice.Surfaces;
 using Sluice.Translation;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Sluice.Testing;
-using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests;
 

@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using Azure;
-using Sluice.Retention;
-using Sluice.Routing;
 
 namespace Sluice.Accounts;
 

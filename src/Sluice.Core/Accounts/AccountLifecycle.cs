@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 

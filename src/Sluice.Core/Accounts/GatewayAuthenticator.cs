@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -20,12 +21,27 @@ public sealed class GatewayAuthenticator(
     FailedAuthThrottle throttle,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions,
+    IOptions<ForwardedForOptions> forwardedFor,
     TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan s_failureAuditInterval = TimeSpan.FromMinutes(1);
 
     private readonly UnknownKeyCache _unknownKeys = new(accountOptions.Value.UnknownKeyCacheSize, accountOptions.Value.AuthCacheTtl, time);
+
+    /// <summary>Authentication for the account-data endpoints: a key of the account, with at least the Admin role.
+    /// Tenant isolation follows from it: every query these endpoints make starts from the caller's own account id.
+    /// <paramref name="what"/> ends the 403's sentence "Only Owner and Admin keys can …".</summary>
+    internal async Task<(Caller? Caller, ApiError? Error)> AuthenticateAdminAsync(HttpContext context, CallerPurpose purpose, string what)
+    {
+        var (caller, error) = await AuthenticateAsync(context, purpose);
+        if (caller is null)
+        {
+            return (null, error);
+        }
+        return caller.IsAtLeast(KeyRole.Admin)
+            ? (caller, null)
+            : (null, ApiError.Forbidden("insufficient_role", $"Only Owner and Admin keys can {what}."));
+    }
 
     /// <summary>
     /// Authenticates the request's key for <paramref name="purpose"/>: the key must exist and be usable, its account must
@@ -41,7 +57,7 @@ public sealed class GatewayAuthenticator(
         {
             return (null, ApiError.MissingApiKey());
         }
-        var clientIp = ClientAddress.Of(context, proxyOptions.Value);
+        var clientIp = ClientAddress.Of(context, forwardedFor.Value);
         var region = GatewayKey.RegionOf(presented);
         if (region is null)
         {

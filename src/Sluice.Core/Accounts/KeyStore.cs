@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
-using Sluice.Retention;
 using Sluice.Storage;
 
 namespace Sluice.Accounts;

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Sluice.Dashboard.Pages;
 using Sluice.SignIn;
 
+using Sluice.Wire;
+
 namespace Sluice.Dashboard;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Sluice.Proxy;
 using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Sluice.Proxy;
-using Sluice.Routing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

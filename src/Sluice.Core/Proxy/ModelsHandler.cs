@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Sluice.Accounts;
+using Sluice.Providers;
 using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Proxy;
 
@@ -27,7 +29,7 @@ public sealed class ModelsHandler(GatewayAuthenticator authenticator, ModelCatal
                 data.Add(entry);
             }
         }
-        return TypedResults.Json(new ModelList("list", data), SluiceJson.Wire.ModelList);
+        return TypedResults.Json(new ModelList("list", data), ProxyJson.Wire.ModelList);
     }
 
     /// <summary><c>GET /v1/models/{id}</c>: one model of the list, filtered the same way; 404 for a model the caller
@@ -40,7 +42,7 @@ public sealed class ModelsHandler(GatewayAuthenticator authenticator, ModelCatal
             return error;
         }
         return catalog.TryGetRoutes(id, out var routes) && Entry(id, routes, caller!, policy!) is { } entry
-            ? TypedResults.Json(entry, SluiceJson.Wire.ModelEntry)
+            ? TypedResults.Json(entry, ProxyJson.Wire.ModelEntry)
             : ApiError.ModelNotFound(id);
     }
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Payloads;
-using Sluice.Proxy;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Usage;
 
@@ -39,7 +39,7 @@ public sealed partial class DataExport(
 
     public async Task<IResult> ExportAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "export the account's data");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "export the account's data");
         if (caller is null)
         {
             return error!;
@@ -68,12 +68,10 @@ public sealed partial class DataExport(
         writer.End();
 
         long rows = 0, rollupCount = 0, payloadCount = 0, auditCount = 0;
-        var from = UsageTable.AccountPrefix(account.Id);
-        var rowsOnly = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {from + "~"} and RowKey lt {"~"}");
-        await foreach (var entity in usage.Client.QueryAsync<TableEntity>(rowsOnly, cancellationToken: ct))
+        await foreach (var record in usage.AllRowsAsync(account.Id, ct))
         {
             writer.Begin("usage");
-            writer.Data(UsageRowView.From(UsageTable.FromEntity(entity)), UsageJson.Wire.UsageRowView);
+            writer.Data(UsageRowView.From(record), UsageJson.Wire.UsageRowView);
             writer.End();
             await writer.MaybeFlushAsync(++rows, ct);
         }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
 
+using Sluice.Wire;
+
 namespace Sluice.SignIn;
 
 /// <summary>

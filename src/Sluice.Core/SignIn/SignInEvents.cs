@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sluice.Dashboard;
 
 namespace Sluice.SignIn;
 
@@ -47,7 +46,7 @@ internal sealed partial class SignInEvents(string provider, SignInProvider setti
     {
         // The exception's type is logged, not its message: the message may quote the provider's error text.
         Log.Refused(Logger(context), provider, refusal, failure?.GetType().Name ?? "none");
-        return DashboardPages.SignInRefused(context, refusal).ExecuteAsync(context);
+        return context.RequestServices.GetRequiredService<ISignInRefusalPage>().Render(context, refusal).ExecuteAsync(context);
     }
 
     private static ILogger Logger(HttpContext context) => context.RequestServices.GetRequiredService<ILogger<SignInEvents>>();

@@ -1,3 +1,4 @@
+using Sluice.Wire;
 namespace Sluice.SignIn;
 
 /// <summary>Authentication scheme names: one cookie scheme for the session, one OpenID Connect scheme per provider.</summary>

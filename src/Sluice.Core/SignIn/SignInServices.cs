@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Sluice.Dashboard;
 using Sluice.SignIn.KeyRing;
 
 namespace Sluice.SignIn;
@@ -19,9 +18,9 @@ public static class SignInServices
     /// is the content root path, which differs between the two hosts and between instances).</summary>
     public const string DataProtectionApplicationName = "sluice";
 
-    /// <summary>Dashboard sign-in (OpenID Connect per configured provider, the session cookie, anti-forgery, the shared
-    /// key ring) and the dashboard's pages.</summary>
-    public static IServiceCollection AddSluiceSignIn(this IServiceCollection services)
+    /// <summary>Dashboard sign-in: OpenID Connect per configured provider, the session cookie, anti-forgery, the shared
+    /// key ring. The pages that drive it (and the refusal page, <see cref="ISignInRefusalPage"/>) are the dashboard's.</summary>
+    public static IServiceCollection AddSluiceSignIn(this IServiceCollection services, string formFieldName, string formHeaderName)
     {
         services.AddOptions<SignInOptions>().BindConfiguration(SignInOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SignInOptions>, SignInOptionsValidator>();
@@ -65,15 +64,12 @@ public static class SignInServices
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = security.Policy;
-            options.FormFieldName = DashboardForms.FieldName;
-            options.HeaderName = DashboardForms.HeaderName;
+            options.FormFieldName = formFieldName;
+            options.HeaderName = formHeaderName;
             // Pages send X-Frame-Options: DENY and frame-ancestors 'none' themselves.
             options.SuppressXFrameOptionsHeader = true;
         });
 
-        services.AddSingleton<SignInHandlers>();
-        services.AddSingleton<DashboardHandlers>();
-        services.AddRazorComponents();
         return services;
     }
 

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
+using Sluice.Stamp;
 
 namespace Sluice.Storage;
 
@@ -46,14 +47,14 @@ public sealed class SluiceStorage
         KeyRing = blobs.GetBlobContainerClient(o.KeyRingContainer);
     }
 
-    /// <summary>PK <c>account</c>, RK account id (see <see cref="Sluice.Accounts.AccountStore"/>).</summary>
+    /// <summary>PK <c>account</c>, RK account id (see <c>AccountStore</c> in Accounts/).</summary>
     public TableClient Accounts { get; }
 
     /// <summary>PK <c>h|{sha256}</c> RK <c>key</c> (auth lookup) and PK <c>a|{account}</c> RK key id (listing).</summary>
     public TableClient Keys { get; }
 
     /// <summary>PK <c>{account}|{yyyyMMdd}|{shard}</c>, RK <c>{inverted ms}_{request id}</c>; counter rows
-    /// <c>~rollup|{model}</c> in each partition (see <see cref="Sluice.Usage.UsageTable"/>).</summary>
+    /// <c>~rollup|{model}</c> in each partition (see <c>UsageTable</c> in Usage/).</summary>
     public TableClient Usage { get; }
 
     /// <summary>The usage table for the meter's group-commit transactions: the same client as <see cref="Usage"/> but
@@ -62,15 +63,15 @@ public sealed class SluiceStorage
     public TableClient UsageTransactions { get; }
 
     /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>, plus RK <c>~materialized</c> (the last
-    /// materialised day; see <see cref="Sluice.Usage.RollupTable"/>).</summary>
+    /// materialised day; see <c>RollupTable</c> in Usage/).</summary>
     public TableClient Rollups { get; }
 
-    /// <summary>PK account id (or <c>_stamp</c>), RK inverted ticks (see <see cref="Sluice.Accounts.AuditLog"/>).</summary>
+    /// <summary>PK account id (or <c>_stamp</c>), RK inverted ticks (see <c>AuditLog</c> in Accounts/).</summary>
     public TableClient Audit { get; }
 
     /// <summary>Per-account payload data keys, wrapped by the master key: PK account id, RK data-key id.
     /// Deleting an account's rows here crypto-shreds all its stored content; an erasure leaves a tombstone row without
-    /// key material until the blobs of that key are gone (see <see cref="Sluice.Payloads.DataKeyRing"/>).</summary>
+    /// key material until the blobs of that key are gone (see <c>DataKeyRing</c> in Payloads/).</summary>
     public TableClient DataKeys { get; }
 
     /// <summary>One row per purge run: PK <c>run</c>, RK inverted start ticks.</summary>

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Sluice.Stamp;
 
 namespace Sluice.Storage;
 

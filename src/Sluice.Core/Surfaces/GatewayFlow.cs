@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Payloads;
 using Sluice.Providers;
-using Sluice.Routing;
-using Sluice.Usage;
-
 using Sluice.Proxy;
+using Sluice.Routing;
+using Sluice.Stamp;
+using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 

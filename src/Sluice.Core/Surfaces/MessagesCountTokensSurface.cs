@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Sluice.Proxy;
 using Sluice.Providers;
+using Sluice.Proxy;
 using Sluice.Routing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 

@@ -5,6 +5,7 @@ using Sluice.Proxy;
 using Sluice.Routing;
 using Sluice.Translation;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 

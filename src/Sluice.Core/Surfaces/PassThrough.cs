@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sluice.Providers;
 using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Translation;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 

@@ -4,6 +4,7 @@ using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Translation;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Translation;
 

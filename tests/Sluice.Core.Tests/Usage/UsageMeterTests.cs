@@ -3,9 +3,11 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Usage;
 

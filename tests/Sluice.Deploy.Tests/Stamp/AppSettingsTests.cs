@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Sluice.Deploy.Tests.Bicep;
+using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Storage;
+using Sluice.Accounts;
 
 namespace Sluice.Deploy.Tests.Stamp;
 

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Sluice.Accounts;
 using Sluice.Deploy.Tests.Bicep;
-using Sluice.Retention;
+using Sluice.Stamp;
 using Sluice.Storage;
 
 namespace Sluice.Deploy.Tests.Stamp;

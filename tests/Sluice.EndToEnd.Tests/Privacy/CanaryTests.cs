@@ -2,6 +2,7 @@ using System.Text;
 using OpenAI.Chat;
 using Sluice.Testing;
 using Sluice.Testing.Upstreams;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Privacy;
 

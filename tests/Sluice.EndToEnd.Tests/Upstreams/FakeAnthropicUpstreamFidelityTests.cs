@@ -2,6 +2,7 @@ using Anthropic;
 using Anthropic.Core;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
+using Sluice.Accounts;
 using Sluice.Testing.Upstreams;
 
 namespace Sluice.EndToEnd.Tests.Upstreams;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Sluice.Host.Dev;
 using Sluice.Load;
+using Sluice.Wire;
 
 // The load harness (tests/load/run.sh runs it). Not a test: it asserts nothing about time, it measures and reports.
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
