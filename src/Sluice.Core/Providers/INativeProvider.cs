@@ -1,6 +1,4 @@
 using System.Net.Http.Headers;
-using Sluice.Proxy;
-using Sluice.Routing;
 using Sluice.Wire;
 
 namespace Sluice.Providers;
