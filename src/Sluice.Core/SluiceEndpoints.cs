@@ -6,6 +6,7 @@ using Sluice.Health;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
+using Sluice.Surfaces;
 using Sluice.Wire;
 
 namespace Sluice;
@@ -16,6 +17,7 @@ public static class SluiceEndpoints
     public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
     {
         app.MapSluiceHealth();
+        app.MapSluiceSurfaces();
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();

@@ -15,6 +15,7 @@ using Sluice.Routing;
 using Sluice.SignIn;
 using Sluice.Stamp;
 using Sluice.Storage;
+using Sluice.Surfaces;
 using Sluice.Usage;
 using Sluice.Wire;
 
@@ -41,6 +42,7 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceRetention()
             .AddSluiceFairUse()
             .AddSluiceProxy()
+            .AddSluiceSurfaces()
             .AddSluiceDashboard();
     }
 
@@ -158,7 +160,6 @@ public static class SluiceServiceCollectionExtensions
             kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
         services.AddSingleton(sp => new RequestBodyBudget(
             sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxBufferedRequestBytes, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
         return services;
     }

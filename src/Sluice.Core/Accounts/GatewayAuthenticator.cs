@@ -163,7 +163,12 @@ public sealed class GatewayAuthenticator(
             var token = authorization[7..].Trim();
             return token.Length > 0 ? token : null;
         }
+        // Azure OpenAI's SDKs send api-key; Anthropic's (and Claude Code) x-api-key.
         var apiKey = request.Headers["api-key"].ToString().Trim();
+        if (apiKey.Length == 0)
+        {
+            apiKey = request.Headers["x-api-key"].ToString().Trim();
+        }
         return apiKey.Length > 0 ? apiKey : null;
     }
 

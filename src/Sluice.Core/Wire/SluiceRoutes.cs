@@ -8,6 +8,10 @@ public static class SluiceRoutes
 {
     public const string ChatCompletions = "v1/chat/completions";
     public const string Models = "v1/models";
+    public const string Model = "v1/models/{id}";
+    public const string Messages = "v1/messages";
+    public const string MessagesCountTokens = "v1/messages/count_tokens";
+    public const string Embeddings = "v1/embeddings";
 
     public const string Usage = "v1/usage";
     public const string Audit = "v1/audit";
