@@ -109,11 +109,11 @@ public sealed partial class GatewayFlow(
         }
 
         // :: Step 3b: fair use. Budgets and rate limits of the key and account, before anything goes upstream.
-        var admission = await fairUse.AdmitAsync(caller, requestId, () => estimator.CountPrompt(request), aborted);
+        var admission = await fairUse.AdmitAsync(caller, requestId, () => request.EstimatePromptTokens(estimator), aborted);
         admission.WriteHeaders(context.Response.Headers);
         if (admission.Refusal is { } refusal)
         {
-            return await RejectAsync(context, new ApiError(refusal.Status, refusal.Type, refusal.Code, refusal.Message) { RetryAfter = refusal.RetryAfter },
+            return await RejectAsync(context, surface, new ApiError(refusal.Status, refusal.Type, refusal.Code, refusal.Message) { RetryAfter = refusal.RetryAfter },
                 row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
