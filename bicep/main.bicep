@@ -58,8 +58,10 @@ param maximumInstanceCount int = 100
 
 @minValue(1)
 @maxValue(1000)
+// From tests/load: one core carries about 320 model-shaped streams (a chunk every 30 ms) through Sluice and the host's
+// forwarding hop; memory would allow about 2,200. docs/performance.md derives it and prices it (PerformanceDocTests).
 @description('Concurrent HTTP executions per instance before Flex adds one; a streamed completion holds one until it ends.')
-param httpPerInstanceConcurrency int = 16
+param httpPerInstanceConcurrency int = 300
 
 @description('Six-field NCRONTAB, always UTC on Flex: when the purge runs (SLUICE_PURGE_SCHEDULE).')
 param purgeSchedule string = '0 5 * * * *'
@@ -121,7 +123,7 @@ var functionAppName = 'func-sluice-${resourceToken}'
 // Sluice's storage layout (StorageOptions defaults and the tables SluiceStorage opens). The deploy tests compare it
 // with the code.
 var tablePrefix = 'sluice'
-var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns'], table => '${tablePrefix}${table}')
+var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns', 'fairuse'], table => '${tablePrefix}${table}')
 var payloadContainer = 'payloads'
 var lockContainer = 'sluice-locks'
 var keyRingContainer = 'sluice-keyring'

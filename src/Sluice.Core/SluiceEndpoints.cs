@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
 using Sluice.Dashboard;
+using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Routing;
+using Sluice.Surfaces;
 using Sluice.Wire;
 
 namespace Sluice;
@@ -15,12 +17,14 @@ public static class SluiceEndpoints
     public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
     {
         app.MapSluiceHealth();
+        app.MapSluiceSurfaces();
         app.MapSluiceProxy();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
+        app.MapSluiceLimits();
         app.MapSluiceDashboard();
         app.MapSluiceUnknownUrl();
         return app;

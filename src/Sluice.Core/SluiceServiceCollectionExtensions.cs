@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Dashboard;
+using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.Payloads;
 using Sluice.Providers;
@@ -14,6 +15,7 @@ using Sluice.Routing;
 using Sluice.SignIn;
 using Sluice.Stamp;
 using Sluice.Storage;
+using Sluice.Surfaces;
 using Sluice.Usage;
 using Sluice.Wire;
 
@@ -38,7 +40,9 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceAccounts()
             .AddSluicePayloads()
             .AddSluiceRetention()
+            .AddSluiceFairUse()
             .AddSluiceProxy()
+            .AddSluiceSurfaces()
             .AddSluiceDashboard();
     }
 
@@ -95,6 +99,10 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<KeyStore>();
+        services.AddSingleton<MemberStore>();
+        services.AddSingleton<AccountOwners>();
+        services.AddSingleton<MemberLifecycle>();
+        services.AddSingleton<MemberAuthenticator>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<FailedAuthThrottle>();
         services.AddSingleton<GatewayAuthenticator>();
@@ -131,6 +139,20 @@ public static class SluiceServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Spend budgets and rate limits per key and account, and the limits API.</summary>
+    public static IServiceCollection AddSluiceFairUse(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<FairUseOptions>(FairUseOptions.Section);
+        services.AddSingleton<IValidateOptions<FairUseOptions>, FairUseOptionsValidator>();
+        services.AddSingleton<LimitStore>();
+        services.AddSingleton<SpendLedger>();
+        services.AddSingleton<RateCounters>();
+        services.AddSingleton<FairUseGate>();
+        services.AddHostedService<FairUseRefresher>();
+        services.AddSingleton<LimitHandlers>();
+        return services;
+    }
+
     public static IServiceCollection AddSluiceProxy(this IServiceCollection services)
     {
         services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
@@ -138,7 +160,6 @@ public static class SluiceServiceCollectionExtensions
             kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
         services.AddSingleton(sp => new RequestBodyBudget(
             sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxBufferedRequestBytes, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
         return services;
     }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Sluice.Benchmarks.Alternatives;
 using Sluice.Providers;
 using Sluice.Proxy;
+using Sluice.Surfaces;
 using Sluice.Usage;
 
 namespace Sluice.Benchmarks;
@@ -41,7 +42,8 @@ public class StreamBenchmarks
     public async Task<bool> Relay()
     {
         await using var events = new SseEventStream(_stream.Rewind());
-        return await ResponseRelay.RelayEventsAsync(NullResponse(), events, new ChunkInspector(), clientWantsUsage: true,
+        using var meter = new ChatAnswerMeter();
+        return await ResponseRelay.RelayEventsAsync(NullResponse(), events, meter, clientWantsUsage: true, ResponseRelay.Done,
             s_heartbeat, TimeProvider.System, static () => { }, observe: null, beforeEnd: null, CancellationToken.None);
     }
 
@@ -86,7 +88,7 @@ public class StreamBenchmarks
 
     /// <summary>A response whose body goes into a pipe nobody reads, the way Kestrel's goes into its output pipe: the
     /// body stream and the body writer are two views of that one pipe, so writing through either costs the same.</summary>
-    private static DefaultHttpContext NullResponse()
+    internal static DefaultHttpContext NullResponse()
     {
         var context = new DefaultHttpContext();
         context.Features.Set<IHttpResponseBodyFeature>(new PipeBody(new Pipe(new PipeOptions(pauseWriterThreshold: 0)).Writer));

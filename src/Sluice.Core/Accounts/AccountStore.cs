@@ -97,6 +97,8 @@ public sealed class AccountStore(SluiceStorage storage)
         entity["PolicyZeroRetentionOnly"] = a.DataPolicy?.ZeroRetentionOnly;
         entity["PolicyAllowTraining"] = a.DataPolicy?.AllowTraining;
         entity["IpAllowlist"] = string.Join(',', a.IpAllowlist);
+        entity["MemberTenant"] = a.MemberTenant;
+        entity["MemberEmailDomain"] = a.MemberEmailDomain;
         return entity;
     }
 
@@ -128,6 +130,8 @@ public sealed class AccountStore(SluiceStorage storage)
             DataPolicy = inRegion is null ? null : new DataPolicy(inRegion.Value,
                 e.GetBoolean("PolicyZeroRetentionOnly") ?? false, e.GetBoolean("PolicyAllowTraining") ?? false),
             IpAllowlist = (e.GetString("IpAllowlist") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            MemberTenant = e.GetString("MemberTenant"),
+            MemberEmailDomain = e.GetString("MemberEmailDomain"),
             ETag = e.ETag,
         };
     }

@@ -117,7 +117,7 @@ public sealed class GatewayAuthenticator(
             return (null, ApiError.Forbidden("ip_not_allowed",
                 "Requests from this IP address are not allowed for this account (see its IP allowlist)."));
         }
-        if (StateRefusal(account, key, purpose, now) is { } refusal)
+        if (AccountAccess.StateRefusal(account, key.Role, purpose, now, accountOptions.Value) is { } refusal)
         {
             await AuditFailureAsync(key, clientIp, refusal.Code);
             return (null, refusal);
@@ -130,26 +130,6 @@ public sealed class GatewayAuthenticator(
         }
         return (new Caller(account, key, clientIp), null);
     }
-
-    /// <summary>Why the account's state refuses this purpose, or null. Suspension refuses everything (the data is
-    /// inaccessible until reinstated); closure still lets the Owner and Admins read and export their data until the
-    /// expired-retention period ends.</summary>
-    private ApiError? StateRefusal(Account account, ApiKey key, CallerPurpose purpose, DateTimeOffset now) => account.State switch
-    {
-        AccountState.Suspended => ApiError.Forbidden("account_suspended",
-            $"This account is suspended because of {SuspensionReasons.Describe(account.SuspensionReason)}. Its data is inaccessible until the operator " +
-            $"reinstates it; contact the operator to resolve the suspension before {account.GraceEndsAt(accountOptions.Value):yyyy-MM-dd}, after which the account is closed."),
-        AccountState.Expired when account.PurgeAfter(accountOptions.Value) <= now => ApiError.Forbidden("account_closed",
-            "This account is closed and its expired-retention period has ended; its data is being deleted."),
-        // A suspension nobody resolved must not become a way around it: waiting out the grace period does not unlock
-        // the data. Only the operator's reopen does.
-        AccountState.Expired when account.ExpiryReason == ExpiryReasons.SuspensionNotResolved => ApiError.Forbidden("account_closed",
-            $"This account was closed because its suspension was not resolved within the grace period. Its data is inaccessible and is deleted after " +
-            $"{account.PurgeAfter(accountOptions.Value):yyyy-MM-dd}; contact the operator, who can reopen it until then."),
-        AccountState.Expired when purpose != CallerPurpose.ReadOwnData || key.Role < KeyRole.Admin => ApiError.Forbidden("account_closed",
-            $"This account is closed. Its data is kept until {account.PurgeAfter(accountOptions.Value):yyyy-MM-dd} and can still be exported by its Owner or an Admin."),
-        _ => null,
-    };
 
     /// <summary>Records a refused request of a known key in the account's audit log: the key's id and the reason,
     /// never the key. One entry per key and reason per minute on each instance, so a client retrying in a loop
@@ -183,7 +163,12 @@ public sealed class GatewayAuthenticator(
             var token = authorization[7..].Trim();
             return token.Length > 0 ? token : null;
         }
+        // Azure OpenAI's SDKs send api-key; Anthropic's (and Claude Code) x-api-key.
         var apiKey = request.Headers["api-key"].ToString().Trim();
+        if (apiKey.Length == 0)
+        {
+            apiKey = request.Headers["x-api-key"].ToString().Trim();
+        }
         return apiKey.Length > 0 ? apiKey : null;
     }
 

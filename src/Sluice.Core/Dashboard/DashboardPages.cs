@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sluice.Dashboard.Pages;
+using Sluice.Accounts;
+using Sluice.Proxy;
 using Sluice.SignIn;
 
 using Sluice.Wire;
@@ -21,6 +23,9 @@ internal static class DashboardPages
     public const string SignOutPath = "/" + SluiceRoutes.DashboardSignOut;
     public const string StylesheetPath = "/" + SluiceRoutes.Dashboard + "/assets/" + DashboardAssets.Stylesheet;
 
+    public static string AccountPath(string accountId) => $"/{SluiceRoutes.Dashboard}/accounts/{Uri.EscapeDataString(accountId)}";
+    public static string TeamPath(string accountId) => AccountPath(accountId) + "/team";
+
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -32,13 +37,41 @@ internal static class DashboardPages
             [nameof(SignInPage.SignedOut)] = signedOut,
         });
 
-    public static IResult Home(HttpContext context, SignedInPerson person, string providerName, AntiforgeryTokenSet tokens) =>
+    public static IResult Home(HttpContext context, SignedInPerson person, string providerName, AntiforgeryTokenSet tokens,
+        IReadOnlyList<Member> memberships, IReadOnlyList<Invitation> invitations) =>
         Render<HomePage>(context, StatusCodes.Status200OK, new()
         {
             [nameof(HomePage.Person)] = person,
             [nameof(HomePage.ProviderName)] = providerName,
             [nameof(HomePage.Token)] = tokens.RequestToken,
+            [nameof(HomePage.Memberships)] = memberships,
+            [nameof(HomePage.Invitations)] = invitations,
         });
+
+    public static IResult Account(HttpContext context, Caller caller, SignedInPerson person, string? token, AccountOptions options) =>
+        Render<AccountPage>(context, StatusCodes.Status200OK, new()
+        {
+            [nameof(AccountPage.Caller)] = caller,
+            [nameof(AccountPage.Person)] = person,
+            [nameof(AccountPage.Token)] = token,
+            [nameof(AccountPage.Options)] = options,
+        });
+
+    public static IResult Team(HttpContext context, Caller caller, SignedInPerson person, IReadOnlyList<Member> members,
+        IReadOnlyList<Invitation> invitations, string? token, string? notice, ApiError? error) =>
+        Render<TeamPage>(context, error?.Status ?? StatusCodes.Status200OK, new()
+        {
+            [nameof(TeamPage.Caller)] = caller,
+            [nameof(TeamPage.Person)] = person,
+            [nameof(TeamPage.Members)] = members,
+            [nameof(TeamPage.Invitations)] = invitations,
+            [nameof(TeamPage.Token)] = token,
+            [nameof(TeamPage.Error)] = error?.Message,
+        });
+
+    /// <summary>An API refusal (not a member, wrong role, account suspended…) as a page with the same status and sentence.</summary>
+    public static IResult Refused(HttpContext context, ApiError error) =>
+        Render<RefusedPage>(context, error.Status, new() { [nameof(RefusedPage.Message)] = error.Message });
 
     public static IResult SignInRefused(HttpContext context, SignInRefusal refusal) =>
         Render<SignInRefusedPage>(context, refusal switch

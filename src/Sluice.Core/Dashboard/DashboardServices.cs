@@ -12,6 +12,8 @@ internal static class DashboardServices
         services.AddSingleton<ISignInRefusalPage, RefusalPage>();
         services.AddSingleton<SignInHandlers>();
         services.AddSingleton<DashboardHandlers>();
+        services.AddSingleton<MemberRequests>();
+        services.AddSingleton<TeamHandlers>();
         services.AddRazorComponents();
         return services;
     }

@@ -74,7 +74,13 @@ public sealed partial class PayloadStore(
 
     /// <summary>Encrypts and stores the request and its captured response. Never throws: the client already has
     /// its answer, so a failure (no master key, storage down) is logged by id and the row simply names no content.</summary>
-    public async Task<StoredContent?> WriteAsync(ChatRequest request, PayloadCapture capture, UsageRecord row, CancellationToken cancellationToken)
+    public Task<StoredContent?> WriteAsync(ChatRequest request, PayloadCapture capture, UsageRecord row, CancellationToken cancellationToken) =>
+        WriteAsync(request.Body, request.Root, capture, row, cancellationToken);
+
+    /// <summary>Encrypts and stores a request of any surface (its body as sent and its parsed root) and its captured
+    /// response; see <see cref="WriteAsync(ChatRequest, PayloadCapture, UsageRecord, CancellationToken)"/>.</summary>
+    public async Task<StoredContent?> WriteAsync(ReadOnlyMemory<byte> requestBody, System.Text.Json.JsonElement requestRoot, PayloadCapture capture,
+        UsageRecord row, CancellationToken cancellationToken)
     {
         var name = BlobName(row.AccountId, row.RequestId);
         try
@@ -87,9 +93,9 @@ public sealed partial class PayloadStore(
             }
             // Sized for the document up front (JSON escaping at most doubles text but for rare control characters),
             // so it seldom grows: a grown-out-of array goes back to the pool holding plaintext.
-            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(request.Body.Length, capture.MaxBytes)) + 4096);
+            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(requestBody.Length, capture.MaxBytes)) + 4096);
             PayloadCipher.WriteHeader(buffer, key.Id);
-            PayloadDocument.Write(buffer, request, capture, row);
+            PayloadDocument.Write(buffer, requestBody.Span, requestRoot, capture, row);
             var sealedBytes = buffer.WrittenMemory;
             // Encrypted in place: the writer's memory is a rented array, writable, and no plaintext copy is made.
             PayloadCipher.Seal(System.Runtime.InteropServices.MemoryMarshal.AsMemory(sealedBytes).Span, key, name, row.AccountId, row.RequestId.Value);

@@ -7,6 +7,7 @@ namespace Sluice.Proxy;
 /// <summary>Source-generated JSON for the model list (snake_case, as OpenAI's API is).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(ModelEntry))]
 internal sealed partial class ProxyJson : JsonSerializerContext
 {
     /// <summary>The context the API writes with: like <see cref="JsonSerializerContext"/>'s default but without

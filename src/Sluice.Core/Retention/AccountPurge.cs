@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sluice.Accounts;
+using Sluice.FairUse;
 using Sluice.Payloads;
 using Sluice.Storage;
 using Sluice.Usage;
@@ -13,6 +14,7 @@ namespace Sluice.Retention;
 /// <item>content: its data keys first (crypto-shredding), then its payload blobs (<see cref="ContentEraser"/>);</item>
 /// <item>usage rows and counters (PartitionKey range <see cref="UsageTable.AccountPrefix"/>), then daily rollups;</item>
 /// <item>keys, both entries of each;</item>
+/// <item>its fair-use rows (limits, spend shares, rate counters, threshold notes: <see cref="LimitStore.DeleteAccountAsync"/>);</item>
 /// <item>its audit partition;</item>
 /// <item>a stamp-level audit entry with the totals, then the tombstone (<see cref="AccountTransitions.Tombstone"/>).</item>
 /// </list>
@@ -20,11 +22,11 @@ namespace Sluice.Retention;
 /// by the next run, which starts again at step 1 and finds the finished steps empty. What each run deleted is added to
 /// the account row before it stops, so the final totals cover every run.
 /// </summary>
-internal sealed class AccountPurge(AccountStore accounts, KeyStore keys, ContentEraser content, UsageTable usage, RollupTable rollups,
-    AuditLog audit, GatewayAuthenticator authenticator)
+public sealed class AccountPurge(AccountStore accounts, KeyStore keys, MemberStore members, ContentEraser content, UsageTable usage, RollupTable rollups,
+    LimitStore limits, AuditLog audit, GatewayAuthenticator authenticator)
 {
     /// <summary>The kinds a purge counts, in the order it deletes them; the audit entry lists them in this order.</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["data_keys", "payload_blobs", "usage_rows", "rollups", "keys", "audit_entries"];
+    public static readonly IReadOnlyList<string> Kinds = ["data_keys", "payload_blobs", "usage_rows", "rollups", "keys", "members", "invitations", "audit_entries"];
 
     /// <summary>Purges <paramref name="account"/>; true when it is a tombstone now, false when the budget ran out first
     /// (or another writer changed the account: the next run decides again).</summary>
@@ -54,6 +56,14 @@ internal sealed class AccountPurge(AccountStore accounts, KeyStore keys, Content
         if (!run.BudgetExhausted)
         {
             await keys.DeleteAllAsync(account.Id, run, cancellationToken);
+        }
+        if (!run.BudgetExhausted)
+        {
+            await limits.DeleteAccountAsync(account.Id, run, cancellationToken);
+        }
+        if (!run.BudgetExhausted)
+        {
+            await members.DeleteAllAsync(account.Id, run, cancellationToken);
         }
         if (!run.BudgetExhausted)
         {

@@ -41,6 +41,7 @@ public sealed class SluiceStorage
         Audit = tables.GetTableClient(o.TablePrefix + "audit");
         DataKeys = tables.GetTableClient(o.TablePrefix + "datakeys");
         PurgeRuns = tables.GetTableClient(o.TablePrefix + "purgeruns");
+        FairUse = tables.GetTableClient(o.TablePrefix + "fairuse");
         Blobs = blobs;
         Payloads = blobs.GetBlobContainerClient(o.PayloadContainer);
         Locks = blobs.GetBlobContainerClient(o.LockContainer);
@@ -76,6 +77,10 @@ public sealed class SluiceStorage
 
     /// <summary>One row per purge run: PK <c>run</c>, RK inverted start ticks.</summary>
     public TableClient PurgeRuns { get; }
+
+    /// <summary>Limits, per-instance spend, rate-limit counters and threshold notes: every PK starts <c>{account}|</c>
+    /// (see <see cref="Sluice.FairUse.LimitStore"/>).</summary>
+    public TableClient FairUse { get; }
 
     public BlobServiceClient Blobs { get; }
 
@@ -116,7 +121,7 @@ public sealed class SluiceStorage
         return options;
     }
 
-    public IEnumerable<TableClient> AllTables => [Accounts, Keys, Usage, Rollups, Audit, DataKeys, PurgeRuns];
+    public IEnumerable<TableClient> AllTables => [Accounts, Keys, Usage, Rollups, Audit, DataKeys, PurgeRuns, FairUse];
 
     /// <summary>Creates every table and container the code expects; idempotent, run once at start.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)

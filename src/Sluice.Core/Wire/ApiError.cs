@@ -34,7 +34,7 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
     public const int MaxEchoLength = 48;
 
     public static ApiError MissingApiKey() => new(401, "invalid_request_error", "missing_api_key",
-        "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or in the 'api-key' header.");
+        "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or in the 'api-key' or 'x-api-key' header.");
 
     public static ApiError InvalidApiKey() => new(401, "invalid_request_error", "invalid_api_key",
         "Incorrect API key provided.");

@@ -5,7 +5,7 @@ namespace Sluice.Wire;
 /// <summary>An <see cref="IBufferWriter{T}"/> over arrays from <see cref="BodyArrays"/> (pooled up to 1 MiB), returned
 /// on dispose. Used for upstream request bodies and translated responses, so the request path allocates no buffers
 /// beyond those, and no megabyte array outlives its request in a pool.</summary>
-internal sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
+public sealed class PooledBufferWriter(int initialCapacity = 4096) : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer = BodyArrays.Rent(initialCapacity);
     private int _written;

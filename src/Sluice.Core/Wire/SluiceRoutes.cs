@@ -8,6 +8,10 @@ public static class SluiceRoutes
 {
     public const string ChatCompletions = "v1/chat/completions";
     public const string Models = "v1/models";
+    public const string Model = "v1/models/{id}";
+    public const string Messages = "v1/messages";
+    public const string MessagesCountTokens = "v1/messages/count_tokens";
+    public const string Embeddings = "v1/embeddings";
 
     public const string Usage = "v1/usage";
     public const string Audit = "v1/audit";
@@ -20,6 +24,8 @@ public static class SluiceRoutes
     public const string AccountIpAllowlist = "v1/account/ip-allowlist";
     public const string AccountContent = "v1/account/content";
     public const string AccountExport = "v1/account/export";
+    public const string AccountLimits = "v1/account/limits";
+    public const string KeyLimits = "v1/keys/{keyId}/limits";
     public const string StoredRequest = "v1/requests/{requestId}";
 
     public const string OperatorAccounts = "operator/accounts";
@@ -43,6 +49,18 @@ public static class SluiceRoutes
     public const string DashboardSignOut = "dashboard/signout";
     /// <summary>The dashboard's own stylesheet and other assets: nothing is loaded from anywhere else.</summary>
     public const string DashboardAsset = "dashboard/assets/{file}";
+
+    /// <summary>One account the signed-in person is a member of: its state and the person's role.</summary>
+    public const string DashboardAccount = "dashboard/accounts/{accountId}";
+    public const string DashboardTeam = "dashboard/accounts/{accountId}/team";
+    public const string DashboardTeamInvite = "dashboard/accounts/{accountId}/team/invite";
+    public const string DashboardTeamMemberRole = "dashboard/accounts/{accountId}/team/members/{memberId}/role";
+    public const string DashboardTeamMemberRemove = "dashboard/accounts/{accountId}/team/members/{memberId}/remove";
+    public const string DashboardTeamInvitationRevoke = "dashboard/accounts/{accountId}/team/invitations/{invitationId}/revoke";
+    public const string DashboardInvitationAccept = "dashboard/accounts/{accountId}/invitations/{invitationId}/accept";
+
+    /// <summary>The data export, as a download (POST: it is audited, so it takes an anti-forgery token).</summary>
+    public const string DashboardExport = "dashboard/accounts/{accountId}/export";
 
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";

@@ -77,6 +77,23 @@ internal static class DevEnvironment
                 demo = new DemoAccount(account.Id, key!.Key);
                 File.WriteAllText(stateFile, JsonSerializer.Serialize(demo));
             }
+            if (s_identityProvider is not null)
+            {
+                // The demo person owns the demo account. Their issuer is the provider's loopback URL, whose port can
+                // differ between runs: the membership of this run's issuer is added if missing.
+                var person = DevIdentityProvider.DemoPerson;
+                await services.GetRequiredService<MemberStore>().TryAddAsync(new Member
+                {
+                    AccountId = demo.AccountId,
+                    PersonId = PersonId.Of(s_identityProvider.Authority.AbsoluteUri, person.Subject),
+                    Issuer = s_identityProvider.Authority.AbsoluteUri,
+                    Subject = person.Subject,
+                    Name = person.Name,
+                    Email = person.Email,
+                    Role = KeyRole.Owner,
+                    JoinedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+                }, CancellationToken.None);
+            }
             var url = app.Urls.FirstOrDefault() ?? "http://127.0.0.1:8787";
             Console.WriteLine($"""
 
@@ -89,7 +106,7 @@ internal static class DevEnvironment
                     -H "Authorization: Bearer {demo.Key}" -H "Content-Type: application/json" \
                     -d '{"{"}"model":"mock","stream":true,"messages":[{"{"}"role":"user","content":"Hello"{"}"}]{"}"}'
 
-                Dashboard: {url}/dashboard (sign in as {DevIdentityProvider.DemoPerson.Email} with the dev provider).
+                Dashboard: {url}/dashboard (sign in as {DevIdentityProvider.DemoPerson.Email}, Owner of the demo account, with the dev provider).
 
                 Operator secret (for /operator/...): .local/operator-secret. Stop with Ctrl+C.
 

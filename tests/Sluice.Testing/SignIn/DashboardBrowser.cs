@@ -88,7 +88,8 @@ public sealed partial class DashboardBrowser : IDisposable
         return await PostFormAsync("dashboard/signout", [home.Last.Csrf()]);
     }
 
-    private Uri Resolve(string pathOrUrl) => Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var absolute) ? absolute : new Uri(_sluice, pathOrUrl);
+    private Uri Resolve(string pathOrUrl) =>
+        Uri.TryCreate(pathOrUrl, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" ? absolute : new Uri(_sluice, pathOrUrl);
 
     public void Dispose() => _http.Dispose();
 
