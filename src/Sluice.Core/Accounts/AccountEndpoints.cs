@@ -5,7 +5,7 @@ using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
-public static class AccountEndpoints
+internal static class AccountEndpoints
 {
     /// <summary>Maps the customer's account, key and audit routes for the local host (the Functions app has one function
     /// per route calling the same handlers). Authentication and roles are checked inside each handler, so both hosts

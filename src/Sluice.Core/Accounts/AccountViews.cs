@@ -57,7 +57,7 @@ public sealed record DataPolicyView(bool InRegionOnly, bool ZeroRetentionOnly, b
 
 public sealed record AccountList(IReadOnlyList<AccountView> Data);
 
-public sealed record CreateAccountRequest(string? Name, string? Region);
+internal sealed record CreateAccountRequest(string? Name, string? Region);
 
 public sealed record CreatedAccount(AccountView Account, CreatedKey Key);
 
@@ -73,33 +73,33 @@ public sealed record KeyView(string Id, string Hint, string Role, string? Name, 
     public static KeyView From(ApiKey k) => new(k.Id, k.Hint, k.Role.ToWire(), k.Name, k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.AllowedModels);
 }
 
-public sealed record KeyList(IReadOnlyList<KeyView> Data);
+internal sealed record KeyList(IReadOnlyList<KeyView> Data);
 
 /// <summary><c>PATCH /v1/keys/{keyId}</c>: change a key's role, model allowlist or name; null leaves a field as it is.</summary>
 public sealed record UpdateKeyRequest(string? Name, string? Role, IReadOnlyList<string>? AllowedModels);
 
 /// <summary><c>POST /v1/account/close</c>: the account id again, so a stray call cannot close an account.</summary>
-public sealed record CloseAccountRequest(string? Confirm);
+internal sealed record CloseAccountRequest(string? Confirm);
 
 /// <summary>Operator suspension: a reason from <see cref="SuspensionReasons"/> and an optional internal note.</summary>
-public sealed record SuspendAccountRequest(string? Reason, string? Note);
+internal sealed record SuspendAccountRequest(string? Reason, string? Note);
 
 /// <summary>Operator legal hold: <c>hold</c> true places it, false releases it; a reason is required either way.</summary>
-public sealed record LegalHoldRequest(bool? Hold, string? Reason);
+internal sealed record LegalHoldRequest(bool? Hold, string? Reason);
 
 /// <summary><c>PUT /v1/account/ip-allowlist</c>. <c>force</c> accepts a list that excludes the caller's own address.</summary>
-public sealed record IpAllowlistRequest(IReadOnlyList<string>? IpAllowlist, bool? Force);
+internal sealed record IpAllowlistRequest(IReadOnlyList<string>? IpAllowlist, bool? Force);
 
 /// <summary>The allowlist and the address this request came from as the gateway sees it (what the list is checked against).</summary>
-public sealed record IpAllowlistView(IReadOnlyList<string> IpAllowlist, string? ClientIp);
+internal sealed record IpAllowlistView(IReadOnlyList<string> IpAllowlist, string? ClientIp);
 
 /// <summary>An audit entry as the API shows it: <c>time</c> is when the action happened, or the first of <c>count</c>
 /// identical ones within a window, and <c>last_time</c> the last of them (equal to <c>time</c> for a single action).</summary>
-public sealed record AuditEntryView(DateTimeOffset Time, string Actor, string Action, string? Target, string? SourceIp, string? Details,
+internal sealed record AuditEntryView(DateTimeOffset Time, string Actor, string Action, string? Target, string? SourceIp, string? Details,
     int Count, DateTimeOffset LastTime)
 {
     public static AuditEntryView From(AuditEntry e) => new(e.Time, e.Actor, e.Action, e.Target, e.SourceIp, e.Details, e.Count, e.LastTime ?? e.Time);
 }
 
 /// <summary>Audit entries newest first; <c>has_more</c> when the range holds more than the limit (narrow <c>to</c> to page).</summary>
-public sealed record AuditList(IReadOnlyList<AuditEntryView> Data, bool HasMore);
+internal sealed record AuditList(IReadOnlyList<AuditEntryView> Data, bool HasMore);

@@ -9,7 +9,7 @@ namespace Sluice.Accounts;
 /// Then the entry that proxy appended, counted from the right, is used: entries to its left are whatever the
 /// client chose to send and cannot be trusted.
 /// </summary>
-public static class ClientAddress
+internal static class ClientAddress
 {
     public static IPAddress? Of(HttpContext context, ForwardedForOptions options)
     {

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Sluice.Accounts;
 
 /// <summary>An account's allowed client networks (IPv4 and IPv6 CIDR). Empty allows every address.</summary>
-public static class IpAllowlist
+internal static class IpAllowlist
 {
     /// <summary>Parsed networks per stored list. Keyed by the list instance, which lives as long as the cached account
     /// it belongs to and is replaced, never changed, when the allowlist changes; so every request of an account with

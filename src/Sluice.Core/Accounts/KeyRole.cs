@@ -12,7 +12,7 @@ public enum KeyRole
     Owner,
 }
 
-public static class KeyRoleNames
+internal static class KeyRoleNames
 {
     public static string ToWire(this KeyRole role) => role switch
     {

@@ -5,7 +5,7 @@ using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
-public static class OperatorEndpoints
+internal static class OperatorEndpoints
 {
     public static IEndpointRouteBuilder MapSluiceOperator(this IEndpointRouteBuilder app)
     {

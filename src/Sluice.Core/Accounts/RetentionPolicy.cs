@@ -24,7 +24,7 @@ public sealed record RetentionPolicy(ContentMode ContentMode, int ContentRetenti
             : 0;
 }
 
-public static class ContentModeNames
+internal static class ContentModeNames
 {
     public static string ToWire(this ContentMode mode) => mode == ContentMode.RetainAll ? "retain_all" : "metadata_only";
 

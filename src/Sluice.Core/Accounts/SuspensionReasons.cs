@@ -5,7 +5,7 @@ namespace Sluice.Accounts;
 /// while the account is suspended, so it must be a category they can act on, never free text an operator typed
 /// (that goes in the operator-only note).
 /// </summary>
-public static class SuspensionReasons
+internal static class SuspensionReasons
 {
     public const string NonPayment = "non_payment";
     public const string TermsViolation = "terms_violation";
@@ -23,7 +23,7 @@ public static class SuspensionReasons
 }
 
 /// <summary>Why an account entered <see cref="AccountState.Expired"/>.</summary>
-public static class ExpiryReasons
+internal static class ExpiryReasons
 {
     public const string ClosedByOwner = "closed_by_owner";
     public const string SuspensionNotResolved = "suspension_not_resolved";

@@ -6,7 +6,7 @@ using Sluice.Wire;
 
 namespace Sluice.Dashboard;
 
-public static class DashboardEndpoints
+internal static class DashboardEndpoints
 {
     /// <summary>Maps the dashboard and its sign-in for the local host (the Functions app has a function per route).</summary>
     public static IEndpointRouteBuilder MapSluiceDashboard(this IEndpointRouteBuilder app)

@@ -9,7 +9,7 @@ namespace Sluice.Dashboard;
 /// (a cookie token plus a form field or header token, bound to the signed-in person), validated explicitly by each
 /// handler, since neither host runs the anti-forgery middleware.
 /// </summary>
-public static class DashboardForms
+internal static class DashboardForms
 {
     /// <summary>The hidden form field that carries the request token.</summary>
     public const string FieldName = "__sluice_csrf";

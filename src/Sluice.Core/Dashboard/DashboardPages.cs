@@ -16,7 +16,7 @@ namespace Sluice.Dashboard;
 /// headers: not cached, not framed, and a content security policy that lets the page load nothing but Sluice's own
 /// stylesheet (no script, font, image or connection anywhere else).
 /// </summary>
-public static class DashboardPages
+internal static class DashboardPages
 {
     public const string HomePath = "/" + SluiceRoutes.Dashboard;
     public const string SignInPath = "/" + SluiceRoutes.DashboardSignIn;

@@ -3,7 +3,7 @@ using Sluice.SignIn;
 
 namespace Sluice.Dashboard;
 
-public static class DashboardServices
+internal static class DashboardServices
 {
     /// <summary>The dashboard's pages and handlers, on top of sign-in (which the dashboard uses, never the reverse).</summary>
     public static IServiceCollection AddSluiceDashboard(this IServiceCollection services)

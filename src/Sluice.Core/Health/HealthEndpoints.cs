@@ -5,7 +5,7 @@ using Sluice.Wire;
 
 namespace Sluice.Health;
 
-public static class HealthEndpoints
+internal static class HealthEndpoints
 {
     /// <summary>Maps <c>GET /health</c> for the local host (the Functions app has a function for it).</summary>
     public static IEndpointRouteBuilder MapSluiceHealth(this IEndpointRouteBuilder app)

@@ -22,10 +22,10 @@ public sealed class HealthHandler(StorageHealth storage)
     private static string Word(bool reachable) => reachable ? "reachable" : "unreachable";
 }
 
-public sealed record HealthReport(
+internal sealed record HealthReport(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("storage")] StorageReport Storage);
 
-public sealed record StorageReport(
+internal sealed record StorageReport(
     [property: JsonPropertyName("tables")] string Tables,
     [property: JsonPropertyName("blobs")] string Blobs);

@@ -11,7 +11,7 @@ namespace Sluice.Payloads;
 /// <c>x-sluice-content-retention-days</c> below the account's period. Nothing a request sends can store content
 /// for a <c>metadata_only</c> account or keep it longer than the account's period.
 /// </summary>
-public static class ContentConsent
+internal static class ContentConsent
 {
     /// <summary><c>none</c>: store no content for this request.</summary>
     public const string StoreHeader = "x-sluice-store";

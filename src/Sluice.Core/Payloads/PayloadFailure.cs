@@ -28,7 +28,7 @@ public enum PayloadFailure
     StorageUnavailable,
 }
 
-public static class PayloadFailures
+internal static class PayloadFailures
 {
     /// <summary>Short machine code for rows, logs and export lines.</summary>
     public static string ToCode(this PayloadFailure failure) => failure switch

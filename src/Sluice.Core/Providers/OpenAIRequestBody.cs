@@ -7,7 +7,7 @@ namespace Sluice.Providers;
 /// Rewrites a client's chat request for an OpenAI-format upstream, copying every field it does not own so new
 /// OpenAI parameters pass through untouched.
 /// </summary>
-public static class OpenAIRequestBody
+internal static class OpenAIRequestBody
 {
     /// <param name="request">The validated client request.</param>
     /// <param name="upstreamModel">The model to send, or null to drop <c>model</c> (Azure OpenAI names it in the URL).</param>

@@ -17,7 +17,7 @@ namespace Sluice.Providers;
 /// benchmark (tests/Sluice.Benchmarks/results/latest.md). Lines end with LF or CRLF, as every chat API sends them;
 /// a lone CR, which the format also allows, is not read as a line end.
 /// </remarks>
-public sealed class SseEventStream(Stream source) : IChatEventStream
+internal sealed class SseEventStream(Stream source) : IChatEventStream
 {
     private const int InitialBufferSize = 16 * 1024;
 

@@ -15,7 +15,7 @@ namespace Sluice.Providers;
 /// redirects, no decompression, a connect timeout, pooled connections renewed every few minutes, no trace headers sent to
 /// providers, and retries of 429/5xx/refused connections that only ever cover getting the response headers.
 /// </summary>
-public static class UpstreamHttp
+internal static class UpstreamHttp
 {
     public const string ClientName = "sluice-upstream";
 

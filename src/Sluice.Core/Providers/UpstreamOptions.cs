@@ -4,7 +4,7 @@ namespace Sluice.Providers;
 
 /// <summary>Connections and retries to upstreams (<c>Sluice__Proxy__*</c>: the same section as the request path's
 /// body limits and timeouts, so no setting changed its name when the two were split).</summary>
-public sealed class UpstreamOptions
+internal sealed class UpstreamOptions
 {
     public const string Section = "Sluice:Proxy";
 

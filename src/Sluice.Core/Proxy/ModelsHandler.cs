@@ -78,10 +78,10 @@ public sealed class ModelsHandler(GatewayAuthenticator authenticator, ModelCatal
     }
 }
 
-public sealed record ModelList(string Object, IReadOnlyList<ModelEntry> Data);
+internal sealed record ModelList(string Object, IReadOnlyList<ModelEntry> Data);
 
-public sealed record ModelEntry(string Id, string Object, long Created, string OwnedBy, [property: JsonPropertyName("sluice")] ModelFacts Sluice);
+internal sealed record ModelEntry(string Id, string Object, long Created, string OwnedBy, [property: JsonPropertyName("sluice")] ModelFacts Sluice);
 
-public sealed record ModelFacts(IReadOnlyList<RouteFacts> Routes);
+internal sealed record ModelFacts(IReadOnlyList<RouteFacts> Routes);
 
-public sealed record RouteFacts(string Id, string Provider, string Region, string Retention, int? RetentionDays, string Training);
+internal sealed record RouteFacts(string Id, string Provider, string Region, string Retention, int? RetentionDays, string Training);

@@ -5,7 +5,7 @@ using Sluice.Wire;
 
 namespace Sluice.Proxy;
 
-public static class ProxyEndpoints
+internal static class ProxyEndpoints
 {
     /// <summary>Maps the model list for the local host (the Functions app has one function per route). The API shapes
     /// that forward to a model are mapped by <c>Sluice.Surfaces.SurfaceEndpoints</c>.</summary>

@@ -20,7 +20,7 @@ public sealed class PurgeHandlers(PurgeEngine engine, OperatorHandlers operators
     }
 }
 
-public static class PurgeEndpoints
+internal static class PurgeEndpoints
 {
     public static IEndpointRouteBuilder MapSluicePurge(this IEndpointRouteBuilder app)
     {

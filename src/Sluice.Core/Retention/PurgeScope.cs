@@ -8,7 +8,7 @@ namespace Sluice.Retention;
 /// The accounts the retention rules work through, one partition query per rule. A legal hold blocks every purge of
 /// its account: <see cref="Held"/> tells a rule so, and notes the skip in the run record.
 /// </summary>
-public sealed class PurgeScope(AccountStore accounts)
+internal sealed class PurgeScope(AccountStore accounts)
 {
     /// <summary>Every account that can still hold data (all but purged tombstones).</summary>
     public async IAsyncEnumerable<Account> AccountsWithDataAsync([EnumeratorCancellation] CancellationToken cancellationToken)

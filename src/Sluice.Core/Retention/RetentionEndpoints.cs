@@ -6,7 +6,7 @@ using Sluice.Wire;
 
 namespace Sluice.Retention;
 
-public static class RetentionEndpoints
+internal static class RetentionEndpoints
 {
     /// <summary>The customer's data-rights routes for the local host: retention settings, erasure, stored requests,
     /// export and usage. Each handler authenticates and checks the role itself, as the Functions adapter needs.</summary>

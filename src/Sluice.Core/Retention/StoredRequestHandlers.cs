@@ -12,7 +12,7 @@ namespace Sluice.Retention;
 /// <summary>A request as <c>GET /v1/requests/{id}</c> shows it: its usage row and, while retained, its content.
 /// <c>content_status</c> is <c>stored</c>, <c>not_stored</c> (never stored, or removed when its period ended) or
 /// <c>erased</c> (its data key was destroyed).</summary>
-public sealed record StoredRequestView(
+internal sealed record StoredRequestView(
     string Id,
     string Object,
     UsageRowView? Usage,

@@ -5,7 +5,7 @@ using Sluice.Wire;
 
 namespace Sluice.Routing;
 
-public static class DataPolicyEndpoints
+internal static class DataPolicyEndpoints
 {
     /// <summary>Maps <c>GET/PUT /v1/account/data-policy</c> for the local host.</summary>
     public static IEndpointRouteBuilder MapSluiceDataPolicy(this IEndpointRouteBuilder app)

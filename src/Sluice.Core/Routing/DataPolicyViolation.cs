@@ -7,7 +7,7 @@ namespace Sluice.Routing;
 /// A <see cref="DataPolicy"/> held against a route's data facts. It lives with routing, not beside the policy, because
 /// the facts belong to providers' routes and an account's values must not depend on them.
 /// </summary>
-public static class DataPolicyViolation
+internal static class DataPolicyViolation
 {
     /// <summary>The name of the first policy rule that forbids <paramref name="facts"/> in <paramref name="stampRegion"/>,
     /// or null when the route is allowed.</summary>

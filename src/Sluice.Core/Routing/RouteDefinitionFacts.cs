@@ -6,7 +6,7 @@ namespace Sluice.Routing;
 /// Reads a route's declared data facts from its configuration. It lives with the configuration it reads, not beside
 /// <see cref="RouteDataFacts"/>, so providers (which carry the facts on each route) never depend on routing.
 /// </summary>
-public static class RouteDefinitionFacts
+internal static class RouteDefinitionFacts
 {
     extension(RouteDataFacts)
     {

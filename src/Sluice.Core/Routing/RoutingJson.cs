@@ -16,11 +16,11 @@ internal sealed partial class RoutingJson : JsonSerializerContext
 }
 
 /// <summary>A <c>PUT /v1/account/data-policy</c> body. A setting left out keeps its current value.</summary>
-public sealed record DataPolicyUpdate(bool? InRegionOnly, bool? ZeroRetentionOnly, bool? AllowTraining);
+internal sealed record DataPolicyUpdate(bool? InRegionOnly, bool? ZeroRetentionOnly, bool? AllowTraining);
 
 /// <summary>The account's data policy as the API shows it: the settings in force (before any request header
 /// tightens them), whether they are the account's own or the deployment's, and the deployment's defaults.</summary>
-public sealed record DataPolicyResponse(
+internal sealed record DataPolicyResponse(
     string Object,
     bool InRegionOnly,
     bool ZeroRetentionOnly,
@@ -29,4 +29,4 @@ public sealed record DataPolicyResponse(
     string DataRegion,
     DeploymentDataPolicy Deployment);
 
-public sealed record DeploymentDataPolicy(bool InRegionOnly, bool ZeroRetentionOnly, bool AllowTraining, bool EnforcedAsFloor);
+internal sealed record DeploymentDataPolicy(bool InRegionOnly, bool ZeroRetentionOnly, bool AllowTraining, bool EnforcedAsFloor);

@@ -9,7 +9,7 @@ namespace Sluice.SignIn;
 /// session cookie is read and checked (signature, encryption, 24-hour limit) and <see cref="HttpContext.User"/> is set,
 /// which anti-forgery tokens are bound to.
 /// </summary>
-public static class DashboardSession
+internal static class DashboardSession
 {
     /// <summary>The person, or null when there is no valid session (an expired or tampered cookie is also cleared).</summary>
     public static async Task<SignedInPerson?> AuthenticateAsync(HttpContext context)

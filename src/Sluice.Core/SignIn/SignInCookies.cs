@@ -8,7 +8,7 @@ namespace Sluice.SignIn;
 /// Every cookie the dashboard sets, in one place (docs/cookies.md lists them with the reasons). All are HttpOnly,
 /// scoped to <see cref="Path"/>, and carry no <c>Expires</c> except the two short-lived OpenID Connect ones.
 /// </summary>
-public static class SignInCookies
+internal static class SignInCookies
 {
     /// <summary>The session: the signed and encrypted ticket of one signed-in person. SameSite=Lax, no Expires (ends
     /// with the browser), at most 24 hours by the ticket's own issue time.</summary>
@@ -35,7 +35,7 @@ public static class SignInCookies
 
 /// <summary>Whether dashboard cookies are marked <c>Secure</c>: on HTTPS requests only (the local host, which may run
 /// on plain http://127.0.0.1), or always (the Azure Functions app, which is HTTPS-only).</summary>
-public sealed record SignInCookieSecurity(CookieSecurePolicy Policy)
+internal sealed record SignInCookieSecurity(CookieSecurePolicy Policy)
 {
     public static SignInCookieSecurity SameAsRequest { get; } = new(CookieSecurePolicy.SameAsRequest);
 

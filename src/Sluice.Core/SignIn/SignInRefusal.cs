@@ -1,7 +1,7 @@
 namespace Sluice.SignIn;
 
 /// <summary>Why a sign-in was refused: each has one sentence for the person (no token, code or claim value in it).</summary>
-public enum SignInRefusal
+internal enum SignInRefusal
 {
     UnknownProvider,
     Cancelled,

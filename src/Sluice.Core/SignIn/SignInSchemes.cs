@@ -2,7 +2,7 @@ using Sluice.Wire;
 namespace Sluice.SignIn;
 
 /// <summary>Authentication scheme names: one cookie scheme for the session, one OpenID Connect scheme per provider.</summary>
-public static class SignInSchemes
+internal static class SignInSchemes
 {
     public const string Session = "sluice-session";
     private const string ProviderPrefix = "oidc-";

@@ -8,7 +8,7 @@ namespace Sluice.Storage;
 /// run's budget. Safe to repeat and to race: an entity already gone (another run, a retry) is skipped, not an error.
 /// The filter should select by key ranges, so finding what to delete never scans a table.
 /// </summary>
-public static class TableDeletes
+internal static class TableDeletes
 {
     private static readonly string[] s_keysOnly = ["PartitionKey", "RowKey"];
 

@@ -17,7 +17,7 @@ namespace Sluice.Storage;
 /// and distinct values keep distinct keys, whatever their length.</item>
 /// </list>
 /// </summary>
-public static class TableKey
+internal static class TableKey
 {
     /// <summary>Azure's limit on each of PartitionKey and RowKey: 1 KiB of UTF-16.</summary>
     public const int MaxLength = 512;

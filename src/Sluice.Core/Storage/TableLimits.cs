@@ -8,7 +8,7 @@ namespace Sluice.Storage;
 /// size, the property count or the same-partition rule), so a local test would pass what Azure refuses. See
 /// <c>docs/storage.md</c>.
 /// </summary>
-public static class TableLimits
+internal static class TableLimits
 {
     /// <summary>A string property: 64 KiB of UTF-16.</summary>
     public const int MaxStringLength = 32 * 1024;

@@ -8,7 +8,7 @@ namespace Sluice.Storage;
 /// continuation: paging on while deleting can skip entries (Azurite's paging does). Safe to repeat and to race: a
 /// blob already gone is skipped, and one the index still lists after its deletion is not tried twice.
 /// </summary>
-public static class TaggedBlobDeletes
+internal static class TaggedBlobDeletes
 {
     private const int Parallelism = 8;
 

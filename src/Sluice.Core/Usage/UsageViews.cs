@@ -3,7 +3,7 @@ using Sluice.Wire;
 namespace Sluice.Usage;
 
 /// <summary>A usage row as <c>GET /v1/usage</c> and the export show it.</summary>
-public sealed record UsageRowView(
+internal sealed record UsageRowView(
     string Id,
     string AccountId,
     string KeyId,
@@ -40,7 +40,7 @@ public sealed record UsageRowView(
 }
 
 /// <summary>A daily rollup as the API and the export show it.</summary>
-public sealed record RollupView(string Day, string Model, long Requests, long PromptTokens, long CompletionTokens, long TotalTokens,
+internal sealed record RollupView(string Day, string Model, long Requests, long PromptTokens, long CompletionTokens, long TotalTokens,
     long CostNanoUsd, long Errors, long Estimated, bool Materialized)
 {
     public static RollupView From(DailyRollup r) => new(

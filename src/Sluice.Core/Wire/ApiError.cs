@@ -154,9 +154,9 @@ public sealed record ApiError(int Status, string Type, string Code, string Messa
         "The upstream provider did not answer in time.");
 }
 
-public sealed record ErrorEnvelope([property: JsonPropertyName("error")] ErrorBody Error);
+internal sealed record ErrorEnvelope([property: JsonPropertyName("error")] ErrorBody Error);
 
-public sealed record ErrorBody(
+internal sealed record ErrorBody(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("type")] string Type,
     // Always written, null included, as OpenAI does: SDKs and clients read the four fields by name.

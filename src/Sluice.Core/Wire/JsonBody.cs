@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Sluice.Wire;
 
 /// <summary>Reads a small JSON body of the account and operator APIs: 413 past the limit, 400 when malformed.</summary>
-public static class JsonBody
+internal static class JsonBody
 {
     public const long DefaultLimit = 64 * 1024;
 

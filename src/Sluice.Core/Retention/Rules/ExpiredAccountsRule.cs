@@ -11,7 +11,7 @@ namespace Sluice.Retention.Rules;
 /// one account is <see cref="AccountPurge"/>; this rule chooses which, and stops when the run's budget is spent (the
 /// next run resumes the account it was working on).
 /// </summary>
-public sealed partial class ExpiredAccountsRule(AccountStore accounts, AccountPurge purge, IOptions<AccountOptions> options,
+internal sealed partial class ExpiredAccountsRule(AccountStore accounts, AccountPurge purge, IOptions<AccountOptions> options,
     ILogger<ExpiredAccountsRule> logger) : IPurgeRule
 {
     public string Name => "expired_accounts";

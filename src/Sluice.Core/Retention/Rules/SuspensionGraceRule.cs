@@ -11,7 +11,7 @@ namespace Sluice.Retention.Rules;
 /// <see cref="ExpiredAccountsRule"/>, so with a zero-day expired period the same run purges them.
 /// Idempotent: an account already moved is no longer suspended; a lost race re-validates against the stored row.
 /// </summary>
-public sealed partial class SuspensionGraceRule(AccountStore accounts, AccountLifecycle lifecycle, IOptions<AccountOptions> options,
+internal sealed partial class SuspensionGraceRule(AccountStore accounts, AccountLifecycle lifecycle, IOptions<AccountOptions> options,
     ILogger<SuspensionGraceRule> logger) : IPurgeRule
 {
     public string Name => "suspension_grace";
