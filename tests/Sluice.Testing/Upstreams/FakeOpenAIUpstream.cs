@@ -70,7 +70,7 @@ public sealed record FakeBehavior
 /// <c>/openai/deployments/{d}/chat/completions</c>, JSON and SSE exactly in OpenAI's format (the official OpenAI
 /// .NET client reads it in a test). Its answer is scripted per request.
 /// </summary>
-public sealed class FakeOpenAIUpstream : ScriptedUpstream
+public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
 {
     public static async Task<FakeOpenAIUpstream> StartAsync()
     {
@@ -85,6 +85,7 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
     {
         app.MapPost("/v1/chat/completions", HandleAsync);
         app.MapPost("/openai/deployments/{deployment}/chat/completions", HandleAsync);
+        MapResponses(app);
     }
 
     private async Task HandleAsync(HttpContext context)
