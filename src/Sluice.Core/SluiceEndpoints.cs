@@ -3,6 +3,7 @@ using Sluice.Accounts;
 using Sluice.Health;
 using Sluice.HttpConventions;
 using Sluice.Proxy;
+using Sluice.Responses;
 using Sluice.Retention;
 using Sluice.Routing;
 
@@ -15,6 +16,7 @@ public static class SluiceEndpoints
     {
         app.MapSluiceHealth();
         app.MapSluiceProxy();
+        app.MapSluiceResponses();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();
         app.MapSluicePurge();

@@ -9,6 +9,11 @@ public static class SluiceRoutes
     public const string ChatCompletions = "v1/chat/completions";
     public const string Models = "v1/models";
 
+    public const string Responses = "v1/responses";
+    public const string Response = "v1/responses/{responseId}";
+    public const string ResponseInputItems = "v1/responses/{responseId}/input_items";
+    public const string ResponseInputTokens = "v1/responses/input_tokens";
+
     public const string Usage = "v1/usage";
     public const string Audit = "v1/audit";
     public const string Keys = "v1/keys";

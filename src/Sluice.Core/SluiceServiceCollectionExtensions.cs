@@ -142,6 +142,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<RequestBodyBudget>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
+        services.AddSingleton<Responses.ResponsesHandler>();
+        services.AddSingleton<Responses.StoredResponseHandlers>();
         return services;
     }
 

@@ -18,7 +18,7 @@ internal static class PayloadDocument
 
     private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static void Write(IBufferWriter<byte> output, ChatRequest request, PayloadCapture capture, UsageRecord row)
+    public static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> body, JsonElement root, PayloadCapture capture, UsageRecord row)
     {
         using var json = new Utf8JsonWriter(output, s_options);
         json.WriteStartObject();
@@ -29,7 +29,6 @@ internal static class PayloadDocument
         json.WriteString("created_at", row.RequestId.CreatedAt);
         json.WriteString("model", row.Model);
 
-        var body = request.Body.Span;
         var requestTruncated = body.Length > capture.MaxBytes;
         json.WriteNumber("request_bytes", body.Length);
         json.WriteBoolean("request_truncated", requestTruncated);
@@ -41,7 +40,7 @@ internal static class PayloadDocument
         else
         {
             // Re-written from the parsed document: compact, so the payload stays on one line.
-            request.Root.WriteTo(json);
+            root.WriteTo(json);
         }
 
         json.WriteString("response_format", capture.IsStream ? "sse" : "json");

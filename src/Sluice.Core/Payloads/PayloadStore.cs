@@ -59,7 +59,13 @@ public sealed partial class PayloadStore(
 
     /// <summary>Encrypts and stores the request and its captured response. Never throws: the client already has
     /// its answer, so a failure (no master key, storage down) is logged by id and the row simply names no content.</summary>
-    public async Task<StoredContent?> WriteAsync(ChatRequest request, PayloadCapture capture, UsageRecord row, CancellationToken cancellationToken)
+    public Task<StoredContent?> WriteAsync(ChatRequest request, PayloadCapture capture, UsageRecord row, CancellationToken cancellationToken) =>
+        WriteAsync(request.Body, request.Root, capture, row, cancellationToken);
+
+    /// <summary>As above, for a request of any surface: <paramref name="body"/> as sent, <paramref name="root"/> its
+    /// parsed form (what is stored when the body is within the cap).</summary>
+    public async Task<StoredContent?> WriteAsync(ReadOnlyMemory<byte> body, System.Text.Json.JsonElement root, PayloadCapture capture, UsageRecord row,
+        CancellationToken cancellationToken)
     {
         var name = BlobName(row.AccountId, row.RequestId);
         try
@@ -72,9 +78,9 @@ public sealed partial class PayloadStore(
             }
             // Sized for the document up front (JSON escaping at most doubles text but for rare control characters),
             // so it seldom grows: a grown-out-of array goes back to the pool holding plaintext.
-            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(request.Body.Length, capture.MaxBytes)) + 4096);
+            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(body.Length, capture.MaxBytes)) + 4096);
             PayloadCipher.WriteHeader(buffer, key.Id);
-            PayloadDocument.Write(buffer, request, capture, row);
+            PayloadDocument.Write(buffer, body.Span, root, capture, row);
             var sealedBytes = buffer.WrittenMemory;
             // Encrypted in place: the writer's memory is a rented array, writable, and no plaintext copy is made.
             PayloadCipher.Seal(System.Runtime.InteropServices.MemoryMarshal.AsMemory(sealedBytes).Span, key, name, row.AccountId, row.RequestId.Value);

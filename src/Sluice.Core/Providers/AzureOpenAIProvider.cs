@@ -11,7 +11,7 @@ namespace Sluice.Providers;
 /// UpstreamModel is the deployment name. Authenticates with the <c>api-key</c> header, or with an Entra ID token of
 /// the app's managed identity (<c>Auth: entra</c>, role Cognitive Services OpenAI User on the resource).
 /// </summary>
-public sealed class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions<StampOptions> stamp) : IChatProvider
+public sealed partial class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions<StampOptions> stamp) : IChatProvider
 {
     private static readonly string[] s_scopes = ["https://cognitiveservices.azure.com/.default"];
     private readonly Lazy<TokenCredential> _credential = new(() => stamp.Value.CreateCredential());

@@ -5,7 +5,7 @@ using Sluice.Routing;
 namespace Sluice.Providers;
 
 /// <summary>OpenAI's own API: <c>{BaseUrl}chat/completions</c> with a bearer key. BaseUrl defaults to OpenAI's.</summary>
-public sealed class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvider
+public sealed partial class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvider
 {
     private static readonly Uri s_defaultBase = new("https://api.openai.com/v1/");
 

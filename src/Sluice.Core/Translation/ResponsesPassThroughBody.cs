@@ -13,15 +13,28 @@ namespace Sluice.Translation;
 /// </summary>
 public static class ResponsesPassThroughBody
 {
-    public static void Write(ResponsesRequest request, string upstreamModel, IReadOnlyList<JsonElement> history, IBufferWriter<byte> output)
+    public static void Write(ResponsesRequest request, string upstreamModel, IReadOnlyList<JsonElement> history, IBufferWriter<byte> output) =>
+        WriteBody(request, upstreamModel, history, output);
+
+    /// <summary>The request as Sluice's content store keeps it: as the client sent it, but with the chain's items
+    /// written at the start of <c>input</c>, so a later turn, <c>GET</c> or <c>input_items</c> needs one read.</summary>
+    public static void WriteWithContext(ResponsesRequest request, IReadOnlyList<JsonElement> history, IBufferWriter<byte> output) =>
+        WriteBody(request, upstreamModel: null, history, output);
+
+    // upstreamModel null: keep the request's own model, store and previous_response_id (the stored form).
+    private static void WriteBody(ResponsesRequest request, string? upstreamModel, IReadOnlyList<JsonElement> history, IBufferWriter<byte> output)
     {
         using var w = new Utf8JsonWriter(output, ResponseObject.WriterOptions);
         w.WriteStartObject();
-        w.WriteString("model"u8, upstreamModel);
+        if (upstreamModel is not null)
+        {
+            w.WriteString("model"u8, upstreamModel);
+        }
         var wroteInput = false;
         foreach (var property in request.Root.EnumerateObject())
         {
-            if (property.NameEquals("model"u8) || property.NameEquals("store"u8) || property.NameEquals("previous_response_id"u8))
+            if (upstreamModel is not null
+                && (property.NameEquals("model"u8) || property.NameEquals("store"u8) || property.NameEquals("previous_response_id"u8)))
             {
                 continue;
             }
@@ -37,7 +50,10 @@ public static class ResponsesPassThroughBody
         {
             WriteInput(w, history, default);
         }
-        w.WriteBoolean("store"u8, false);
+        if (upstreamModel is not null)
+        {
+            w.WriteBoolean("store"u8, false);
+        }
         w.WriteEndObject();
         w.Flush();
     }
