@@ -6,6 +6,7 @@ using Sluice.Proxy;
 using Sluice.Responses;
 using Sluice.Retention;
 using Sluice.Routing;
+using Sluice.Surfaces;
 
 namespace Sluice;
 
@@ -15,6 +16,7 @@ public static class SluiceEndpoints
     public static IEndpointRouteBuilder MapSluice(this IEndpointRouteBuilder app)
     {
         app.MapSluiceHealth();
+        app.MapSluiceSurfaces();
         app.MapSluiceProxy();
         app.MapSluiceResponses();
         app.MapSluiceOperator();

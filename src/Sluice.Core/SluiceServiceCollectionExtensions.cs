@@ -12,6 +12,7 @@ using Sluice.Retention;
 using Sluice.Retention.Rules;
 using Sluice.Routing;
 using Sluice.Storage;
+using Sluice.Surfaces;
 using Sluice.Usage;
 
 namespace Sluice;
@@ -35,7 +36,8 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceAccounts()
             .AddSluicePayloads()
             .AddSluiceRetention()
-            .AddSluiceProxy();
+            .AddSluiceProxy()
+            .AddSluiceSurfaces();
     }
 
     public static IServiceCollection AddSluiceStorage(this IServiceCollection services)
@@ -140,9 +142,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
         services.AddSingleton<RequestBodyBudget>();
-        services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
-        services.AddSingleton<Responses.ResponsesHandler>();
+        services.AddSingleton<Responses.ResponsesSurface>();
         services.AddSingleton<Responses.StoredResponseHandlers>();
         return services;
     }

@@ -1,16 +1,17 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Sluice.Responses;
+using Sluice.Surfaces;
 
 namespace Sluice.Functions;
 
 /// <summary>OpenAI's Responses API. Each function hands the request to the same handler the local host uses.</summary>
-public sealed class ResponsesFunctions(ResponsesHandler responses, StoredResponseHandlers stored)
+public sealed class ResponsesFunctions(GatewayFlow flow, ResponsesSurface responses, StoredResponseHandlers stored)
 {
     [Function(nameof(CreateResponse))]
     public Task<IResult> CreateResponse(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.Responses)] HttpRequest request) =>
-        responses.HandleAsync(request.HttpContext);
+        flow.HandleAsync(request.HttpContext, responses);
 
     [Function(nameof(CountResponseInputTokens))]
     public Task<IResult> CountResponseInputTokens(

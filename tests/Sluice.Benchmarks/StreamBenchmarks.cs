@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Sluice.Benchmarks.Alternatives;
 using Sluice.Providers;
 using Sluice.Proxy;
+using Sluice.Surfaces;
 using Sluice.Usage;
 
 namespace Sluice.Benchmarks;
@@ -41,7 +42,8 @@ public class StreamBenchmarks
     public async Task<bool> Relay()
     {
         await using var events = new SseEventStream(_stream.Rewind());
-        return await ResponseRelay.RelayEventsAsync(NullResponse(), events, new ChunkInspector(), clientWantsUsage: true,
+        using var meter = new ChatAnswerMeter();
+        return await ResponseRelay.RelayEventsAsync(NullResponse(), events, meter, clientWantsUsage: true, ResponseRelay.Done,
             s_heartbeat, TimeProvider.System, static () => { }, observe: null, beforeEnd: null, CancellationToken.None);
     }
 

@@ -62,10 +62,10 @@ public sealed partial class PayloadStore(
     public Task<StoredContent?> WriteAsync(ChatRequest request, PayloadCapture capture, UsageRecord row, CancellationToken cancellationToken) =>
         WriteAsync(request.Body, request.Root, capture, row, cancellationToken);
 
-    /// <summary>As above, for a request of any surface: <paramref name="body"/> as sent, <paramref name="root"/> its
-    /// parsed form (what is stored when the body is within the cap).</summary>
-    public async Task<StoredContent?> WriteAsync(ReadOnlyMemory<byte> body, System.Text.Json.JsonElement root, PayloadCapture capture, UsageRecord row,
-        CancellationToken cancellationToken)
+    /// <summary>Encrypts and stores a request of any surface (its body as sent and its parsed root) and its captured
+    /// response; see <see cref="WriteAsync(ChatRequest, PayloadCapture, UsageRecord, CancellationToken)"/>.</summary>
+    public async Task<StoredContent?> WriteAsync(ReadOnlyMemory<byte> requestBody, System.Text.Json.JsonElement requestRoot, PayloadCapture capture,
+        UsageRecord row, CancellationToken cancellationToken)
     {
         var name = BlobName(row.AccountId, row.RequestId);
         try
@@ -78,9 +78,9 @@ public sealed partial class PayloadStore(
             }
             // Sized for the document up front (JSON escaping at most doubles text but for rare control characters),
             // so it seldom grows: a grown-out-of array goes back to the pool holding plaintext.
-            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(body.Length, capture.MaxBytes)) + 4096);
+            using var buffer = new PooledBufferWriter(2 * (capture.Response.Length + Math.Min(requestBody.Length, capture.MaxBytes)) + 4096);
             PayloadCipher.WriteHeader(buffer, key.Id);
-            PayloadDocument.Write(buffer, body.Span, root, capture, row);
+            PayloadDocument.Write(buffer, requestBody.Span, requestRoot, capture, row);
             var sealedBytes = buffer.WrittenMemory;
             // Encrypted in place: the writer's memory is a rented array, writable, and no plaintext copy is made.
             PayloadCipher.Seal(System.Runtime.InteropServices.MemoryMarshal.AsMemory(sealedBytes).Span, key, name, row.AccountId, row.RequestId.Value);

@@ -15,7 +15,7 @@ namespace Sluice.Providers;
 /// <c>chat.completion.chunk</c> events by <see cref="AnthropicEventStream"/>. Anthropic's error bodies come back in
 /// OpenAI's error shape through <see cref="UpstreamHttp.ReadErrorAsync"/>.
 /// </summary>
-public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvider time) : IChatProvider
+public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvider time) : IChatProvider, INativeProvider
 {
     /// <summary>The Messages API version this translation is written against.</summary>
     public const string ApiVersion = "2023-06-01";
@@ -33,6 +33,7 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
 
     // Built once per route rather than per request, as the OpenAI providers do.
     private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();
+    private readonly ConditionalWeakTable<ModelRoute, Uri> _countTokens = new();
 
     /// <summary>Text is copied as it is (no escaping of non-ASCII or HTML characters, which only matters inside HTML).</summary>
     internal static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -53,15 +54,7 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
                 SluiceJson.Wire.ErrorEnvelope);
             return UpstreamResponse.ForError(new UpstreamError(invalid.Status, json, invalid.Code));
         }
-        var response = await UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), _endpoints.GetValue(route, static r => new Uri(r.BaseUrl ?? s_defaultBase, "messages")), body,
-            headers =>
-            {
-                if (route.Credential.Value is { } key)
-                {
-                    headers.Add("x-api-key", key);
-                }
-                headers.Add("anthropic-version", ApiVersion);
-            }, cancellationToken);
+        var response = await SendNativeAsync(NativeOperation.Messages, route, body, null, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             return UpstreamResponse.ForError(await UpstreamHttp.ReadErrorAsync(response, cancellationToken), response);
@@ -80,6 +73,30 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
             }
             return await TranslateMessageAsync(response, route.UpstreamModel, cancellationToken);
         }
+    }
+
+    public bool Serves(ModelRoute route, NativeOperation operation) => operation is NativeOperation.Messages or NativeOperation.MessagesCountTokens;
+
+    /// <summary>Sends to <c>messages</c> or <c>messages/count_tokens</c> with the route's key and
+    /// <see cref="ApiVersion"/>; <paramref name="headers"/> may add the client's <c>anthropic-beta</c>.</summary>
+    public Task<HttpResponseMessage> SendNativeAsync(NativeOperation operation, ModelRoute route, PooledBufferWriter body,
+        Action<System.Net.Http.Headers.HttpRequestHeaders>? headers, CancellationToken cancellationToken)
+    {
+        var uri = operation switch
+        {
+            NativeOperation.Messages => _endpoints.GetValue(route, static r => new Uri(r.BaseUrl ?? s_defaultBase, "messages")),
+            NativeOperation.MessagesCountTokens => _countTokens.GetValue(route, static r => new Uri(r.BaseUrl ?? s_defaultBase, "messages/count_tokens")),
+            _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not an Anthropic operation."),
+        };
+        return UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), uri, body, h =>
+        {
+            if (route.Credential.Value is { } key)
+            {
+                h.Add("x-api-key", key);
+            }
+            h.Add("anthropic-version", ApiVersion);
+            headers?.Invoke(h);
+        }, cancellationToken);
     }
 
     /// <summary>Reads a (bounded) Messages response and rewrites it as a <c>chat.completion</c>. A non-streamed

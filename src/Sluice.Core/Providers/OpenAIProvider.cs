@@ -5,7 +5,7 @@ using Sluice.Routing;
 namespace Sluice.Providers;
 
 /// <summary>OpenAI's own API: <c>{BaseUrl}chat/completions</c> with a bearer key. BaseUrl defaults to OpenAI's.</summary>
-public sealed partial class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvider
+public sealed class OpenAIProvider(IHttpClientFactory httpClients) : IChatProvider, INativeProvider
 {
     private static readonly Uri s_defaultBase = new("https://api.openai.com/v1/");
 
@@ -25,4 +25,14 @@ public sealed partial class OpenAIProvider(IHttpClientFactory httpClients) : ICh
             headers => headers.Authorization = new("Bearer", route.Credential.Value ?? ""), cancellationToken);
         return await UpstreamHttp.ReadOpenAIResponseAsync(response, request.Stream, cancellationToken);
     }
+
+    public bool Serves(ModelRoute route, NativeOperation operation) => operation is NativeOperation.Embeddings or NativeOperation.Responses;
+
+    public Task<HttpResponseMessage> SendNativeAsync(NativeOperation operation, ModelRoute route, PooledBufferWriter body,
+        Action<System.Net.Http.Headers.HttpRequestHeaders>? headers, CancellationToken cancellationToken) =>
+        UpstreamHttp.SendJsonAsync(UpstreamHttp.Create(httpClients), new Uri(route.BaseUrl ?? s_defaultBase, UpstreamHttp.OpenAIPath(operation)), body, h =>
+        {
+            h.Authorization = new("Bearer", route.Credential.Value ?? "");
+            headers?.Invoke(h);
+        }, cancellationToken);
 }

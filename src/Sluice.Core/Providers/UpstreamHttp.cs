@@ -62,6 +62,14 @@ public static class UpstreamHttp
 
     public static HttpClient Create(IHttpClientFactory factory) => factory.CreateClient(ClientName);
 
+    /// <summary>An OpenAI-family operation's path under the API's base URL.</summary>
+    internal static string OpenAIPath(NativeOperation operation) => operation switch
+    {
+        NativeOperation.Embeddings => "embeddings",
+        NativeOperation.Responses => "responses",
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not an OpenAI operation."),
+    };
+
     /// <summary>Sends a JSON body and returns at the response headers; a retry re-sends the same bytes.</summary>
     /// <remarks>The content gets its own array rather than the pooled one it was written to: the handler may still be
     /// sending it after a server answered early, and a pooled array returned by then could carry another request's

@@ -54,22 +54,10 @@ public sealed class ChatRequest : IDisposable
     public static bool TryParse(BufferedBody body, out ChatRequest? request, out ApiError? error)
     {
         request = null;
-        if (JsonText.Invalid(body.Span) is { } textError)
+        var document = Parse(body, out error);
+        if (document is null)
         {
             body.Dispose();
-            error = textError;
-            return false;
-        }
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            body.Dispose();
-            // JsonException messages give a position (line, byte), never content.
-            error = ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}).");
             return false;
         }
 
@@ -91,6 +79,28 @@ public sealed class ChatRequest : IDisposable
         return true;
     }
 
+    /// <summary>Checks the body's text (UTF-8, no lone surrogates) and parses it, as every API shape's body is read;
+    /// null and the error when it is not JSON. Does not take ownership of <paramref name="body"/>.</summary>
+    public static JsonDocument? Parse(BufferedBody body, out ApiError? error)
+    {
+        if (JsonText.Invalid(body.Span) is { } textError)
+        {
+            error = textError;
+            return null;
+        }
+        try
+        {
+            error = null;
+            return JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException e)
+        {
+            // JsonException messages give a position (line, byte), never content.
+            error = ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}).");
+            return null;
+        }
+    }
+
     private static ApiError? Validate(JsonElement root, out string? model, out bool stream, out bool wantsUsage, out bool? store, out int? maxTokens)
     {
         model = null; stream = false; wantsUsage = false; store = null; maxTokens = null;
@@ -99,29 +109,10 @@ public sealed class ChatRequest : IDisposable
             return ApiError.InvalidRequest("The request body must be a JSON object.");
         }
 
-        if (!root.TryGetProperty("model", out var m))
+        if (ValidateModel(root, out model) is { } modelError)
         {
-            return ApiError.InvalidRequest("You must provide a model parameter.", "model");
+            return modelError;
         }
-        if (m.ValueKind != JsonValueKind.String)
-        {
-            return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
-        }
-        // An escape is at most six bytes per character: a longer raw value is over the cap without decoding it.
-        var name = JsonMarshal.GetRawUtf8Value(m).Length <= 6 * MaxModelLength ? m.GetString()! : null;
-        if (name is null || name.Length > MaxModelLength)
-        {
-            return ApiError.InvalidRequest($"'model' must be at most {MaxModelLength} characters.", "model");
-        }
-        if (name.Length == 0)
-        {
-            return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
-        }
-        if (name.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || name.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
-        {
-            return ApiError.InvalidRequest("'model' must not contain control characters.", "model");
-        }
-        model = name;
 
         if (!root.TryGetProperty("messages", out var messages))
         {
@@ -203,6 +194,37 @@ public sealed class ChatRequest : IDisposable
         {
             return ApiError.InvalidRequest("'tools' must be an array.", "tools");
         }
+        return null;
+    }
+
+    /// <summary>The <c>model</c> field as every API shape takes it: a non-empty string of at most
+    /// <see cref="MaxModelLength"/> characters, no control characters. The root must be an object.</summary>
+    public static ApiError? ValidateModel(JsonElement root, out string? model)
+    {
+        model = null;
+        if (!root.TryGetProperty("model", out var m))
+        {
+            return ApiError.InvalidRequest("You must provide a model parameter.", "model");
+        }
+        if (m.ValueKind != JsonValueKind.String)
+        {
+            return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
+        }
+        // An escape is at most six bytes per character: a longer raw value is over the cap without decoding it.
+        var name = JsonMarshal.GetRawUtf8Value(m).Length <= 6 * MaxModelLength ? m.GetString()! : null;
+        if (name is null || name.Length > MaxModelLength)
+        {
+            return ApiError.InvalidRequest($"'model' must be at most {MaxModelLength} characters.", "model");
+        }
+        if (name.Length == 0)
+        {
+            return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
+        }
+        if (name.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || name.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return ApiError.InvalidRequest("'model' must not contain control characters.", "model");
+        }
+        model = name;
         return null;
     }
 

@@ -6,10 +6,10 @@ namespace Sluice.Proxy;
 
 public static class ProxyEndpoints
 {
-    /// <summary>Maps the OpenAI-compatible routes for the local host (the Functions app has one function per route).</summary>
+    /// <summary>Maps the model list for the local host (the Functions app has one function per route). The API shapes
+    /// that forward to a model are mapped by <c>Sluice.Surfaces.SurfaceEndpoints</c>.</summary>
     public static IEndpointRouteBuilder MapSluiceProxy(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/" + SluiceRoutes.ChatCompletions, (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
         app.MapGet("/" + SluiceRoutes.Models, (HttpContext context, ModelsHandler handler) => handler.HandleAsync(context));
         return app;
     }

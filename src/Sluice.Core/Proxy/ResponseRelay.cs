@@ -2,7 +2,7 @@ using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Sluice.Providers;
-using Sluice.Usage;
+using Sluice.Surfaces;
 
 namespace Sluice.Proxy;
 
@@ -27,12 +27,13 @@ internal static class ResponseRelay
 
     private static ReadOnlySpan<byte> DataPrefix => "data: "u8;
     private static ReadOnlySpan<byte> EventEnd => "\n\n"u8;
-    private static ReadOnlySpan<byte> Done => "data: [DONE]\n\n"u8;
+    /// <summary>Chat Completions' end of stream.</summary>
+    internal static ReadOnlyMemory<byte> Done { get; } = "data: [DONE]\n\n"u8.ToArray();
     private static ReadOnlySpan<byte> Ping => ": ping\n\n"u8;
 
-    /// <summary>Relays a <c>chat.completion</c> body; <paramref name="scanner"/> reads its usage on the way and
+    /// <summary>Relays a JSON body; <paramref name="meter"/> reads its usage on the way and
     /// <paramref name="observe"/> sees each piece (content capture), the held-back end included.</summary>
-    public static async Task RelayJsonAsync(HttpContext context, UpstreamResponse upstream, JsonUsageScanner scanner,
+    public static async Task RelayJsonAsync(HttpContext context, UpstreamResponse upstream, IAnswerMeter meter,
         Action<ReadOnlySpan<byte>>? observe, Func<Task>? beforeEnd, CancellationToken cancellationToken)
     {
         var response = context.Response;
@@ -49,7 +50,7 @@ internal static class ResponseRelay
             int read;
             while ((read = await upstream.Json!.ReadAsync(buffer.AsMemory(held, CopyBufferSize), cancellationToken)) > 0)
             {
-                scanner.Append(buffer.AsSpan(held, read));
+                meter.Append(buffer.AsSpan(held, read));
                 observe?.Invoke(buffer.AsSpan(held, read));
                 var total = held + read;
                 var send = Math.Max(0, total - hold);
@@ -77,11 +78,13 @@ internal static class ResponseRelay
     /// pass-through upstream's events are copied as it framed them (data over several lines, <c>event:</c>, <c>id:</c>
     /// and all); events the gateway translated or made are framed here, one <c>data:</c> line of JSON each. Usage-only
     /// chunks are dropped for clients that did not ask for usage (the gateway always asks). Returns whether the stream
-    /// ended with <c>[DONE]</c>, which is then written after <paramref name="beforeEnd"/>.
+    /// ended whole: with its end marker (<c>[DONE]</c>, given as <paramref name="streamEnd"/>, written after
+    /// <paramref name="beforeEnd"/>), or with an event the meter calls <see cref="AnswerEvent.End"/> (written after
+    /// <paramref name="beforeEnd"/> too).
     /// </summary>
-    public static async Task<bool> RelayEventsAsync(HttpContext context, IChatEventStream events, ChunkInspector inspector,
-        bool clientWantsUsage, TimeSpan heartbeat, TimeProvider time, Action onFirstEvent, Action<ReadOnlySpan<byte>>? observe,
-        Func<Task>? beforeEnd, CancellationToken cancellationToken)
+    public static async Task<bool> RelayEventsAsync(HttpContext context, IChatEventStream events, IAnswerMeter meter,
+        bool clientWantsUsage, ReadOnlyMemory<byte> streamEnd, TimeSpan heartbeat, TimeProvider time, Action onFirstEvent,
+        Action<ReadOnlySpan<byte>>? observe, Func<Task>? beforeEnd, CancellationToken cancellationToken)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -128,21 +131,36 @@ internal static class ResponseRelay
                 }
 
                 var data = events.Current;
-                var usageOnly = inspector.Inspect(data.Span);
+                var kind = meter.Inspect(data.Span);
                 if (first)
                 {
                     first = false;
                     onFirstEvent();
                 }
-                if (usageOnly && !clientWantsUsage)
+                if (kind == AnswerEvent.UsageOnly && !clientWantsUsage)
                 {
                     continue;
                 }
                 var raw = events.RawEvent;
+                // Observed before the held end runs: the stored copy (written there) includes the last event.
+                if (!raw.IsEmpty)
+                {
+                    observe?.Invoke(raw.Span);
+                }
+                else if (observe is not null)
+                {
+                    observe(DataPrefix);
+                    observe(data.Span);
+                    observe(EventEnd);
+                }
+                if (kind == AnswerEvent.End && beforeEnd is not null)
+                {
+                    await beforeEnd();
+                    beforeEnd = null;
+                }
                 if (!raw.IsEmpty)
                 {
                     writer.Write(raw.Span);
-                    observe?.Invoke(raw.Span);
                 }
                 else
                 {
@@ -150,14 +168,12 @@ internal static class ResponseRelay
                     writer.Write(DataPrefix);
                     writer.Write(data.Span);
                     writer.Write(EventEnd);
-                    if (observe is not null)
-                    {
-                        observe(DataPrefix);
-                        observe(data.Span);
-                        observe(EventEnd);
-                    }
                 }
                 await writer.FlushAsync(cancellationToken);
+                if (kind == AnswerEvent.End)
+                {
+                    return true;
+                }
             }
         }
         finally
@@ -173,12 +189,12 @@ internal static class ResponseRelay
         {
             return false;
         }
-        observe?.Invoke(Done);
+        observe?.Invoke(streamEnd.Span);
         if (beforeEnd is not null)
         {
             await beforeEnd();
         }
-        writer.Write(Done);
+        writer.Write(streamEnd.Span);
         await writer.FlushAsync(cancellationToken);
         return true;
     }

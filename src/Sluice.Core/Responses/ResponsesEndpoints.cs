@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sluice.Surfaces;
 
 namespace Sluice.Responses;
 
@@ -9,7 +10,7 @@ public static class ResponsesEndpoints
     /// <summary>Maps the Responses API for the local host (the Functions app has one function per route).</summary>
     public static IEndpointRouteBuilder MapSluiceResponses(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/" + SluiceRoutes.Responses, (HttpContext c, ResponsesHandler h) => h.HandleAsync(c));
+        app.MapPost("/" + SluiceRoutes.Responses, (HttpContext c, GatewayFlow flow, ResponsesSurface surface) => flow.HandleAsync(c, surface));
         app.MapPost("/" + SluiceRoutes.ResponseInputTokens, (HttpContext c, StoredResponseHandlers h) => h.InputTokensAsync(c));
         app.MapGet("/" + SluiceRoutes.Response, (HttpContext c, string responseId, StoredResponseHandlers h) => h.GetAsync(c, responseId));
         app.MapDelete("/" + SluiceRoutes.Response, (HttpContext c, string responseId, StoredResponseHandlers h) => h.DeleteAsync(c, responseId));

@@ -162,16 +162,10 @@ public sealed class StoredResponseHandlers(
         }
         using (previous)
         {
-            using var chatBody = new PooledBufferWriter(request.Body.Length + 256);
-            if (ResponsesToChat.Write(request, previous?.Conversation() ?? [], chatBody) is { } refused)
+            var (chat, refused) = ResponsesChat.Translate(request, previous?.Conversation() ?? []);
+            if (refused is not null)
             {
                 return refused;
-            }
-            var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(chatBody.WrittenCount);
-            chatBody.WrittenSpan.CopyTo(rented);
-            if (!ChatRequest.TryParse(rented, chatBody.WrittenCount, out var chat, out var chatError))
-            {
-                return chatError!;
             }
             using (chat)
             {

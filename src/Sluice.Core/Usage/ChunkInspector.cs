@@ -165,28 +165,50 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
         _sample.Append(chars[..reader.CopyString(chars)]);
     }
 
+    /// <summary>Reads OpenAI's usage object: <c>prompt_tokens</c>, <c>completion_tokens</c>, and the details
+    /// <c>prompt_tokens_details.cached_tokens</c> and <c>completion_tokens_details.reasoning_tokens</c>.</summary>
     internal static TokenUsage? ReadUsage(ref Utf8JsonReader reader)
     {
         int? prompt = null;
         int? completion = null;
+        int cached = 0, reasoning = 0;
         var depth = reader.CurrentDepth;
+        var details = 0; // 1: in prompt_tokens_details, 2: in completion_tokens_details
         while (reader.Read() && reader.CurrentDepth > depth)
         {
             if (reader.TokenType != JsonTokenType.PropertyName)
             {
                 continue;
             }
-            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("prompt_tokens"u8))
+            if (reader.CurrentDepth == depth + 1)
             {
-                reader.Read();
-                prompt = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : null;
+                details = reader.ValueTextEquals("prompt_tokens_details"u8) ? 1 : reader.ValueTextEquals("completion_tokens_details"u8) ? 2 : 0;
+                if (reader.ValueTextEquals("prompt_tokens"u8))
+                {
+                    reader.Read();
+                    prompt = Number(ref reader);
+                }
+                else if (reader.ValueTextEquals("completion_tokens"u8))
+                {
+                    reader.Read();
+                    completion = Number(ref reader);
+                }
             }
-            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("completion_tokens"u8))
+            else if (reader.CurrentDepth == depth + 2 && details == 1 && reader.ValueTextEquals("cached_tokens"u8))
             {
                 reader.Read();
-                completion = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : null;
+                cached = Number(ref reader) ?? 0;
+            }
+            else if (reader.CurrentDepth == depth + 2 && details == 2 && reader.ValueTextEquals("reasoning_tokens"u8))
+            {
+                reader.Read();
+                reasoning = Number(ref reader) ?? 0;
             }
         }
-        return prompt is null && completion is null ? null : new TokenUsage(prompt ?? 0, completion ?? 0);
+        return prompt is null && completion is null ? null
+            : new TokenUsage(prompt ?? 0, completion ?? 0) { CachedTokens = cached, ReasoningTokens = reasoning };
+
+        static int? Number(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) ? n : null;
     }
 }

@@ -120,6 +120,10 @@ public sealed class JsonUsageScanner(int sampleByteLimit = 64 * 1024) : IDisposa
         _usage.Advance(1);
     }
 
+    /// <summary>The top-level <c>usage</c> object's bytes once read whole, else empty: for wire formats whose usage
+    /// fields are not OpenAI's.</summary>
+    public ReadOnlySpan<byte> UsageJson => _usage is null || _capturing ? default : _usage.WrittenSpan;
+
     /// <summary>The usage the body carried, or null when it had none (or it could not be read).</summary>
     public TokenUsage? Usage
     {

@@ -12,6 +12,10 @@ public sealed record UsageRecord
     public required string KeyId { get; init; }
     public required string DataRegion { get; init; }
 
+    /// <summary>The API shape that served the request (<c>Surface.Endpoint</c>): <c>chat.completions</c>,
+    /// <c>messages</c>, <c>embeddings</c>, … Null on rows written before the gateway served several.</summary>
+    public string? Endpoint { get; init; }
+
     /// <summary>The model the client asked for.</summary>
     public required string Model { get; init; }
 
@@ -25,6 +29,15 @@ public sealed record UsageRecord
     public int CompletionTokens { get; init; }
     public int TotalTokens => PromptTokens + CompletionTokens;
     public long CostNanoUsd { get; init; }
+
+    /// <summary>Prompt tokens read from the provider's cache (part of <see cref="PromptTokens"/>).</summary>
+    public int CachedTokens { get; init; }
+
+    /// <summary>Prompt tokens written to the provider's cache (Anthropic's cache creation; part of <see cref="PromptTokens"/>).</summary>
+    public int CacheCreationTokens { get; init; }
+
+    /// <summary>Completion tokens the model spent reasoning (part of <see cref="CompletionTokens"/>).</summary>
+    public int ReasoningTokens { get; init; }
 
     /// <summary>Milliseconds from the request's arrival to the last byte sent.</summary>
     public double LatencyMs { get; init; }

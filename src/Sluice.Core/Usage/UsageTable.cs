@@ -88,6 +88,7 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
     /// <summary>The record with every text field a client, an upstream or a route fills passed through <paramref name="text"/>.</summary>
     private static UsageRecord WithText(UsageRecord r, Func<string?, string?> text) => r with
     {
+        Endpoint = text(r.Endpoint),
         Model = text(r.Model)!,
         Provider = text(r.Provider),
         RouteId = text(r.RouteId),
@@ -135,6 +136,7 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
             ["AccountId"] = r.AccountId,
             ["KeyId"] = r.KeyId,
             ["DataRegion"] = r.DataRegion,
+            ["Endpoint"] = r.Endpoint,
             ["Model"] = r.Model,
             ["Provider"] = r.Provider,
             ["RouteId"] = r.RouteId,
@@ -145,6 +147,9 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
             ["CompletionTokens"] = r.CompletionTokens,
             ["TotalTokens"] = r.TotalTokens,
             ["CostNanoUsd"] = r.CostNanoUsd,
+            ["CachedTokens"] = r.CachedTokens,
+            ["CacheCreationTokens"] = r.CacheCreationTokens,
+            ["ReasoningTokens"] = r.ReasoningTokens,
             ["LatencyMs"] = r.LatencyMs,
             ["TimeToFirstTokenMs"] = r.TimeToFirstTokenMs,
             ["Status"] = r.Status,
@@ -174,6 +179,7 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
             AccountId = e.GetString("AccountId") ?? "",
             KeyId = e.GetString("KeyId") ?? "",
             DataRegion = e.GetString("DataRegion") ?? "",
+            Endpoint = e.GetString("Endpoint"),
             Model = e.GetString("Model") ?? "",
             Provider = e.GetString("Provider"),
             RouteId = e.GetString("RouteId"),
@@ -183,6 +189,9 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
             PromptTokens = e.GetInt32("PromptTokens") ?? 0,
             CompletionTokens = e.GetInt32("CompletionTokens") ?? 0,
             CostNanoUsd = e.GetInt64("CostNanoUsd") ?? 0,
+            CachedTokens = e.GetInt32("CachedTokens") ?? 0,
+            CacheCreationTokens = e.GetInt32("CacheCreationTokens") ?? 0,
+            ReasoningTokens = e.GetInt32("ReasoningTokens") ?? 0,
             LatencyMs = e.GetDouble("LatencyMs") ?? 0,
             TimeToFirstTokenMs = e.GetDouble("TimeToFirstTokenMs"),
             Status = e.GetInt32("Status") ?? 0,

@@ -24,12 +24,17 @@ public sealed record UsageRowView(
     bool Streamed,
     bool UsageEstimated,
     string? ContentBlob,
-    string? ContentExpiresOn)
+    string? ContentExpiresOn,
+    string? Endpoint,
+    int CachedTokens,
+    int CacheCreationTokens,
+    int ReasoningTokens)
 {
     public static UsageRowView From(UsageRecord r) => new(
         r.RequestId.Value, r.AccountId, r.KeyId, r.DataRegion, r.RequestId.CreatedAt, r.Model, r.Provider, r.RouteId, r.RouteRegion,
         r.RouteRetention, r.UpstreamModel, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CostNanoUsd, r.LatencyMs,
-        r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Streamed, r.UsageEstimated, r.ContentBlob, r.ContentExpiresOn);
+        r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Streamed, r.UsageEstimated, r.ContentBlob, r.ContentExpiresOn,
+        r.Endpoint, r.CachedTokens, r.CacheCreationTokens, r.ReasoningTokens);
 }
 
 /// <summary>A daily rollup as the API and the export show it.</summary>

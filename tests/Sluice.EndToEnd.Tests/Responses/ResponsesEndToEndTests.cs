@@ -110,6 +110,7 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         Assert.All(rows, row =>
         {
             Assert.Equal(200, row.GetInt32("Status"));
+            Assert.Equal("responses", row.GetString("Endpoint"));
             Assert.Equal(12, row.GetInt32("PromptTokens"));
             Assert.Equal(3, row.GetInt32("CompletionTokens"));
             Assert.False(row.GetBoolean("UsageEstimated"));
@@ -163,7 +164,10 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         Assert.Equal("call_fake1", messages[1].GetProperty("tool_calls")[0].GetProperty("id").GetString());
         Assert.Equal("tool", messages[2].GetProperty("role").GetString());
         Assert.Equal("18C", messages[2].GetProperty("content").GetString());
-        Assert.Equal(2, (await UsageRows.ForAccountAsync(_app, account.Id, expected: 2)).Count);
+        var rows = await UsageRows.ForAccountAsync(_app, account.Id, expected: 2);
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, row => Assert.Equal("responses", row.GetString("Endpoint")));
+        Assert.All(rows, row => Assert.Equal(9, row.GetInt32("PromptTokens")));
     }
 
     [Fact]

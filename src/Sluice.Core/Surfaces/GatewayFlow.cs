@@ -9,28 +9,33 @@ using Sluice.Providers;
 using Sluice.Routing;
 using Sluice.Usage;
 
-namespace Sluice.Proxy;
+using Sluice.Proxy;
+
+namespace Sluice.Surfaces;
 
 /// <summary>
-/// <c>POST /v1/chat/completions</c>, the whole request path in one place:
+/// The one request path of every API shape (<see cref="Surface"/>: <c>/v1/chat/completions</c>, <c>/v1/messages</c>,
+/// <c>/v1/embeddings</c>, …), in one place; the surface parses its body, sends it to a route (passed through or
+/// translated) and shapes its errors, and this flow does the rest:
 /// <list type="number">
 /// <item>authenticate the gateway key (account, role, state, IP allowlist);</item>
-/// <item>read and validate the body (memory budget, size limit, UTF-8, JSON, required fields and types);</item>
+/// <item>read and validate the body (memory budget, size limit, UTF-8, JSON, required fields and types: the surface's);</item>
 /// <item>resolve the model to the routes the caller's data policy allows, in order, and decide whether this request's
 /// content is stored (only for a <c>retain_all</c> account, never longer than it allows, shorter if the request asks);</item>
 /// <item>forward, trying the next allowed route on a refused connection, 429 or 5xx, before any byte has reached
 /// the client;</item>
 /// <item>relay the answer as it arrives: JSON, or server-sent events flushed one by one;</item>
 /// <item>store the content, encrypted, if step 3 said so; record one usage row (tokens, cost, latency, status, route,
-/// where the content is), committed before the invocation ends.</item>
+/// where the content is, which surface served), committed before the invocation ends.</item>
 /// </list>
 /// Where the host waits for rows (<see cref="UsageOptions.WaitForCommit"/>, the Functions app), step 6 runs before the
 /// end of the answer is written (<see cref="UsageOptions.HoldAnswerEndUntilCommit"/>): the last bytes of a body, the
 /// <c>[DONE]</c> of a stream, or a whole error answer wait for the row's commit, so no client holds a complete answer
 /// that has no row, whenever the process dies. Otherwise the answer ends first and the row is queued after it.
-/// The response is always written here; the handler returns an empty result so both hosts finish the same way.
+/// The response is always written here; the flow returns an empty result so both hosts finish the same way. Errors
+/// are written in the surface's shape with the same statuses everywhere.
 /// </summary>
-public sealed partial class ChatCompletionsHandler(
+public sealed partial class GatewayFlow(
     GatewayAuthenticator authenticator,
     RouteSelector routeSelector,
     UsageMeter meter,
@@ -41,9 +46,9 @@ public sealed partial class ChatCompletionsHandler(
     IOptions<ProxyOptions> options,
     IOptions<UsageOptions> usageOptions,
     TimeProvider time,
-    ILogger<ChatCompletionsHandler> logger)
+    ILogger<GatewayFlow> logger)
 {
-    public async Task<IResult> HandleAsync(HttpContext context)
+    public async Task<IResult> HandleAsync(HttpContext context, Surface surface)
     {
         var started = time.GetTimestamp();
         var requestId = RequestId.New(time.GetUtcNow());
@@ -54,7 +59,8 @@ public sealed partial class ChatCompletionsHandler(
         var (caller, authError) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
         if (caller is null)
         {
-            return authError!;
+            await surface.WriteErrorAsync(context, authError!);
+            return Results.Empty;
         }
         var row = new UsageRecord
         {
@@ -62,6 +68,7 @@ public sealed partial class ChatCompletionsHandler(
             AccountId = caller.Account.Id,
             KeyId = caller.Key.Id,
             DataRegion = stamp.Value.DataRegion,
+            Endpoint = surface.Endpoint,
             Model = "",
             Status = 0,
         };
@@ -70,11 +77,11 @@ public sealed partial class ChatCompletionsHandler(
         var (body, bodyError) = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, bodyBudget, aborted);
         if (bodyError is not null)
         {
-            return await RejectAsync(context, bodyError, row, started);
+            return await RejectAsync(context, surface, bodyError, row, started);
         }
-        if (!ChatRequest.TryParse(body!, out var parsed, out var invalid))
+        if (!surface.TryCreateRequest(body!, context.Request, out var parsed, out var invalid))
         {
-            return await RejectAsync(context, invalid!, row, started);
+            return await RejectAsync(context, surface, invalid!, row, started);
         }
         using var request = parsed!;
         row = row with { Model = request.Model, Streamed = request.Stream };
@@ -83,40 +90,44 @@ public sealed partial class ChatCompletionsHandler(
         var (policy, policyError) = routeSelector.EffectivePolicy(caller.Account, context.Request.Headers);
         if (policyError is not null)
         {
-            return await RejectAsync(context, policyError, row, started);
+            return await RejectAsync(context, surface, policyError, row, started);
         }
         var (routes, routeError) = routeSelector.Select(request.Model, caller.Key, policy!);
         if (routeError is not null)
         {
-            return await RejectAsync(context, routeError, row, started);
+            return await RejectAsync(context, surface, routeError, row, started);
         }
         // Decided before anything is relayed: a request that stores nothing gets no capture at all, so its content
         // never reaches any buffer but the one that streams it to the client.
         var (contentDays, consentError) = ContentConsent.Decide(caller.Account.Retention, request.Store, context.Request.Headers);
         if (consentError is not null)
         {
-            return await RejectAsync(context, consentError, row, started);
+            return await RejectAsync(context, surface, consentError, row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
+        if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
+        {
+            return await RejectAsync(context, surface, stateError, row, started);
+        }
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
-        var (upstream, route, forwardError) = await ForwardAsync(request, routes, aborted);
+        var (answer, route, forwardError) = await ForwardAsync(request, routes, context.Request, aborted);
         row = WithRoute(row, route);
-        if (upstream is null)
+        if (answer is null)
         {
             if (forwardError!.Status == ApiError.StatusClientClosedRequest)
             {
                 // The client hung up while an upstream worked on its request, which the upstream may bill: the row
                 // carries the prompt, estimated within the estimator's budget.
                 Log.ClientLeftBeforeAnswer(logger, row.RequestId.Value, route!.Id);
-                var prompt = estimator.CountPrompt(request);
+                var prompt = request.EstimatePromptTokens(estimator);
                 row = row with { PromptTokens = prompt, CostNanoUsd = route.Pricing.CostNanoUsd(prompt, 0), UsageEstimated = true };
             }
-            return await RejectAsync(context, forwardError, row, started);
+            return await RejectAsync(context, surface, forwardError, row, started);
         }
-        await using (upstream)
+        await using (answer)
         {
-            if (upstream.Error is { } upstreamError)
+            if (answer.Response.Error is { } upstreamError)
             {
                 // Passed through to the client that sent the prompt, never stored or logged: it may echo the prompt.
                 await AnswerWholeAsync(context, row with { Status = upstreamError.Status, ErrorCode = upstreamError.Code }, started, () =>
@@ -130,23 +141,23 @@ public sealed partial class ChatCompletionsHandler(
                         response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                         response.Headers["retry-after-ms"] = Math.Round(wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
                     }
-                    return response.Body.WriteAsync(upstreamError.Body, aborted).AsTask();
+                    return response.Body.WriteAsync(surface.ShapeUpstreamError(upstreamError), aborted).AsTask();
                 });
                 return Results.Empty;
             }
 
             // :: Step 5: relay the answer as it arrives.
-            return await RelayAsync(context, request, upstream, route!, row, capture, started);
+            return await RelayAsync(context, request, answer, route!, row, capture, started);
         }
     }
 
-    private async Task<IResult> RelayAsync(HttpContext context, ChatRequest request, UpstreamResponse upstream, ModelRoute route,
+    private async Task<IResult> RelayAsync(HttpContext context, SurfaceRequest request, SurfaceAnswer answer, ModelRoute route,
         UsageRecord row, PayloadCapture? capture, long started)
     {
         Action<ReadOnlySpan<byte>>? observe = capture is null ? null : capture.Observe;
         var aborted = context.RequestAborted;
-        var inspector = upstream.Events is not null ? new ChunkInspector() : null;
-        using var scanner = upstream.Json is not null ? new JsonUsageScanner() : null;
+        var upstream = answer.Response;
+        var meter = answer.Meter;
         double? firstTokenMs = null;
         var metered = false;
 
@@ -155,17 +166,16 @@ public sealed partial class ChatCompletionsHandler(
         async Task MeterAsync(int status, string? errorCode)
         {
             metered = true;
-            var usage = inspector?.Usage ?? scanner?.Usage;
+            var usage = meter.Usage;
             var estimated = false;
             if (usage is null)
             {
                 estimated = true;
-                usage = new TokenUsage(estimator.CountPrompt(request),
-                    inspector is not null ? estimator.CountCompletion(inspector) : estimator.CountCompletion(scanner!));
+                usage = new TokenUsage(request.EstimatePromptTokens(estimator), meter.EstimateCompletion(estimator));
             }
             var u = usage.Value;
             // :: Step 6 (content): after the relay, with no request token, like the usage write.
-            if (capture is not null && await payloads.WriteAsync(request, capture, row, CancellationToken.None) is { } stored)
+            if (capture is not null && await payloads.WriteAsync(request.Body, request.Root, capture, row, CancellationToken.None) is { } stored)
             {
                 row = row with { ContentBlob = stored.BlobName, ContentExpiresOn = stored.ExpiresOn };
             }
@@ -176,6 +186,9 @@ public sealed partial class ChatCompletionsHandler(
                 PromptTokens = u.PromptTokens,
                 CompletionTokens = u.CompletionTokens,
                 CostNanoUsd = route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens),
+                CachedTokens = u.CachedTokens,
+                CacheCreationTokens = u.CacheCreationTokens,
+                ReasoningTokens = u.ReasoningTokens,
                 UsageEstimated = estimated,
                 TimeToFirstTokenMs = firstTokenMs,
             }, started);
@@ -189,7 +202,7 @@ public sealed partial class ChatCompletionsHandler(
             if (upstream.Events is not null)
             {
                 capture?.IsStream = true;
-                var completed = await ResponseRelay.RelayEventsAsync(context, upstream.Events, inspector!, request.ClientWantsStreamUsage,
+                var completed = await ResponseRelay.RelayEventsAsync(context, upstream.Events, meter, answer.ClientWantsUsageEvents, answer.StreamEnd,
                     options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, beforeEnd, aborted);
                 if (completed)
                 {
@@ -207,7 +220,7 @@ public sealed partial class ChatCompletionsHandler(
             }
             else
             {
-                await ResponseRelay.RelayJsonAsync(context, upstream, scanner!, observe, beforeEnd, aborted);
+                await ResponseRelay.RelayJsonAsync(context, upstream, meter, observe, beforeEnd, aborted);
                 await context.Response.CompleteAsync();
                 status = StatusCodes.Status200OK;
             }
@@ -240,8 +253,8 @@ public sealed partial class ChatCompletionsHandler(
     /// HTTP pipeline has already retried the same route); any other answer is final. Returns the last error when no
     /// route answered. Nothing has been sent to the client yet, so trying again can never replay a started stream.
     /// </summary>
-    private async Task<(UpstreamResponse? Response, ModelRoute? Route, ApiError? Error)> ForwardAsync(
-        ChatRequest request, ImmutableArray<ModelRoute> routes, CancellationToken aborted)
+    private async Task<(SurfaceAnswer? Answer, ModelRoute? Route, ApiError? Error)> ForwardAsync(
+        SurfaceRequest request, ImmutableArray<ModelRoute> routes, HttpRequest http, CancellationToken aborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(options.Value.UpstreamTimeout);
@@ -251,10 +264,10 @@ public sealed partial class ChatCompletionsHandler(
         {
             var route = routes[i];
             lastRoute = route;
-            UpstreamResponse response;
+            SurfaceAnswer response;
             try
             {
-                response = await route.Provider.SendAsync(request, route, deadline.Token);
+                response = await request.SendAsync(route, http, deadline.Token);
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
@@ -279,9 +292,9 @@ public sealed partial class ChatCompletionsHandler(
                 continue;
             }
 
-            if (response.Error is { IsRetryable: true } && i < routes.Length - 1)
+            if (response.Response.Error is { IsRetryable: true } retryable && i < routes.Length - 1)
             {
-                Log.UpstreamFailed(logger, route.Id, response.Error.Code);
+                Log.UpstreamFailed(logger, route.Id, retryable.Code);
                 await response.DisposeAsync();
                 continue;
             }
@@ -292,7 +305,7 @@ public sealed partial class ChatCompletionsHandler(
         return (null, lastRoute, lastError);
     }
 
-    private async Task<IResult> RejectAsync(HttpContext context, ApiError error, UsageRecord row, long started)
+    private async Task<IResult> RejectAsync(HttpContext context, Surface surface, ApiError error, UsageRecord row, long started)
     {
         var done = row with { Status = error.Status, ErrorCode = error.Code };
         if (error.Status == ApiError.StatusClientClosedRequest)
@@ -301,7 +314,7 @@ public sealed partial class ChatCompletionsHandler(
             await RecordAsync(done, started);
             return Results.Empty;
         }
-        await AnswerWholeAsync(context, done, started, () => error.ExecuteAsync(context));
+        await AnswerWholeAsync(context, done, started, () => surface.WriteErrorAsync(context, error));
         return Results.Empty;
     }
 
