@@ -114,7 +114,7 @@ internal sealed class ResponsesSurfaceRequest(ResponsesRequest request, PayloadS
         }
         await using (hub)
         {
-            using var completion = await ResponsesChat.ReadWholeAsync(hub.Json!, cancellationToken);
+            using var completion = await ChatToMessages.ReadWholeAsync(hub.Json!, cancellationToken);
             meter.Append(completion.WrittenSpan);
             var answer = new PooledBufferWriter(completion.WrittenCount + 2048);
             try
@@ -139,7 +139,7 @@ internal sealed class ResponsesSurfaceRequest(ResponsesRequest request, PayloadS
     }
 }
 
-/// <summary>The Chat Completions form of a Responses request, and reading a bounded answer whole.</summary>
+/// <summary>The Chat Completions form of a Responses request.</summary>
 internal static class ResponsesChat
 {
     /// <summary>The chat request a chat-only route gets, or the 400 for what it cannot express.</summary>
@@ -153,36 +153,6 @@ internal static class ResponsesChat
         var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(body.WrittenCount);
         body.WrittenSpan.CopyTo(rented);
         return ChatRequest.TryParse(rented, body.WrittenCount, out var chat, out var error) ? (chat, null) : (null, error);
-    }
-
-    /// <summary>A non-streamed answer has to be read whole to be translated or rewritten; past the limit the upstream
-    /// is treated as broken.</summary>
-    public static async Task<PooledBufferWriter> ReadWholeAsync(Stream source, CancellationToken cancellationToken)
-    {
-        var raw = new PooledBufferWriter(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await source.ReadAsync(raw.GetMemory(16 * 1024), cancellationToken)) > 0)
-            {
-                raw.Advance(read);
-                if (raw.WrittenCount > ChatToResponsesStream.MaxOutputBytes)
-                {
-                    throw new InvalidDataException("An upstream answer exceeded the gateway's size limit.");
-                }
-            }
-            return raw;
-        }
-        catch (IOException e)
-        {
-            raw.Dispose();
-            throw new HttpRequestException(HttpRequestError.ResponseEnded, "The upstream connection broke while sending its answer.", e);
-        }
-        catch
-        {
-            raw.Dispose();
-            throw;
-        }
     }
 }
 
@@ -289,7 +259,7 @@ internal static class ResponsesPassThroughAnswer
             }
             using (message)
             {
-                using var raw = await ResponsesChat.ReadWholeAsync(body, cancellationToken);
+                using var raw = await ChatToMessages.ReadWholeAsync(body, cancellationToken);
                 using var document = ParseObject(raw.WrittenMemory);
                 var meter = new ResponsesMeter();
                 meter.Read(document.RootElement);

@@ -90,23 +90,10 @@ public sealed class ResponsesRequest : IDisposable
         {
             return ApiError.InvalidRequest("The request body must be a JSON object.");
         }
-        if (!root.TryGetProperty("model"u8, out var m))
+        if (ChatRequest.ValidateModel(root, out model) is { } modelError)
         {
-            return ApiError.InvalidRequest("You must provide a model parameter.", "model");
+            return modelError;
         }
-        if (m.ValueKind != JsonValueKind.String || m.GetString() is not { Length: > 0 } name)
-        {
-            return ApiError.InvalidRequest("'model' must be a non-empty string.", "model");
-        }
-        if (name.Length > ChatRequest.MaxModelLength)
-        {
-            return ApiError.InvalidRequest($"'model' must be at most {ChatRequest.MaxModelLength} characters.", "model");
-        }
-        if (name.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || name.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
-        {
-            return ApiError.InvalidRequest("'model' must not contain control characters.", "model");
-        }
-        model = name;
 
         if (root.TryGetProperty("previous_response_id"u8, out var p) && p.ValueKind != JsonValueKind.Null)
         {
