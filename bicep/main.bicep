@@ -4,13 +4,13 @@
 //   rg-<env> ─┬─ id-…     user-assigned identity (the only principal with data access)
 //             ├─ plan-… + func-…   Flex Consumption app, dotnet-isolated 10.0
 //             ├─ sthost…  Functions host storage + deployment package (identity only)
-//             ├─ stdata…  customer data: tables, payload + lock containers, lifecycle rules per tier
+//             ├─ stdata…  customer data: tables, payload + lock + session key-ring containers, lifecycle rules per tier
 //             ├─ kv-…     payload master key, operator secret (RBAC, purge protection)
 //             └─ log-… + appi-…    Log Analytics + Application Insights (Entra ingestion only)
 
 targetScope = 'subscription'
 
-import { route, tierDays } from 'modules/types.bicep'
+import { route, signInProvider, tierDays } from 'modules/types.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -58,8 +58,10 @@ param maximumInstanceCount int = 100
 
 @minValue(1)
 @maxValue(1000)
+// From tests/load: one core carries about 320 model-shaped streams (a chunk every 30 ms) through Sluice and the host's
+// forwarding hop; memory would allow about 2,200. docs/performance.md derives it and prices it (PerformanceDocTests).
 @description('Concurrent HTTP executions per instance before Flex adds one; a streamed completion holds one until it ends.')
-param httpPerInstanceConcurrency int = 16
+param httpPerInstanceConcurrency int = 300
 
 @description('Six-field NCRONTAB, always UTC on Flex: when the purge runs (SLUICE_PURGE_SCHEDULE).')
 param purgeSchedule string = '0 5 * * * *'
@@ -85,6 +87,9 @@ param routes route[] = [
 
 @description('Upstream API keys: app setting name (a route\'s ApiKeySetting) to the name of a secret in this stamp\'s Key Vault.')
 param providerKeySecretNames { *: string } = {}
+
+@description('Identity providers people sign in to the dashboard with (see docs/sso.md). Each client secret is read from this stamp\'s Key Vault by the secret name given; the default is none (nobody can sign in).')
+param signInProviders signInProvider[] = []
 
 @description('Tuned Sluice settings by app-setting name (e.g. Sluice__Retention__DefaultContentRetentionDays), over the defaults in modules/sluiceSettings.bicep.')
 param appSettings { *: string } = {}
@@ -118,9 +123,10 @@ var functionAppName = 'func-sluice-${resourceToken}'
 // Sluice's storage layout (StorageOptions defaults and the tables SluiceStorage opens). The deploy tests compare it
 // with the code.
 var tablePrefix = 'sluice'
-var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns'], table => '${tablePrefix}${table}')
+var tableNames = map(['accounts', 'keys', 'usage', 'rollups', 'audit', 'datakeys', 'purgeruns', 'fairuse'], table => '${tablePrefix}${table}')
 var payloadContainer = 'payloads'
 var lockContainer = 'sluice-locks'
+var keyRingContainer = 'sluice-keyring'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -171,6 +177,7 @@ module dataStorage 'modules/dataStorage.bicep' = {
     tableNames: tableNames
     payloadContainer: payloadContainer
     lockContainer: lockContainer
+    keyRingContainer: keyRingContainer
     lifecycleTierDays: lifecycleTierDays
   }
 }
@@ -228,8 +235,10 @@ module functionApp 'modules/functionApp.bicep' = {
     payloadContainer: payloadContainer
     lockContainer: lockContainer
     lifecycleTierDays: lifecycleTierDays
+    keyRingContainer: keyRingContainer
     routes: routes
     providerKeySecretNames: providerKeySecretNames
+    signInProviders: signInProviders
     appSettings: appSettings
   }
   // The app resolves its Key Vault references and reaches storage at first start: grant its roles first.

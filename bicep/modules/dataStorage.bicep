@@ -22,6 +22,9 @@ param tableNames string[]
 param payloadContainer string
 param lockContainer string
 
+@description('The encrypted data-protection key ring that keeps dashboard sessions valid across instances.')
+param keyRingContainer string
+
 @minLength(1)
 @maxLength(100)
 @description('One lifecycle rule per tier; a management policy holds at most 100 rules.')
@@ -57,7 +60,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
-  for container in [payloadContainer, lockContainer]: {
+  for container in [payloadContainer, lockContainer, keyRingContainer]: {
     parent: blobService
     name: container
     properties: {

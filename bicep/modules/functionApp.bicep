@@ -3,7 +3,7 @@
 // an ARM deployment replaces the whole set of app settings.
 
 import { sluiceDefaults } from 'sluiceSettings.bicep'
-import { route, tierDays } from 'types.bicep'
+import { route, signInProvider, tierDays } from 'types.bicep'
 
 param name string
 param planName string
@@ -43,9 +43,11 @@ param purgeSchedule string
 param tablePrefix string
 param payloadContainer string
 param lockContainer string
+param keyRingContainer string
 param lifecycleTierDays tierDays[]
 param routes route[]
 param providerKeySecretNames { *: string }
+param signInProviders signInProvider[]
 param appSettings { *: string }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
@@ -95,6 +97,7 @@ var stampSettings = {
   Sluice__Storage__TablePrefix: tablePrefix
   Sluice__Storage__PayloadContainer: payloadContainer
   Sluice__Storage__LockContainer: lockContainer
+  Sluice__Storage__KeyRingContainer: keyRingContainer
   Sluice__Payloads__MasterKey: keyVaultReference(keyVaultName, masterKeySecretName)
   Sluice__Operator__Secret: keyVaultReference(keyVaultName, operatorSecretName)
   Sluice__Retention__LifecycleTiers: join(map(lifecycleTierDays, days => string(days)), ',')
@@ -120,13 +123,31 @@ var providerKeySettings = toObject(
   entry => keyVaultReference(keyVaultName, entry.value)
 )
 
+// Dashboard sign-in providers: Sluice__SignIn__Providers__<Name>__<Property>, lists by index, and the client secret
+// as a Key Vault reference (never a value in the template).
+var signInSettings = reduce(
+  map(signInProviders, provider => union(
+    {
+      'Sluice__SignIn__Providers__${provider.Name}__DisplayName': provider.DisplayName
+      'Sluice__SignIn__Providers__${provider.Name}__Authority': provider.Authority
+      'Sluice__SignIn__Providers__${provider.Name}__ClientId': provider.ClientId
+      'Sluice__SignIn__Providers__${provider.Name}__ClientSecret': keyVaultReference(keyVaultName, provider.ClientSecretName)
+      'Sluice__SignIn__Providers__${provider.Name}__RequireVerifiedEmail': string(provider.?RequireVerifiedEmail ?? true)
+    },
+    toObject(range(0, length(provider.?AllowedTenants ?? [])), index => 'Sluice__SignIn__Providers__${provider.Name}__AllowedTenants__${index}', index => provider.AllowedTenants![index]),
+    toObject(range(0, length(provider.?AllowedEmailDomains ?? [])), index => 'Sluice__SignIn__Providers__${provider.Name}__AllowedEmailDomains__${index}', index => provider.AllowedEmailDomains![index])
+  )),
+  {},
+  (all, one) => union(all, one)
+)
+
 // Memory request bodies may hold at once: a quarter of the instance (512 MiB on the default 2,048 MB), leaving the
 // rest to the runtime and the host (docs/reliability.md). Before appSettings, so an operator can still set it.
 var memorySettings = {
   Sluice__Proxy__MaxBufferedRequestBytes: string(instanceMemoryMB / 4 * 1048576)
 }
 
-var allSettings = union(sluiceDefaults, memorySettings, routeSettings, appSettings, providerKeySettings, stampSettings, platformSettings)
+var allSettings = union(sluiceDefaults, memorySettings, routeSettings, appSettings, providerKeySettings, signInSettings, stampSettings, platformSettings)
 
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName

@@ -50,6 +50,10 @@ var sluiceDefaults = {
   Sluice__Proxy__StreamHeartbeatInterval: '00:00:30'
   Sluice__Proxy__ForwardedHopCount: '1'
 
+  // SignInOptions (Sluice:SignIn): a dashboard session lasts at most 24 hours from sign-in. Providers come from the
+  // signInProviders parameter (functionApp.bicep), their client secrets from Key Vault.
+  Sluice__SignIn__SessionLifetime: '1.00:00:00'
+
   // UsageOptions (Sluice:Usage). PartitionShards is fixed for the life of a deployment.
   Sluice__Usage__PartitionShards: '4'
   Sluice__Usage__MaxConcurrentCommits: '8'
@@ -61,4 +65,22 @@ var sluiceDefaults = {
   Sluice__Usage__GatherDelay: '00:00:00'
   Sluice__Usage__WriteAttempts: '6'
   Sluice__Usage__WriteRetryDelay: '00:00:00.2000000'
+
+  // FairUseOptions (Sluice:FairUse): budgets in USD per UTC day/month, rates per minute; 0 is none (docs/fair-use.md).
+  Sluice__FairUse__Enabled: 'True'
+  Sluice__FairUse__SoftThresholdPercent: '80'
+  Sluice__FairUse__RefreshInterval: '00:00:15'
+  Sluice__FairUse__LeaseShares: '10'
+  Sluice__FairUse__DefaultKeyDailyBudgetUsd: '0'
+  Sluice__FairUse__DefaultKeyMonthlyBudgetUsd: '0'
+  Sluice__FairUse__DefaultAccountDailyBudgetUsd: '0'
+  Sluice__FairUse__DefaultAccountMonthlyBudgetUsd: '0'
+  Sluice__FairUse__MaxDailyBudgetUsd: '0'
+  Sluice__FairUse__MaxMonthlyBudgetUsd: '0'
+  Sluice__FairUse__DefaultKeyRequestsPerMinute: '0'
+  Sluice__FairUse__DefaultKeyTokensPerMinute: '0'
+  Sluice__FairUse__DefaultAccountRequestsPerMinute: '0'
+  Sluice__FairUse__DefaultAccountTokensPerMinute: '0'
+  Sluice__FairUse__MaxRequestsPerMinute: '0'
+  Sluice__FairUse__MaxTokensPerMinute: '0'
 }

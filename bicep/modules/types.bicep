@@ -34,3 +34,25 @@ type route = {
   RetentionDays: int?
   Training: ('no' | 'yes' | 'unknown')?
 }
+
+@export()
+@description('One identity provider for dashboard sign-in, bound to Sluice__SignIn__Providers__<Name>__<Property> (see SignInOptions and docs/sso.md). The client secret is never here: only the name of a secret in the stamp\'s Key Vault.')
+type signInProvider = {
+  @description('Lowercase letters, digits and dashes; part of the redirect URI <SLUICE_URL>/dashboard/signin/<Name>/callback.')
+  Name: string
+
+  @description('What the sign-in button says, e.g. Microsoft Entra ID.')
+  DisplayName: string
+
+  @description('The issuer URL, e.g. https://login.microsoftonline.com/<tenant-id>/v2.0.')
+  Authority: string
+
+  ClientId: string
+
+  @description('Name of the Key Vault secret holding the client secret.')
+  ClientSecretName: string
+
+  AllowedTenants: string[]?
+  AllowedEmailDomains: string[]?
+  RequireVerifiedEmail: bool?
+}

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Retention;
 using Sluice.Routing;
+using Sluice.Stamp;
 
 namespace Sluice;
 

@@ -1,12 +1,14 @@
 using Microsoft.AspNetCore.Routing;
 using Sluice.Accounts;
+using Sluice.Dashboard;
+using Sluice.FairUse;
 using Sluice.Health;
-using Sluice.HttpConventions;
 using Sluice.Proxy;
 using Sluice.Responses;
 using Sluice.Retention;
 using Sluice.Routing;
 using Sluice.Surfaces;
+using Sluice.Wire;
 
 namespace Sluice;
 
@@ -24,6 +26,8 @@ public static class SluiceEndpoints
         app.MapSluicePurge();
         app.MapSluiceDataPolicy();
         app.MapSluiceRetention();
+        app.MapSluiceLimits();
+        app.MapSluiceDashboard();
         app.MapSluiceUnknownUrl();
         return app;
     }

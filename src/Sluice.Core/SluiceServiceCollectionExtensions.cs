@@ -4,16 +4,20 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.Dashboard;
+using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.Payloads;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Retention;
-using Sluice.Retention.Rules;
 using Sluice.Routing;
+using Sluice.SignIn;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Surfaces;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice;
 
@@ -36,8 +40,10 @@ public static class SluiceServiceCollectionExtensions
             .AddSluiceAccounts()
             .AddSluicePayloads()
             .AddSluiceRetention()
+            .AddSluiceFairUse()
             .AddSluiceProxy()
-            .AddSluiceSurfaces();
+            .AddSluiceSurfaces()
+            .AddSluiceDashboard();
     }
 
     public static IServiceCollection AddSluiceStorage(this IServiceCollection services)
@@ -52,6 +58,7 @@ public static class SluiceServiceCollectionExtensions
 
     public static IServiceCollection AddSluiceProviders(this IServiceCollection services)
     {
+        services.AddSluiceOptions<UpstreamOptions>(UpstreamOptions.Section);
         services.AddUpstreamHttp();
         services.AddSingleton<IChatProvider, OpenAIProvider>();
         services.AddSingleton<IChatProvider, OpenAICompatibleProvider>();
@@ -87,20 +94,22 @@ public static class SluiceServiceCollectionExtensions
     {
         services.AddSluiceOptions<AccountOptions>(AccountOptions.Section);
         services.AddSluiceOptions<OperatorOptions>(OperatorOptions.Section);
+        services.AddSluiceOptions<ForwardedForOptions>(ForwardedForOptions.Section);
+        services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<KeyStore>();
+        services.AddSingleton<MemberStore>();
+        services.AddSingleton<AccountOwners>();
+        services.AddSingleton<MemberLifecycle>();
+        services.AddSingleton<MemberAuthenticator>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<FailedAuthThrottle>();
         services.AddSingleton<GatewayAuthenticator>();
         services.AddSingleton<AccountLifecycle>();
-        services.AddSingleton<AccountPurge>();
         services.AddSingleton<OperatorHandlers>();
         services.AddSingleton<AccountHandlers>();
         services.AddSingleton<KeyHandlers>();
-        // Purge rules run in registration order, and these are registered before AddSluiceRetention's: grace first
-        // (it may make an account due), then whole-account purges, then the per-kind retention rules.
-        services.AddSingleton<IPurgeRule, Accounts.Rules.SuspensionGraceRule>();
-        services.AddSingleton<IPurgeRule, Accounts.Rules.ExpiredAccountsRule>();
         return services;
     }
 
@@ -112,27 +121,35 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<DataKeyRing>();
         services.AddSingleton<PayloadStore>();
         services.AddSingleton<ContentEraser>();
-        services.AddSingleton<StoredRequestHandlers>();
         return services;
     }
 
     public static IServiceCollection AddSluiceRetention(this IServiceCollection services)
     {
-        services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
-        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
-        services.AddSingleton<IValidateOptions<RetentionOptions>, PurgeSchedule.Validator>();
+        services.AddSluiceOptions<PurgeOptions>(PurgeOptions.Section);
+        services.AddSingleton<IValidateOptions<PurgeOptions>, PurgeSchedule.Validator>();
         services.AddSingleton<PurgeScope>();
-        // Rules run in registration order: account lifecycle first (it decides what is purged whole), then the
-        // per-kind retention rules. Each rule is one IPurgeRule registered here.
-        services.AddSingleton<IPurgeRule, ErasedContentRule>();
-        services.AddSingleton<IPurgeRule, ExpiredContentRule>();
-        services.AddSingleton<IPurgeRule, UsageRowsRule>();
-        services.AddSingleton<IPurgeRule, DailyRollupsRule>();
-        services.AddSingleton<IPurgeRule, AuditEntriesRule>();
+        services.AddSingleton<AccountPurge>();
+        services.AddPurgeRules();
         services.AddSingleton<PurgeEngine>();
         services.AddSingleton<PurgeHandlers>();
         services.AddSingleton<RetentionHandlers>();
         services.AddSingleton<DataExport>();
+        services.AddSingleton<StoredRequestHandlers>();
+        return services;
+    }
+
+    /// <summary>Spend budgets and rate limits per key and account, and the limits API.</summary>
+    public static IServiceCollection AddSluiceFairUse(this IServiceCollection services)
+    {
+        services.AddSluiceOptions<FairUseOptions>(FairUseOptions.Section);
+        services.AddSingleton<IValidateOptions<FairUseOptions>, FairUseOptionsValidator>();
+        services.AddSingleton<LimitStore>();
+        services.AddSingleton<SpendLedger>();
+        services.AddSingleton<RateCounters>();
+        services.AddSingleton<FairUseGate>();
+        services.AddHostedService<FairUseRefresher>();
+        services.AddSingleton<LimitHandlers>();
         return services;
     }
 
@@ -141,7 +158,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<ProxyOptions>(ProxyOptions.Section);
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>>(sp => new ConfigureOptions<KestrelServerOptions>(kestrel =>
             kestrel.Limits.MaxRequestBodySize = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ServerMaxRequestBodySize));
-        services.AddSingleton<RequestBodyBudget>();
+        services.AddSingleton(sp => new RequestBodyBudget(
+            sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxBufferedRequestBytes, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ModelsHandler>();
         services.AddSingleton<Responses.ResponsesSurface>();
         services.AddSingleton<Responses.StoredResponseHandlers>();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Sluice.Accounts;
 using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Sluice.Health;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
-using Sluice.HttpConventions;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 
@@ -16,7 +16,7 @@ public sealed class HttpConventionFunctions
     [Function("ZzUnknownUrl")]
     public static IResult UnknownUrl(
         [HttpTrigger(AuthorizationLevel.Anonymous, Route = SluiceRoutes.UnknownUrl)] HttpRequest request) =>
-        Sluice.HttpConventions.UnknownUrl.Handle(request.HttpContext);
+        Sluice.Wire.UnknownUrl.Handle(request.HttpContext);
 }
 
 /// <summary>Gives every HTTP response an <c>x-request-id</c>, with the same piece the local host's middleware uses.</summary>

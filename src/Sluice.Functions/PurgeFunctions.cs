@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Sluice.Retention;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

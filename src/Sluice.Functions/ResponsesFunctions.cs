@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Sluice.Wire;
 using Sluice.Responses;
 using Sluice.Surfaces;
 

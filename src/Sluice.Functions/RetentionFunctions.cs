@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using Sluice.Payloads;
 using Sluice.Retention;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

@@ -1,7 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Functions;
 

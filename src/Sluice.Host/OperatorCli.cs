@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Sluice.Accounts;
+using Sluice.Retention;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Host;
 
@@ -98,7 +100,7 @@ internal static class OperatorCli
                 return args is [] or ["--help"] or ["help"] ? 0 : 2;
         }
 
-        int Outcome((Account? Account, Sluice.Proxy.ApiError? Error) result) =>
+        int Outcome((Account? Account, Sluice.Wire.ApiError? Error) result) =>
             result.Account is { } changed ? Print(AccountView.From(changed, options)) : Fail(result.Error!.Message);
 
         int Print<T>(T value)

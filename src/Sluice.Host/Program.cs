@@ -1,7 +1,7 @@
 using Sluice;
 using Sluice.Host;
-using Sluice.HttpConventions;
 using Sluice.Proxy;
+using Sluice.Wire;
 
 // The local host: the same routes, handlers and timer jobs as the Azure Functions app, on Kestrel.
 //   dotnet run --project src/Sluice.Host -- dev          Azurite + a demo account + the mock model, ready for curl

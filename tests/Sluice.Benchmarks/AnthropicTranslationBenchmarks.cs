@@ -3,8 +3,8 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks;
 
@@ -106,7 +106,7 @@ public class AnthropicTranslationBenchmarks
         SampleTraffic.InspectAllAsync(new AnthropicEventStream(_anthropicStream.Rewind(), TimeProvider.System));
 
     /// <summary>The same answer as <see cref="SampleTraffic.Stream"/>, as Anthropic streams it.</summary>
-    private static byte[] BuildStream()
+    internal static byte[] BuildStream()
     {
         var words = "A gateway that streams bytes keeps memory flat however long the answer runs because it never holds a whole body".Split(' ');
         var sb = new StringBuilder();

@@ -2,4 +2,4 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Sluice.Benchmarks -- --filter '*'        (all, default job)
 // dotnet run -c Release --project tests/Sluice.Benchmarks -- --filter '*' --job short   (quicker, less precise)
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Sluice.Benchmarks.RoutingBenchmarks).Assembly).Run(args);

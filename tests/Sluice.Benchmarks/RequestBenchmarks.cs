@@ -3,8 +3,7 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Sluice.Providers;
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks;
 

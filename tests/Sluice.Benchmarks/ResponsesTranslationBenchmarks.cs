@@ -8,6 +8,7 @@ using Sluice.Proxy;
 using Sluice.Responses;
 using Sluice.Surfaces;
 using Sluice.Translation;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks;
 

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Accounts;
+using Sluice.Providers;
 using Sluice.Routing;
 
 namespace Sluice.Benchmarks;

@@ -88,7 +88,7 @@ public class StreamBenchmarks
 
     /// <summary>A response whose body goes into a pipe nobody reads, the way Kestrel's goes into its output pipe: the
     /// body stream and the body writer are two views of that one pipe, so writing through either costs the same.</summary>
-    private static DefaultHttpContext NullResponse()
+    internal static DefaultHttpContext NullResponse()
     {
         var context = new DefaultHttpContext();
         context.Features.Set<IHttpResponseBodyFeature>(new PipeBody(new Pipe(new PipeOptions(pauseWriterThreshold: 0)).Writer));

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Sluice.Stamp;
 
 namespace Sluice.Deploy.Tests;
 

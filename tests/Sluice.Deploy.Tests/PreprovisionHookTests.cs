@@ -54,7 +54,7 @@ public sealed class PreprovisionHookTests : IDisposable
 
     private static string HookScript(string platform) => Path.GetFullPath(Repo.PathOf(((YamlScalarNode)Hook(platform)["run"]).Value!));
 
-    /// <summary>The stamp's resource group as main.bicep names it for the README's EU environment.</summary>
+    /// <summary>The stamp's resource group as main.bicep names it for the EU environment of docs/deploy.md.</summary>
     private static async Task<(string EnvironmentName, string ResourceGroup)> EuStampAsync()
     {
         var (stamp, _) = await Deployments.EuReprovision;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Accounts;
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests;
 

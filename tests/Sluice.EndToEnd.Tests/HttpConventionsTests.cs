@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Sluice.Testing;
-using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests;
 
@@ -75,13 +75,13 @@ public sealed class HttpConventionsTests : IAsyncLifetime
     public async Task TheOfficialClient_SurfacesAnUnknownUrl_AsA404WithItsMessage()
     {
         var (_, key) = await _app.CreateAccountAsync();
-        var embeddings = new OpenAI.Embeddings.EmbeddingClient("mock", new System.ClientModel.ApiKeyCredential(key),
+        var images = new OpenAI.Images.ImageClient("mock", new System.ClientModel.ApiKeyCredential(key),
             new OpenAI.OpenAIClientOptions { Endpoint = new Uri(_app.BaseAddress, "v1/") });
 
-        var error = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => embeddings.GenerateEmbeddingAsync("hi"));
+        var error = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => images.GenerateImageAsync("hi"));
 
         Assert.Equal(404, error.Status);
-        Assert.Contains("Unknown request URL: POST /v1/embeddings", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Unknown request URL: POST /v1/images/generations", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

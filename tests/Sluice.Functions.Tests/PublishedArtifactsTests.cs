@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Retention;
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.Functions.Tests;
 

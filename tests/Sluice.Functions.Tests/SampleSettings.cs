@@ -19,6 +19,7 @@ internal static class SampleSettings
         values["Sluice__Storage__TablePrefix"] = name;
         values["Sluice__Storage__PayloadContainer"] = name + "-payloads";
         values["Sluice__Storage__LockContainer"] = name + "-locks";
+        values["Sluice__Storage__KeyRingContainer"] = name + "-keyring";
         return values;
     }
 

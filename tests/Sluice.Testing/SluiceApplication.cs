@@ -43,6 +43,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             ["Sluice:Storage:TablePrefix"] = name,
             ["Sluice:Storage:PayloadContainer"] = name + "-payloads",
             ["Sluice:Storage:LockContainer"] = name + "-locks",
+            ["Sluice:Storage:KeyRingContainer"] = name + "-keyring",
             ["Sluice:Operator:Secret"] = OperatorSecret,
             ["Sluice:Payloads:MasterKey"] = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray()),
             // Fast retries keep failover tests quick; the behaviour is the same.

@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using Azure;
-using Sluice.Retention;
-using Sluice.Routing;
 
 namespace Sluice.Accounts;
 
@@ -50,6 +48,12 @@ public sealed record Account
 
     /// <summary>CIDR ranges the account's keys may be used from; empty means anywhere.</summary>
     public IReadOnlyList<string> IpAllowlist { get; init; } = [];
+
+    /// <summary>When set, only people of this Entra ID tenant (<c>tid</c>) can join the account.</summary>
+    public string? MemberTenant { get; init; }
+
+    /// <summary>When set, only emails of this domain can be invited, and only people whose verified email is of it can join.</summary>
+    public string? MemberEmailDomain { get; init; }
 
     /// <summary>The stored version, for optimistic updates.</summary>
     public ETag ETag { get; init; }

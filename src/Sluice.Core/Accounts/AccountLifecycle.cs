@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -13,6 +13,7 @@ namespace Sluice.Accounts;
 public sealed class AccountLifecycle(
     AccountStore accounts,
     KeyStore keys,
+    AccountOwners owners,
     AuditLog audit,
     GatewayAuthenticator authenticator,
     IOptions<StampOptions> stamp,
@@ -65,7 +66,7 @@ public sealed class AccountLifecycle(
         {
             return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
         }
-        if (grantorRole is { } grantor && role > grantor)
+        if (grantorRole is { } grantor && !RoleRules.MayGrant(grantor, role))
         {
             return (null, ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own."));
         }
@@ -115,12 +116,12 @@ public sealed class AccountLifecycle(
             {
                 return (null, ApiError.Conflict("key_revoked", "This key is revoked; revoked keys cannot be changed."));
             }
-            if (current.Role > callerRole)
+            if (!RoleRules.MayChange(callerRole, current.Role))
             {
                 return (null, KeyAboveCaller());
             }
             var role = requestedRole ?? current.Role;
-            if (role > callerRole)
+            if (!RoleRules.MayGrant(callerRole, role))
             {
                 return (null, ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own."));
             }
@@ -179,7 +180,7 @@ public sealed class AccountLifecycle(
             {
                 return (null, ApiError.Conflict("key_already_revoked", "This key is already revoked."));
             }
-            if (current.Role > callerRole)
+            if (!RoleRules.MayChange(callerRole, current.Role))
             {
                 return (null, KeyAboveCaller());
             }
@@ -219,35 +220,25 @@ public sealed class AccountLifecycle(
     /// customer's own setting, not a race.
     /// </para>
     /// <para>
-    /// When people (members) join keys as principals of an account, they belong in the same partition with the same
-    /// role field: a member with the Owner role is then one more candidate witness, and removing one names a witness
-    /// exactly as a key does.
+    /// Members (people) are principals of the account in the same partition with the same role field: a member with
+    /// the Owner role is one more candidate witness (<see cref="AccountOwners"/>), and demoting or removing one names a
+    /// witness exactly as a key does (<see cref="MemberLifecycle"/>).
     /// </para>
     /// </summary>
     private async Task<(ApiKey? Written, ApiError? Error)> WriteKeyAsync(ApiKey current, ApiKey updated, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ApiKey? witness = null;
-        if (IsUsableOwner(current, now) && !IsUsableOwner(updated, now))
+        OwnerWitness? witness = null;
+        if (AccountOwners.IsUsableOwner(current, now) && !AccountOwners.IsUsableOwner(updated, now))
         {
-            await foreach (var other in keys.ListAsync(current.AccountId, cancellationToken))
-            {
-                // Prefer the Owner that lasts longest, so the account is not left relying on one about to expire.
-                if (other.Id != current.Id && IsUsableOwner(other, now) && (witness is null || Lasts(other) > Lasts(witness)))
-                {
-                    witness = other;
-                }
-            }
+            witness = await owners.FindOtherAsync(current.AccountId, current.Id, now, cancellationToken);
             if (witness is null)
             {
                 return (null, LastOwner());
             }
         }
-        return (await keys.TryWriteAsync(updated, witness, cancellationToken), null);
-
-        static DateTimeOffset Lasts(ApiKey k) => k.ExpiresAt ?? DateTimeOffset.MaxValue;
+        var responses = await keys.TrySubmitAsync([KeyStore.Replace(updated)], witness, cancellationToken);
+        return (responses is null ? null : updated with { ETag = responses[0].Headers.ETag ?? default }, null);
     }
-
-    private static bool IsUsableOwner(ApiKey key, DateTimeOffset now) => key.Role == KeyRole.Owner && key.IsUsableAt(now);
 
     /// <summary>Whether two reads of a key hold the same settings (versions differ when the key only served as a witness).</summary>
     private static bool SameContent(ApiKey a, ApiKey b) =>
@@ -322,6 +313,15 @@ public sealed class AccountLifecycle(
                 : (null, ApiError.Conflict($"account_{a.State.ToWire()}", "Settings can only be changed on an active account.")),
             "ip_allowlist.changed", a => $"entries={a.IpAllowlist.Count}: {string.Join(' ', a.IpAllowlist)}", actor, sourceIp, now: null, cancellationToken);
 
+    /// <summary>Binds the account's members to one Entra ID tenant and/or email domain (null clears), checked by
+    /// <see cref="MemberLifecycle"/> at invitation and acceptance.</summary>
+    public Task<(Account? Account, ApiError? Error)> SetMemberBoundaryAsync(string accountId, string? tenant, string? emailDomain, string actor,
+        IPAddress? sourceIp, CancellationToken cancellationToken) =>
+        TransitionAsync(accountId, (a, _) => a.State == AccountState.Active
+                ? (a with { MemberTenant = tenant, MemberEmailDomain = emailDomain }, null)
+                : (null, ApiError.Conflict($"account_{a.State.ToWire()}", "Settings can only be changed on an active account.")),
+            "member_boundary.changed", a => $"tenant={a.MemberTenant}; email_domain={a.MemberEmailDomain}", actor, sourceIp, now: null, cancellationToken);
+
     /// <summary>The actor the purge's own transitions are recorded under.</summary>
     public const string PurgeActor = "purge";
 
@@ -362,7 +362,7 @@ public sealed class AccountLifecycle(
         ApiError.Forbidden("insufficient_role", "This key has a higher role than the key making the request; only a key of that role or higher can change it.");
 
     private static ApiError LastOwner() => ApiError.Conflict("last_owner_key",
-        "This is the account's last usable Owner key. Create another Owner key first: an account without one can no longer be closed or fully managed.");
+        "This is the account's last usable Owner key and no member is an Owner. Create another Owner key or make a member Owner first: an account without an Owner can no longer be closed or fully managed.");
 
     private static CreatedKey ToCreated(ApiKey key, string secret) =>
         new(key.Id, secret, key.Role.ToWire(), key.Name, key.CreatedAt, key.ExpiresAt, key.AllowedModels);

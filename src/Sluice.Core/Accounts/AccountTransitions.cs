@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 

@@ -1,6 +1,3 @@
-using Sluice.Retention;
-using Sluice.Routing;
-
 namespace Sluice.Accounts;
 
 /// <summary>An account as the API shows it. The operator sees all of it; the customer sees

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -16,13 +17,13 @@ namespace Sluice.Accounts;
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(AuditList))]
+[JsonSerializable(typeof(CreateAccountRequest))]
+[JsonSerializable(typeof(CreatedAccount))]
+[JsonSerializable(typeof(AccountList))]
+[JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(CreatedKey))]
 internal sealed partial class AccountsJson : JsonSerializerContext
 {
-    /// <summary>The context the API writes with: relaxed escaping, as <see cref="SluiceJson.Wire"/>.</summary>
-    public static AccountsJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    /// <summary>The context the API writes with: relaxed escaping, as <see cref="Sluice.Wire.WireJson.Wire"/>.</summary>
+    public static AccountsJson Wire { get; } = new(WireJson.ApiOptions());
 }

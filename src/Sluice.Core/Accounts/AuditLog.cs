@@ -227,4 +227,18 @@ public sealed class AuditLog(SluiceStorage storage, TimeProvider time, IOptionsM
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public TableEntity? Last { get; set; }
     }
+
+    /// <summary>Deletes the entries of <paramref name="partition"/> (an account, or <see cref="StampPartition"/>) older
+    /// than the instant <paramref name="firstKept"/>: one RowKey range, since RowKeys are inverted ticks.</summary>
+    public Task<long> DeleteBeforeAsync(string partition, DateTimeOffset firstKept, PurgeRun run, CancellationToken cancellationToken)
+    {
+        // Entries at firstKept have RowKey "{RowKey(firstKept)}_…", below this bound ('_' < '~'); older ones sort above it.
+        var bound = RowKey(firstKept) + "~";
+        return TableDeletes.DeleteWhereAsync(storage.Audit, TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {bound}"),
+            run, "audit_entries", cancellationToken);
+    }
+
+    /// <summary>Deletes the account's whole audit partition, within the run's budget.</summary>
+    public Task<long> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken) =>
+        TableDeletes.DeleteWhereAsync(storage.Audit, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run, "audit_entries", cancellationToken);
 }

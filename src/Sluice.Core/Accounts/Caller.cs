@@ -2,12 +2,33 @@ using System.Net;
 
 namespace Sluice.Accounts;
 
-/// <summary>An authenticated request's account, the key it used and the address it came from.</summary>
-public sealed record Caller(Account Account, ApiKey Key, IPAddress? ClientIp)
+/// <summary>
+/// An authenticated request's account, who acts (a gateway key, or a member signed in to the dashboard) and the
+/// address it came from. Both kinds carry one <see cref="KeyRole"/> and are checked by the same rules.
+/// </summary>
+public sealed record Caller
 {
-    public string Actor => Key.Id;
+    private readonly ApiKey? _key;
 
-    public bool IsAtLeast(KeyRole role) => Key.Role >= role;
+    public Caller(Account account, ApiKey key, IPAddress? clientIp) => (Account, _key, ClientIp) = (account, key, clientIp);
+
+    public Caller(Account account, Member member, IPAddress? clientIp) => (Account, Member, ClientIp) = (account, member, clientIp);
+
+    public Account Account { get; init; }
+
+    /// <summary>The key of a key caller. Members never call models, so only key paths (the proxy) read it.</summary>
+    public ApiKey Key => _key ?? throw new InvalidOperationException("This caller is a member, not a key.");
+
+    public Member? Member { get; }
+
+    public IPAddress? ClientIp { get; }
+
+    /// <summary>Who the audit log says acted: the key's id or the member's id.</summary>
+    public string Actor => Member?.Id ?? Key.Id;
+
+    public KeyRole Role => Member?.Role ?? Key.Role;
+
+    public bool IsAtLeast(KeyRole role) => Role >= role;
 }
 
 /// <summary>What a request wants to do, which decides the account states it may do it in.</summary>

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using Sluice.Proxy;
 
 namespace Sluice.Accounts;
 
@@ -12,7 +11,7 @@ namespace Sluice.Accounts;
 /// </summary>
 public static class ClientAddress
 {
-    public static IPAddress? Of(HttpContext context, ProxyOptions options)
+    public static IPAddress? Of(HttpContext context, ForwardedForOptions options)
     {
         if (options.TrustForwardedFor
             && context.Request.Headers.TryGetValue("X-Forwarded-For", out var values)

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 

@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -20,12 +21,27 @@ public sealed class GatewayAuthenticator(
     FailedAuthThrottle throttle,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions,
+    IOptions<ForwardedForOptions> forwardedFor,
     TimeProvider time) : IDisposable
 {
     private static readonly TimeSpan s_failureAuditInterval = TimeSpan.FromMinutes(1);
 
     private readonly UnknownKeyCache _unknownKeys = new(accountOptions.Value.UnknownKeyCacheSize, accountOptions.Value.AuthCacheTtl, time);
+
+    /// <summary>Authentication for the account-data endpoints: a key of the account, with at least the Admin role.
+    /// Tenant isolation follows from it: every query these endpoints make starts from the caller's own account id.
+    /// <paramref name="what"/> ends the 403's sentence "Only Owner and Admin keys can …".</summary>
+    internal async Task<(Caller? Caller, ApiError? Error)> AuthenticateAdminAsync(HttpContext context, CallerPurpose purpose, string what)
+    {
+        var (caller, error) = await AuthenticateAsync(context, purpose);
+        if (caller is null)
+        {
+            return (null, error);
+        }
+        return caller.IsAtLeast(KeyRole.Admin)
+            ? (caller, null)
+            : (null, ApiError.Forbidden("insufficient_role", $"Only Owner and Admin keys can {what}."));
+    }
 
     /// <summary>
     /// Authenticates the request's key for <paramref name="purpose"/>: the key must exist and be usable, its account must
@@ -41,7 +57,7 @@ public sealed class GatewayAuthenticator(
         {
             return (null, ApiError.MissingApiKey());
         }
-        var clientIp = ClientAddress.Of(context, proxyOptions.Value);
+        var clientIp = ClientAddress.Of(context, forwardedFor.Value);
         var region = GatewayKey.RegionOf(presented);
         if (region is null)
         {
@@ -101,7 +117,7 @@ public sealed class GatewayAuthenticator(
             return (null, ApiError.Forbidden("ip_not_allowed",
                 "Requests from this IP address are not allowed for this account (see its IP allowlist)."));
         }
-        if (StateRefusal(account, key, purpose, now) is { } refusal)
+        if (AccountAccess.StateRefusal(account, key.Role, purpose, now, accountOptions.Value) is { } refusal)
         {
             await AuditFailureAsync(key, clientIp, refusal.Code);
             return (null, refusal);
@@ -114,26 +130,6 @@ public sealed class GatewayAuthenticator(
         }
         return (new Caller(account, key, clientIp), null);
     }
-
-    /// <summary>Why the account's state refuses this purpose, or null. Suspension refuses everything (the data is
-    /// inaccessible until reinstated); closure still lets the Owner and Admins read and export their data until the
-    /// expired-retention period ends.</summary>
-    private ApiError? StateRefusal(Account account, ApiKey key, CallerPurpose purpose, DateTimeOffset now) => account.State switch
-    {
-        AccountState.Suspended => ApiError.Forbidden("account_suspended",
-            $"This account is suspended because of {SuspensionReasons.Describe(account.SuspensionReason)}. Its data is inaccessible until the operator " +
-            $"reinstates it; contact the operator to resolve the suspension before {account.GraceEndsAt(accountOptions.Value):yyyy-MM-dd}, after which the account is closed."),
-        AccountState.Expired when account.PurgeAfter(accountOptions.Value) <= now => ApiError.Forbidden("account_closed",
-            "This account is closed and its expired-retention period has ended; its data is being deleted."),
-        // A suspension nobody resolved must not become a way around it: waiting out the grace period does not unlock
-        // the data. Only the operator's reopen does.
-        AccountState.Expired when account.ExpiryReason == ExpiryReasons.SuspensionNotResolved => ApiError.Forbidden("account_closed",
-            $"This account was closed because its suspension was not resolved within the grace period. Its data is inaccessible and is deleted after " +
-            $"{account.PurgeAfter(accountOptions.Value):yyyy-MM-dd}; contact the operator, who can reopen it until then."),
-        AccountState.Expired when purpose != CallerPurpose.ReadOwnData || key.Role < KeyRole.Admin => ApiError.Forbidden("account_closed",
-            $"This account is closed. Its data is kept until {account.PurgeAfter(accountOptions.Value):yyyy-MM-dd} and can still be exported by its Owner or an Admin."),
-        _ => null,
-    };
 
     /// <summary>Records a refused request of a known key in the account's audit log: the key's id and the reason,
     /// never the key. One entry per key and reason per minute on each instance, so a client retrying in a loop
@@ -167,7 +163,12 @@ public sealed class GatewayAuthenticator(
             var token = authorization[7..].Trim();
             return token.Length > 0 ? token : null;
         }
+        // Azure OpenAI's SDKs send api-key; Anthropic's (and Claude Code) x-api-key.
         var apiKey = request.Headers["api-key"].ToString().Trim();
+        if (apiKey.Length == 0)
+        {
+            apiKey = request.Headers["x-api-key"].ToString().Trim();
+        }
         return apiKey.Length > 0 ? apiKey : null;
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -44,7 +45,6 @@ public static class GatewayKey
     public static string NewKeyId() => "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     public static bool IsValidKeyId(string? id) =>
-        id is { Length: 20 } && id.StartsWith("key_", StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(LowerHex);
+        id is { Length: 20 } && id.StartsWith("key_", StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(LowerHex.Digits);
 
-    internal static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 }

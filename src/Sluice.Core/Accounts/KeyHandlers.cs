@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -34,13 +34,13 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
         {
             return error!;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, SluiceJson.Wire.CreateKeyRequest);
+        var (body, bodyError) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateKeyRequest);
         if (body is null)
         {
             return bodyError!;
         }
-        var (key, keyError) = await lifecycle.CreateKeyAsync(caller.Account, body, caller.Key.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
-        return key is null ? keyError! : TypedResults.Json(key, SluiceJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
+        var (key, keyError) = await lifecycle.CreateKeyAsync(caller.Account, body, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
+        return key is null ? keyError! : TypedResults.Json(key, AccountsJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
     }
 
     /// <summary><c>PATCH /v1/keys/{keyId}</c> with <c>{"role","allowed_models","name"}</c>.</summary>
@@ -60,7 +60,7 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
         {
             return ApiError.NotFound("The key");
         }
-        var (updated, updateError) = await lifecycle.UpdateKeyAsync(key, body, caller.Key.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
+        var (updated, updateError) = await lifecycle.UpdateKeyAsync(key, body, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
         return updated is null ? updateError! : TypedResults.Json(KeyView.From(updated), AccountsJson.Wire.KeyView);
     }
 
@@ -76,7 +76,7 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
         {
             return ApiError.NotFound("The key");
         }
-        var (revoked, revokeError) = await lifecycle.RevokeKeyAsync(key, caller.Key.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
+        var (revoked, revokeError) = await lifecycle.RevokeKeyAsync(key, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
         return revoked is null ? revokeError! : TypedResults.Json(KeyView.From(revoked), AccountsJson.Wire.KeyView);
     }
 }

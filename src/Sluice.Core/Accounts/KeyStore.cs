@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
-using Sluice.Retention;
 using Sluice.Storage;
 
 namespace Sluice.Accounts;
@@ -80,7 +79,7 @@ public sealed class KeyStore(SluiceStorage storage)
     public async IAsyncEnumerable<ApiKey> ListAsync(string accountId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pk = AccountPartition(accountId);
-        await foreach (var e in storage.Keys.QueryAsync<TableEntity>(x => x.PartitionKey == pk, cancellationToken: cancellationToken))
+        await foreach (var e in storage.Keys.QueryAsync<TableEntity>(KeyRows(pk), cancellationToken: cancellationToken))
         {
             yield return FromEntity(e);
         }
@@ -96,21 +95,41 @@ public sealed class KeyStore(SluiceStorage storage)
     /// </summary>
     public async Task<ApiKey?> TryWriteAsync(ApiKey updated, ApiKey? witness, CancellationToken cancellationToken)
     {
-        List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag)];
-        if (witness is not null)
+        var responses = await TrySubmitAsync([Replace(updated)],
+            witness is null ? null : OwnerWitness.Of(witness), cancellationToken);
+        return responses is null ? null : updated with { ETag = responses[0].Headers.ETag ?? default };
+    }
+
+    /// <summary>
+    /// The witness protocol for any principal of an account (key or member, see <see cref="MemberStore"/>): the
+    /// changes and, when given, an unchanged rewrite of the witness (an empty merge conditional on its version), in one
+    /// entity group transaction. Null when a condition failed (412), a record is gone (404) or an added one exists (409).
+    /// </summary>
+    internal async Task<IReadOnlyList<Azure.Response>?> TrySubmitAsync(List<TableTransactionAction> actions, OwnerWitness? witness,
+        CancellationToken cancellationToken)
+    {
+        if (witness is { } w)
         {
-            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(AccountPartition(witness.AccountId), witness.Id), witness.ETag));
+            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(AccountPartition(w.AccountId), w.RowKey), w.ETag));
         }
         try
         {
-            var response = await storage.Keys.SubmitTransactionAsync(actions, cancellationToken);
-            return updated with { ETag = response.Value[0].Headers.ETag ?? default };
+            return (await storage.Keys.SubmitTransactionAsync(actions, cancellationToken)).Value;
         }
-        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        catch (RequestFailedException e) when (e.Status is 412 or 404 or 409)
         {
             return null;
         }
     }
+
+    /// <summary>The action that replaces a key's record if it is still at the version it was read at.</summary>
+    internal static TableTransactionAction Replace(ApiKey key) => new(TableTransactionActionType.UpdateReplace, ToEntity(key), key.ETag);
+
+    internal static string PartitionOf(string accountId) => AccountPartition(accountId);
+
+    /// <summary>Only the key records of an account's partition (members and invitations share it).</summary>
+    private static string KeyRows(string pk) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"key_"} and RowKey lt {"key`"}");
 
     /// <summary>
     /// Deletes every key of an account, both entries, within the purge run's budget; safe to repeat and to resume.
@@ -124,7 +143,7 @@ public sealed class KeyStore(SluiceStorage storage)
         while (!run.BudgetExhausted)
         {
             var page = new List<ApiKey>();
-            await foreach (var e in storage.Keys.QueryAsync<TableEntity>(x => x.PartitionKey == pk, maxPerPage: run.BatchSize, cancellationToken: cancellationToken))
+            await foreach (var e in storage.Keys.QueryAsync<TableEntity>(KeyRows(pk), maxPerPage: run.BatchSize, cancellationToken: cancellationToken))
             {
                 page.Add(FromEntity(e));
                 if (page.Count >= run.BatchSize)

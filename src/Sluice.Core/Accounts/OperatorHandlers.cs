@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Accounts;
 
@@ -17,7 +17,7 @@ public sealed class OperatorHandlers(
     AccountStore accounts,
     IOptionsMonitor<OperatorOptions> operatorOptions,
     IOptions<AccountOptions> accountOptions,
-    IOptions<ProxyOptions> proxyOptions,
+    IOptions<ForwardedForOptions> forwardedFor,
     FailedAuthThrottle throttle)
 {
     public const string Actor = "operator";
@@ -28,7 +28,7 @@ public sealed class OperatorHandlers(
         {
             return denied;
         }
-        var (body, error) = await JsonBody.ReadAsync(context, SluiceJson.Wire.CreateAccountRequest);
+        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateAccountRequest);
         if (body is null)
         {
             return error!;
@@ -39,7 +39,7 @@ public sealed class OperatorHandlers(
             return createError!;
         }
         return TypedResults.Json(new CreatedAccount(AccountView.From(account, accountOptions.Value), key!),
-            SluiceJson.Wire.CreatedAccount, statusCode: StatusCodes.Status201Created);
+            AccountsJson.Wire.CreatedAccount, statusCode: StatusCodes.Status201Created);
     }
 
     public async Task<IResult> ListAccountsAsync(HttpContext context)
@@ -62,7 +62,7 @@ public sealed class OperatorHandlers(
         {
             list.Add(AccountView.From(account, accountOptions.Value));
         }
-        return TypedResults.Json(new AccountList(list), SluiceJson.Wire.AccountList);
+        return TypedResults.Json(new AccountList(list), AccountsJson.Wire.AccountList);
     }
 
     public async Task<IResult> GetAccountAsync(HttpContext context, string accountId)
@@ -74,7 +74,7 @@ public sealed class OperatorHandlers(
         var account = await accounts.GetAsync(accountId, context.RequestAborted);
         return account is null
             ? ApiError.NotFound("The account")
-            : TypedResults.Json(AccountView.From(account, accountOptions.Value), SluiceJson.Wire.AccountView);
+            : TypedResults.Json(AccountView.From(account, accountOptions.Value), AccountsJson.Wire.AccountView);
     }
 
     public async Task<IResult> CreateKeyAsync(HttpContext context, string accountId)
@@ -83,7 +83,7 @@ public sealed class OperatorHandlers(
         {
             return denied;
         }
-        var (body, error) = await JsonBody.ReadAsync(context, SluiceJson.Wire.CreateKeyRequest);
+        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateKeyRequest);
         if (body is null)
         {
             return error!;
@@ -98,7 +98,7 @@ public sealed class OperatorHandlers(
             return ApiError.Conflict("account_not_active", $"Keys can only be created for active accounts; this one is {account.State.ToWire()}.");
         }
         var (key, keyError) = await lifecycle.CreateKeyAsync(account, body, grantorRole: null, Actor, SourceIp(context), context.RequestAborted);
-        return key is null ? keyError! : TypedResults.Json(key, SluiceJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
+        return key is null ? keyError! : TypedResults.Json(key, AccountsJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
     }
 
     /// <summary><c>POST /operator/accounts/{id}/suspend</c> with <c>{"reason":"non_payment|terms_violation|other","note":"…"}</c>.</summary>
@@ -176,5 +176,5 @@ public sealed class OperatorHandlers(
         return new ApiError(401, "invalid_request_error", "invalid_operator_secret", "The operator secret is missing or wrong.");
     }
 
-    private System.Net.IPAddress? SourceIp(HttpContext context) => ClientAddress.Of(context, proxyOptions.Value);
+    private System.Net.IPAddress? SourceIp(HttpContext context) => ClientAddress.Of(context, forwardedFor.Value);
 }

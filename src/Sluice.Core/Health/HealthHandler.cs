@@ -15,7 +15,7 @@ public sealed class HealthHandler(StorageHealth storage)
         context.Response.Headers.CacheControl = "no-store";
         var report = new HealthReport(status.Healthy ? "healthy" : "unhealthy",
             new StorageReport(Word(status.TablesReachable), Word(status.BlobsReachable)));
-        return TypedResults.Json(report, SluiceJson.Wire.HealthReport,
+        return TypedResults.Json(report, HealthJson.Wire.HealthReport,
             statusCode: status.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Accounts;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 

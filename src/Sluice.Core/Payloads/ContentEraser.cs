@@ -2,9 +2,9 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Retention;
 using Sluice.Storage;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 
@@ -26,9 +26,7 @@ public sealed class ContentEraser(
     /// then every blob tagged with the account.</summary>
     public async Task<(long DataKeys, long Blobs)> EraseAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
     {
-        var dataKeys = await TableDeletes.DeleteWhereAsync(storage.DataKeys,
-            TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run, "data_keys", cancellationToken);
-        keys.Forget(accountId);
+        var dataKeys = await keys.DeleteAccountAsync(accountId, run, cancellationToken);
         if (!AccountStore.IsValidId(accountId))
         {
             return (dataKeys, 0);

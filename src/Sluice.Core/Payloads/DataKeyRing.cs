@@ -3,8 +3,8 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Sluice.Retention;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 
@@ -175,6 +175,16 @@ public sealed class DataKeyRing(SluiceStorage storage, IMemoryCache cache, IOpti
     public async Task RemoveTombstoneAsync(string accountId, string keyId, CancellationToken cancellationToken) =>
         await storage.DataKeys.DeleteEntityAsync(accountId, keyId, ETag.All, cancellationToken);
 
+    /// <summary>Deletes every data-key row of the account, tombstones included, within the run's budget, and forgets
+    /// the cached keys.</summary>
+    public async Task<long> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        var deleted = await TableDeletes.DeleteWhereAsync(storage.DataKeys, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run,
+            "data_keys", cancellationToken);
+        Forget(accountId);
+        return deleted;
+    }
+
     /// <summary>Drops this instance's cached current key of the account (its keys by id are dropped by <see cref="ShredAsync"/>).</summary>
     public void Forget(string accountId)
     {
@@ -186,7 +196,7 @@ public sealed class DataKeyRing(SluiceStorage storage, IMemoryCache cache, IOpti
 
     /// <summary>Whether <paramref name="value"/> is a data-key id this ring generates (safe inside a tag query).</summary>
     public static bool IsValidKeyId(string? value) =>
-        value is { Length: 19 } && value.StartsWith(KeyIdPrefix, StringComparison.Ordinal) && !value.AsSpan(3).ContainsAnyExcept(Accounts.GatewayKey.LowerHex);
+        value is { Length: 19 } && value.StartsWith(KeyIdPrefix, StringComparison.Ordinal) && !value.AsSpan(3).ContainsAnyExcept(LowerHex.Digits);
 
     private async Task<DataKey> CreateAsync(string accountId, MasterKey master, CancellationToken cancellationToken)
     {

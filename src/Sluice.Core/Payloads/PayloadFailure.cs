@@ -1,4 +1,4 @@
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Sluice.Retention;
+using Sluice.Accounts;
 
 namespace Sluice.Payloads;
 

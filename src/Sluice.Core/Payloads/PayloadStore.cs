@@ -4,10 +4,10 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Accounts;
 using Sluice.Storage;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Payloads;
 
@@ -41,6 +41,21 @@ public sealed partial class PayloadStore(
     }
 
     public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>Deletes every blob whose <c>expires</c> tag is on or before <paramref name="today"/>, except those of
+    /// the accounts in <paramref name="keepAccounts"/>, within the run's budget.</summary>
+    public Task<(long Deleted, bool Complete)> DeleteExpiredAsync(DateOnly today, IReadOnlySet<string> keepAccounts, PurgeRun run,
+        CancellationToken cancellationToken) =>
+        TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"expires\" <= '{Day(today)}'", run, "payload_blobs",
+            keep: name => TryParseBlobName(name, out var accountId, out _) && keepAccounts.Contains(accountId),
+            afterDelete: null, cancellationToken);
+
+    /// <summary>Deletes the account's blobs created on or before <paramref name="lastDay"/> (a period shortened since they
+    /// were written), within the run's budget. Account ids are generated ([a-z0-9_]), so they are safe in the tag query.</summary>
+    public Task<(long Deleted, bool Complete)> DeleteCreatedThroughAsync(string accountId, DateOnly lastDay, PurgeRun run,
+        CancellationToken cancellationToken) =>
+        TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}' AND \"created\" <= '{Day(lastDay)}'", run,
+            "payload_blobs", keep: null, afterDelete: null, cancellationToken);
 
     /// <summary>The smallest lifecycle tier at least <paramref name="days"/>: the storage backstop never deletes
     /// before the app's own purge would.</summary>

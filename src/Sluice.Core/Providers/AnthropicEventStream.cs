@@ -1,6 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

@@ -3,8 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 
@@ -51,7 +50,7 @@ public sealed class AnthropicProvider(IHttpClientFactory httpClients, TimeProvid
         {
             // Refused before any call: the request cannot be expressed in the Messages API.
             var json = JsonSerializer.SerializeToUtf8Bytes(new ErrorEnvelope(new ErrorBody(invalid.Message, invalid.Type, invalid.Param, invalid.Code)),
-                SluiceJson.Wire.ErrorEnvelope);
+                WireJson.Wire.ErrorEnvelope);
             return UpstreamResponse.ForError(new UpstreamError(invalid.Status, json, invalid.Code));
         }
         var response = await SendNativeAsync(NativeOperation.Messages, route, body, null, cancellationToken);

@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using Azure.Core;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

@@ -1,5 +1,4 @@
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

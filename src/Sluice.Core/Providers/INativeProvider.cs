@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

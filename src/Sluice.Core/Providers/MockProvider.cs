@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Sluice.Proxy;
-using Sluice.Routing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 
@@ -12,8 +11,10 @@ namespace Sluice.Providers;
 /// deterministic (seeded by the request), the usage counts are real (the o200k tokenizer's), and streaming works
 /// like OpenAI's, usage chunk included. It answers 32 words, or exactly <c>max_tokens</c> words (up to 16,384) when
 /// the request sets it (then with <c>finish_reason: "length"</c>), which makes long streams easy to produce.
+/// Embeddings are deterministic unit vectors seeded by each input (1536 dimensions, or <c>dimensions</c>), as floats or
+/// base64 like OpenAI's, with real input token counts.
 /// </summary>
-public sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : IChatProvider
+public sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : IChatProvider, INativeProvider
 {
     private const int DefaultWords = 32;
 
@@ -51,6 +52,93 @@ public sealed class MockProvider(TokenEstimator tokens, TimeProvider time) : ICh
         return Task.FromResult(request.Stream
             ? UpstreamResponse.ForEvents(new Events(answer, _wordTokens.Value))
             : Json(answer));
+    }
+
+    /// <summary>Dimensions of a mock embedding when the request names none (text-embedding-3-small's).</summary>
+    public const int DefaultDimensions = 1536;
+
+    /// <summary>Most dimensions a mock embedding has, whatever <c>dimensions</c> asks (text-embedding-3-large's).</summary>
+    private const int MaxDimensions = 3072;
+
+    public bool Serves(ModelRoute route, NativeOperation operation) => operation == NativeOperation.Embeddings;
+
+    /// <summary>Answers an embeddings request locally, as OpenAI's API would.</summary>
+    public Task<HttpResponseMessage> SendNativeAsync(NativeOperation operation, ModelRoute route, PooledBufferWriter body,
+        Action<System.Net.Http.Headers.HttpRequestHeaders>? headers, CancellationToken cancellationToken)
+    {
+        if (operation != NativeOperation.Embeddings)
+        {
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "The mock model answers embeddings only.");
+        }
+        using var request = JsonDocument.Parse(body.WrittenMemory);
+        var root = request.RootElement;
+        var dimensions = root.TryGetProperty("dimensions"u8, out var d) && d.ValueKind == JsonValueKind.Number ? Math.Min(d.GetInt32(), MaxDimensions) : DefaultDimensions;
+        var base64 = root.TryGetProperty("encoding_format"u8, out var f) && f.ValueEquals("base64"u8);
+        var input = root.GetProperty("input"u8);
+        var items = input.ValueKind == JsonValueKind.Array && input.GetArrayLength() > 0 && input[0].ValueKind != JsonValueKind.Number
+            ? input.EnumerateArray().ToList()
+            : [input];
+
+        var output = new ArrayBufferWriter<byte>(items.Count * dimensions * (base64 ? 6 : 12) + 256);
+        var vector = new float[dimensions];
+        var promptTokens = 0;
+        using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartObject();
+            json.WriteString("object", "list");
+            json.WriteStartArray("data");
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                promptTokens += item.ValueKind == JsonValueKind.String ? tokens.Count(item.GetString()!) : item.GetArrayLength();
+                FillVector(Fnv1a(JsonMarshal.GetRawUtf8Value(item)), vector);
+                json.WriteStartObject();
+                json.WriteString("object", "embedding");
+                json.WriteNumber("index", i);
+                if (base64)
+                {
+                    json.WriteBase64String("embedding", MemoryMarshal.AsBytes(vector.AsSpan()));
+                }
+                else
+                {
+                    json.WriteStartArray("embedding");
+                    foreach (var v in vector)
+                    {
+                        json.WriteNumberValue(v);
+                    }
+                    json.WriteEndArray();
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteString("model", route.UpstreamModel);
+            json.WriteStartObject("usage");
+            json.WriteNumber("prompt_tokens", promptTokens);
+            json.WriteNumber("total_tokens", promptTokens);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        var content = new ByteArrayContent(output.WrittenMemory.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = content });
+    }
+
+    /// <summary>A unit vector from the seed: the same input always embeds the same way.</summary>
+    private static void FillVector(ulong seed, Span<float> vector)
+    {
+        var rng = seed | 1;
+        var norm = 0.0;
+        for (var i = 0; i < vector.Length; i++)
+        {
+            NextWord(ref rng);
+            vector[i] = (float)((rng >> 11) * (1.0 / (1UL << 53)) * 2 - 1);
+            norm += vector[i] * vector[i];
+        }
+        var scale = (float)(1 / Math.Sqrt(norm));
+        for (var i = 0; i < vector.Length; i++)
+        {
+            vector[i] *= scale;
+        }
     }
 
     private UpstreamResponse Json(Answer answer)

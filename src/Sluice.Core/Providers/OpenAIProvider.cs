@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

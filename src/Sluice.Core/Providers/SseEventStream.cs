@@ -1,5 +1,5 @@
 using System.Buffers;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 

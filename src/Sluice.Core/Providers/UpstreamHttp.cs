@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Providers;
 
@@ -31,10 +31,10 @@ public static class UpstreamHttp
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.None,
                 UseProxy = false,
-                ConnectTimeout = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.ConnectTimeout,
+                ConnectTimeout = sp.GetRequiredService<IOptions<UpstreamOptions>>().Value.ConnectTimeout,
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
                 // The handler lives as long as the app (below): connections must not, or DNS changes are never seen.
-                PooledConnectionLifetime = sp.GetRequiredService<IOptions<ProxyOptions>>().Value.UpstreamConnectionLifetime,
+                PooledConnectionLifetime = sp.GetRequiredService<IOptions<UpstreamOptions>>().Value.UpstreamConnectionLifetime,
                 EnableMultipleHttp2Connections = true,
                 // Sluice sends no telemetry anywhere: no traceparent headers to providers either.
                 ActivityHeadersPropagator = null,
@@ -44,7 +44,7 @@ public static class UpstreamHttp
             .RemoveAllLoggers()
             .AddResilienceHandler("upstream-retry", (pipeline, context) =>
             {
-                var o = context.ServiceProvider.GetRequiredService<IOptions<ProxyOptions>>().Value;
+                var o = context.ServiceProvider.GetRequiredService<IOptions<UpstreamOptions>>().Value;
                 if (o.RetryAttempts > 0)
                 {
                     pipeline.AddRetry(new HttpRetryStrategyOptions
@@ -147,7 +147,7 @@ public static class UpstreamHttp
             type ?? (status >= 500 ? "api_error" : "invalid_request_error"),
             param,
             code ?? type ?? $"upstream_http_{status}"));
-        var json = JsonSerializer.SerializeToUtf8Bytes(envelope, SluiceJson.Wire.ErrorEnvelope);
+        var json = JsonSerializer.SerializeToUtf8Bytes(envelope, WireJson.Wire.ErrorEnvelope);
         return new UpstreamError(status, json, SanitiseCode(code ?? type, status), RetryAfter(response));
     }
 

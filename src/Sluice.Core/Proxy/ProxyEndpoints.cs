@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Proxy;
 
@@ -11,6 +12,7 @@ public static class ProxyEndpoints
     public static IEndpointRouteBuilder MapSluiceProxy(this IEndpointRouteBuilder app)
     {
         app.MapGet("/" + SluiceRoutes.Models, (HttpContext context, ModelsHandler handler) => handler.HandleAsync(context));
+        app.MapGet("/" + SluiceRoutes.Model, (HttpContext context, string id, ModelsHandler handler) => handler.RetrieveAsync(context, id));
         return app;
     }
 }

@@ -1,8 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using Sluice.Wire;
 
 namespace Sluice.Proxy;
 
-/// <summary>The request path's limits and timeouts (<c>Sluice__Proxy__*</c>).</summary>
+/// <summary>The request path's body limits and timeouts (<c>Sluice__Proxy__*</c>). The same section also binds
+/// <see cref="Sluice.Providers.UpstreamOptions"/> (connections and retries to upstreams) and
+/// <see cref="Sluice.Accounts.ForwardedForOptions"/> (which client address to believe).</summary>
 public sealed class ProxyOptions : IValidatableObject
 {
     public const string Section = "Sluice:Proxy";
@@ -27,36 +30,13 @@ public sealed class ProxyOptions : IValidatableObject
     /// </summary>
     [Range(1024 * 1024, long.MaxValue)] public long MaxBufferedRequestBytes { get; set; } = 512L * 1024 * 1024;
 
-    /// <summary>Time for a TCP (and TLS) connection to an upstream.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>How long a pooled upstream connection is reused before a new one is opened. The upstream handler lives
-    /// as long as the app, so without this a busy connection would never look up the provider's DNS name again and
-    /// would keep talking to an address the provider has moved away from. A stream in progress is never cut; its
-    /// connection is only not reused afterwards.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan UpstreamConnectionLifetime { get; set; } = TimeSpan.FromMinutes(5);
-
     /// <summary>Deadline for an upstream's response headers, across retries and routes. The body of a stream may
     /// run longer; it is bounded by the function timeout instead.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
-    /// <summary>Retries of a 429/5xx or refused connection on the same route, before the next route is tried.</summary>
-    [Range(0, 10)] public int RetryAttempts { get; set; } = 2;
-
-    /// <summary>First retry delay (exponential with jitter), and the cap on any delay, Retry-After included.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(250);
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
-
     /// <summary>An SSE comment is sent when a stream has been silent this long, so idle timeouts on the way
     /// (Azure's load balancer closes idle connections after about four minutes) do not cut a slow stream.</summary>
     public TimeSpan StreamHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Believe <c>X-Forwarded-For</c> (true behind the Azure Functions front end).</summary>
-    public bool TrustForwardedFor { get; set; }
-
-    /// <summary>Trusted proxies in front of the app; the client's address is this many entries from the right.</summary>
-    [Range(1, 10)] public int ForwardedHopCount { get; set; } = 1;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

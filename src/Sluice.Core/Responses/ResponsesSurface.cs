@@ -1,9 +1,9 @@
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Sluice.Wire;
 using Sluice.Payloads;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Routing;
 using Sluice.Surfaces;
 using Sluice.Translation;

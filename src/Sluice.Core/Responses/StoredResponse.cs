@@ -1,9 +1,9 @@
 using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
+using Sluice.Wire;
 using Sluice.Accounts;
 using Sluice.Payloads;
-using Sluice.Proxy;
 using Sluice.Retention;
 using Sluice.Translation;
 using Sluice.Usage;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Sluice.Wire;
 using Sluice.Accounts;
 using Sluice.Payloads;
 using Sluice.Proxy;

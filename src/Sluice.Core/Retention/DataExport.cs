@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.FairUse;
 using Sluice.Payloads;
-using Sluice.Proxy;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Usage;
 
@@ -16,7 +17,8 @@ namespace Sluice.Retention;
 /// <summary>
 /// <c>GET /v1/account/export</c>, for Owner and Admin keys, also while the account is closed (so closing is not a
 /// trap): everything stored for the caller's account as NDJSON, one object per line with a <c>type</c>:
-/// <c>export</c> (account id, data region, time), <c>account</c> (settings), <c>usage</c> (every row), <c>rollup</c>
+/// <c>export</c> (account id, data region, time), <c>account</c> (settings), <c>limits</c> (budgets and rate limits),
+/// <c>member</c> and <c>invitation</c> (the people of the account), <c>usage</c> (every row), <c>rollup</c>
 /// (every day and model), <c>payload</c> (each stored request and response, decrypted), <c>audit</c> (every audit entry,
 /// settings changes included), and a closing <c>end</c> line with the counts, so a cut-off download is detectable.
 /// Written as it is read: one row or one payload in memory at a time.
@@ -28,6 +30,9 @@ public sealed partial class DataExport(
     RollupTable rollups,
     PayloadStore payloads,
     AuditLog audit,
+    LimitStore limits,
+    IOptions<FairUseOptions> fairUse,
+    MemberStore members,
     SluiceStorage storage,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
@@ -39,11 +44,13 @@ public sealed partial class DataExport(
 
     public async Task<IResult> ExportAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "export the account's data");
-        if (caller is null)
-        {
-            return error!;
-        }
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "export the account's data");
+        return caller is null ? error! : await ExportAsync(context, caller);
+    }
+
+    /// <summary>Writes the export for an authenticated Owner or Admin, key or member (the dashboard's download).</summary>
+    public async Task<IResult> ExportAsync(HttpContext context, Caller caller)
+    {
         var ct = context.RequestAborted;
         var account = await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account;
         var now = time.GetUtcNow();
@@ -67,13 +74,40 @@ public sealed partial class DataExport(
         writer.Data(AccountView.From(account, accountOptions.Value), RetentionJson.Wire.AccountView);
         writer.End();
 
-        long rows = 0, rollupCount = 0, payloadCount = 0, auditCount = 0;
-        var from = UsageTable.AccountPrefix(account.Id);
-        var rowsOnly = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {from + "~"} and RowKey lt {"~"}");
-        await foreach (var entity in usage.Client.QueryAsync<TableEntity>(rowsOnly, cancellationToken: ct))
+        writer.Begin("limits");
+        writer.Data(LimitHandlers.View(account.Id, await limits.ReadAsync(account.Id, ct), fairUse.Value), FairUseJson.Wire.AccountLimitsView);
+        writer.End();
+
+        long rows = 0, rollupCount = 0, payloadCount = 0, auditCount = 0, memberCount = 0;
+        await foreach (var member in members.ListAsync(account.Id, ct))
+        {
+            writer.Begin("member");
+            writer.Json.WriteString("member_id", member.Id);
+            writer.Json.WriteString("issuer", member.Issuer);
+            writer.Json.WriteString("subject", member.Subject);
+            writer.Json.WriteString("name", member.Name);
+            writer.Json.WriteString("email", member.Email);
+            writer.Json.WriteString("role", member.Role.ToWire());
+            writer.Json.WriteString("joined_at", member.JoinedAt);
+            writer.End();
+            memberCount++;
+        }
+        await foreach (var invitation in members.ListInvitationsAsync(account.Id, ct))
+        {
+            writer.Begin("invitation");
+            writer.Json.WriteString("invitation_id", invitation.Id);
+            writer.Json.WriteString("email", invitation.Email);
+            writer.Json.WriteString("role", invitation.Role.ToWire());
+            writer.Json.WriteString("invited_by", invitation.InvitedBy);
+            writer.Json.WriteString("expires_at", invitation.ExpiresAt);
+            writer.End();
+            memberCount++;
+        }
+
+        await foreach (var record in usage.AllRowsAsync(account.Id, ct))
         {
             writer.Begin("usage");
-            writer.Data(UsageRowView.From(UsageTable.FromEntity(entity)), UsageJson.Wire.UsageRowView);
+            writer.Data(UsageRowView.From(record), UsageJson.Wire.UsageRowView);
             writer.End();
             await writer.MaybeFlushAsync(++rows, ct);
         }
@@ -132,6 +166,7 @@ public sealed partial class DataExport(
         writer.Json.WriteNumber("rollups", rollupCount);
         writer.Json.WriteNumber("payloads", payloadCount);
         writer.Json.WriteNumber("audit", auditCount);
+        writer.Json.WriteNumber("members", memberCount);
         writer.End();
         await writer.FlushAsync(ct);
         Log.Exported(logger, account.Id, rows, rollupCount, payloadCount, auditCount);

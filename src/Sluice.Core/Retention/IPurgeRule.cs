@@ -1,3 +1,5 @@
+using Sluice.Storage;
+
 namespace Sluice.Retention;
 
 /// <summary>

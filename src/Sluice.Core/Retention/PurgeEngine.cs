@@ -24,7 +24,7 @@ public sealed partial class PurgeEngine(
     IEnumerable<IPurgeRule> rules,
     SluiceStorage storage,
     TimeProvider time,
-    IOptionsMonitor<RetentionOptions> options,
+    IOptionsMonitor<PurgeOptions> options,
     ILogger<PurgeEngine> logger)
 {
     /// <summary>The app setting the Functions timer reads (<c>%SLUICE_PURGE_SCHEDULE%</c>) and the local host's

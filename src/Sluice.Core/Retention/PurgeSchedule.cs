@@ -50,10 +50,10 @@ public sealed class PurgeSchedule
         return next == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(next, DateTimeKind.Utc));
     }
 
-    /// <summary>Checked with the retention options at start-up (validated on start, before any hosted service).</summary>
-    internal sealed class Validator(IConfiguration configuration) : IValidateOptions<RetentionOptions>
+    /// <summary>Checked with the purge options at start-up (validated on start, before any hosted service).</summary>
+    internal sealed class Validator(IConfiguration configuration) : IValidateOptions<PurgeOptions>
     {
-        public ValidateOptionsResult Validate(string? name, RetentionOptions options)
+        public ValidateOptionsResult Validate(string? name, PurgeOptions options)
         {
             var expression = ExpressionFrom(configuration);
             return TryParse(expression, out _, out var error)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Sluice.Accounts;
+using Sluice.Storage;
 
 namespace Sluice.Retention;
 

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Sluice.Payloads;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Retention;
 

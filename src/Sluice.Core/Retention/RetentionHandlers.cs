@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
 using Sluice.Payloads;
-using Sluice.Proxy;
+using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Retention;
 
@@ -22,6 +23,7 @@ public sealed partial class RetentionHandlers(
     ContentEraser eraser,
     DataKeyRing keys,
     IOptionsMonitor<RetentionOptions> options,
+    IOptionsMonitor<PurgeOptions> purgeOptions,
     TimeProvider time,
     ILogger<RetentionHandlers> logger)
 {
@@ -29,7 +31,7 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "read retention settings");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read retention settings");
         if (caller is null)
         {
             return error!;
@@ -40,7 +42,7 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, "change retention settings");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "change retention settings");
         if (caller is null)
         {
             return error!;
@@ -89,7 +91,7 @@ public sealed partial class RetentionHandlers(
     /// unreadable at once), then its blobs are deleted and the rows' references cleared; the rows are kept.</summary>
     public async Task<IResult> EraseContentAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, "erase the account's content");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase the account's content");
         if (caller is null)
         {
             return error!;
@@ -98,7 +100,7 @@ public sealed partial class RetentionHandlers(
         {
             return LegalHoldBlocks();
         }
-        var o = options.CurrentValue;
+        var o = purgeOptions.CurrentValue;
         var run = new PurgeRun("erase_" + Guid.NewGuid().ToString("N")[..12], time.GetUtcNow(), o.MaxDeletesPerRun, o.PurgeBatchSize);
         // The erasure must not stop halfway because the client hung up: no request token.
         var erasure = await eraser.EraseAccountContentAsync(caller.Account.Id, run, CancellationToken.None);
@@ -150,7 +152,7 @@ public sealed partial class RetentionHandlers(
         var o = options.CurrentValue;
         return new RetentionSettingsView(p.ContentMode.ToWire(), p.ContentRetentionDays, p.UsageRetentionDays,
             new RetentionLimitsView(new DayRange(o.MinContentRetentionDays, o.MaxContentRetentionDays),
-                new DayRange(o.MinUsageRetentionDays, o.MaxUsageRetentionDays), o.RollupRetentionDays,
+                new DayRange(o.MinUsageRetentionDays, o.MaxUsageRetentionDays), purgeOptions.CurrentValue.RollupRetentionDays,
                 [ContentConsent.StoreHeader, ContentConsent.DaysHeader]));
     }
 

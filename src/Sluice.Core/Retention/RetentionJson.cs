@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
+using Sluice.Accounts;
 
 namespace Sluice.Retention;
 
@@ -9,15 +11,10 @@ namespace Sluice.Retention;
 [JsonSerializable(typeof(RetentionSettingsRequest))]
 [JsonSerializable(typeof(RetentionSettingsView))]
 [JsonSerializable(typeof(ContentErasureView))]
-[JsonSerializable(typeof(Sluice.Payloads.StoredRequestView))]
+[JsonSerializable(typeof(StoredRequestView))]
 [JsonSerializable(typeof(Sluice.Accounts.AccountView))]
 [JsonSerializable(typeof(Sluice.Accounts.AuditEntry))]
 internal sealed partial class RetentionJson : JsonSerializerContext
 {
-    public static RetentionJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static RetentionJson Wire { get; } = new(WireJson.ApiOptions());
 }

@@ -1,3 +1,6 @@
+using Sluice.Accounts;
+using Sluice.Wire;
+
 namespace Sluice.Retention;
 
 /// <summary><c>PUT /v1/account/retention</c>: any field left out keeps its current value. An unknown field is refused

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Routing;
 
@@ -28,13 +28,13 @@ public sealed class DataPolicyHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, What);
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, What);
         return caller is null ? error! : View(caller.Account);
     }
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.Manage, What);
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, What);
         if (caller is null)
         {
             return error!;

@@ -1,3 +1,5 @@
+using Sluice.Accounts;
+
 namespace Sluice.Routing;
 
 /// <summary>The deployment's default upstream data policy (<c>Sluice__DataPolicy__*</c>).</summary>

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Sluice.Providers;
+using Sluice.Stamp;
 
 namespace Sluice.Routing;
 

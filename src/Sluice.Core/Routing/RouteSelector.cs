@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Proxy;
+using Sluice.Providers;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Routing;
 

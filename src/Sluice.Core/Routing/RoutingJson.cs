@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 
 namespace Sluice.Routing;
 
@@ -11,13 +12,7 @@ namespace Sluice.Routing;
 [JsonSerializable(typeof(DataPolicyResponse))]
 internal sealed partial class RoutingJson : JsonSerializerContext
 {
-    public static RoutingJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static RoutingJson Wire { get; } = new(WireJson.ApiOptions(JsonUnmappedMemberHandling.Disallow));
 }
 
 /// <summary>A <c>PUT /v1/account/data-policy</c> body. A setting left out keeps its current value.</summary>

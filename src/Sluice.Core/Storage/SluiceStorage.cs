@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
+using Sluice.Stamp;
 
 namespace Sluice.Storage;
 
@@ -40,19 +41,21 @@ public sealed class SluiceStorage
         Audit = tables.GetTableClient(o.TablePrefix + "audit");
         DataKeys = tables.GetTableClient(o.TablePrefix + "datakeys");
         PurgeRuns = tables.GetTableClient(o.TablePrefix + "purgeruns");
+        FairUse = tables.GetTableClient(o.TablePrefix + "fairuse");
         Blobs = blobs;
         Payloads = blobs.GetBlobContainerClient(o.PayloadContainer);
         Locks = blobs.GetBlobContainerClient(o.LockContainer);
+        KeyRing = blobs.GetBlobContainerClient(o.KeyRingContainer);
     }
 
-    /// <summary>PK <c>account</c>, RK account id (see <see cref="Sluice.Accounts.AccountStore"/>).</summary>
+    /// <summary>PK <c>account</c>, RK account id (see <c>AccountStore</c> in Accounts/).</summary>
     public TableClient Accounts { get; }
 
     /// <summary>PK <c>h|{sha256}</c> RK <c>key</c> (auth lookup) and PK <c>a|{account}</c> RK key id (listing).</summary>
     public TableClient Keys { get; }
 
     /// <summary>PK <c>{account}|{yyyyMMdd}|{shard}</c>, RK <c>{inverted ms}_{request id}</c>; counter rows
-    /// <c>~rollup|{model}</c> in each partition (see <see cref="Sluice.Usage.UsageTable"/>).</summary>
+    /// <c>~rollup|{model}</c> in each partition (see <c>UsageTable</c> in Usage/).</summary>
     public TableClient Usage { get; }
 
     /// <summary>The usage table for the meter's group-commit transactions: the same client as <see cref="Usage"/> but
@@ -61,19 +64,23 @@ public sealed class SluiceStorage
     public TableClient UsageTransactions { get; }
 
     /// <summary>Daily rollups: PK account id, RK <c>{yyyyMMdd}|{model}</c>, plus RK <c>~materialized</c> (the last
-    /// materialised day; see <see cref="Sluice.Usage.RollupTable"/>).</summary>
+    /// materialised day; see <c>RollupTable</c> in Usage/).</summary>
     public TableClient Rollups { get; }
 
-    /// <summary>PK account id (or <c>_stamp</c>), RK inverted ticks (see <see cref="Sluice.Accounts.AuditLog"/>).</summary>
+    /// <summary>PK account id (or <c>_stamp</c>), RK inverted ticks (see <c>AuditLog</c> in Accounts/).</summary>
     public TableClient Audit { get; }
 
     /// <summary>Per-account payload data keys, wrapped by the master key: PK account id, RK data-key id.
     /// Deleting an account's rows here crypto-shreds all its stored content; an erasure leaves a tombstone row without
-    /// key material until the blobs of that key are gone (see <see cref="Sluice.Payloads.DataKeyRing"/>).</summary>
+    /// key material until the blobs of that key are gone (see <c>DataKeyRing</c> in Payloads/).</summary>
     public TableClient DataKeys { get; }
 
     /// <summary>One row per purge run: PK <c>run</c>, RK inverted start ticks.</summary>
     public TableClient PurgeRuns { get; }
+
+    /// <summary>Limits, per-instance spend, rate-limit counters and threshold notes: every PK starts <c>{account}|</c>
+    /// (see <see cref="Sluice.FairUse.LimitStore"/>).</summary>
+    public TableClient FairUse { get; }
 
     public BlobServiceClient Blobs { get; }
 
@@ -83,6 +90,10 @@ public sealed class SluiceStorage
 
     /// <summary>Lease blobs that keep purge runs from overlapping.</summary>
     public BlobContainerClient Locks { get; }
+
+    /// <summary>The encrypted data-protection key ring that protects dashboard sessions (see
+    /// <see cref="Sluice.SignIn.KeyRing.BlobKeyRingRepository"/>).</summary>
+    public BlobContainerClient KeyRing { get; }
 
     /// <summary>A table service client on the configured path (connection string, or service URI and credential).</summary>
     private static TableServiceClient TableService(StorageOptions o, TokenCredential? credential, bool sdkRetries)
@@ -110,7 +121,7 @@ public sealed class SluiceStorage
         return options;
     }
 
-    public IEnumerable<TableClient> AllTables => [Accounts, Keys, Usage, Rollups, Audit, DataKeys, PurgeRuns];
+    public IEnumerable<TableClient> AllTables => [Accounts, Keys, Usage, Rollups, Audit, DataKeys, PurgeRuns, FairUse];
 
     /// <summary>Creates every table and container the code expects; idempotent, run once at start.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
@@ -121,5 +132,6 @@ public sealed class SluiceStorage
         }
         await Payloads.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await Locks.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await KeyRing.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Sluice.Stamp;
 
 namespace Sluice.Storage;
 
@@ -58,4 +59,8 @@ public sealed class StorageOptions
     /// <summary>Container of the lease blobs that keep two purge runs from overlapping.</summary>
     [Required, RegularExpression("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
     public string LockContainer { get; set; } = "sluice-locks";
+
+    /// <summary>Container of the encrypted key ring that protects dashboard sessions, shared by every instance.</summary>
+    [Required, RegularExpression("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
+    public string KeyRingContainer { get; set; } = "sluice-keyring";
 }

@@ -1,5 +1,4 @@
 using Azure.Storage.Blobs;
-using Sluice.Retention;
 
 namespace Sluice.Storage;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http;
+using Sluice.Providers;
 using Sluice.Proxy;
 using Sluice.Routing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 

@@ -4,12 +4,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
+using Sluice.FairUse;
 using Sluice.Payloads;
 using Sluice.Providers;
-using Sluice.Routing;
-using Sluice.Usage;
-
 using Sluice.Proxy;
+using Sluice.Routing;
+using Sluice.Stamp;
+using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 
@@ -42,6 +44,7 @@ public sealed partial class GatewayFlow(
     TokenEstimator estimator,
     PayloadStore payloads,
     RequestBodyBudget bodyBudget,
+    FairUseGate fairUse,
     IOptions<StampOptions> stamp,
     IOptions<ProxyOptions> options,
     IOptions<UsageOptions> usageOptions,
@@ -103,6 +106,15 @@ public sealed partial class GatewayFlow(
         if (consentError is not null)
         {
             return await RejectAsync(context, surface, consentError, row, started);
+        }
+
+        // :: Step 3b: fair use. Budgets and rate limits of the key and account, before anything goes upstream.
+        var admission = await fairUse.AdmitAsync(caller, requestId, () => request.EstimatePromptTokens(estimator), aborted);
+        admission.WriteHeaders(context.Response.Headers);
+        if (admission.Refusal is { } refusal)
+        {
+            return await RejectAsync(context, surface, new ApiError(refusal.Status, refusal.Type, refusal.Code, refusal.Message) { RetryAfter = refusal.RetryAfter },
+                row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
         if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
@@ -351,6 +363,7 @@ public sealed partial class GatewayFlow(
     {
         var done = row with { LatencyMs = ElapsedMs(started) };
         Log.Served(logger, done.RequestId.Value, done.Model, done.RouteId, done.Status, done.LatencyMs);
+        fairUse.Settle(done);
         return meter.RecordAsync(done);
     }
 

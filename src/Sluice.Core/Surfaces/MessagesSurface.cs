@@ -5,6 +5,7 @@ using Sluice.Proxy;
 using Sluice.Routing;
 using Sluice.Translation;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 
@@ -81,9 +82,7 @@ internal sealed class MessagesRequest(BufferedBody body, JsonDocument document) 
         {
             // :: Pass-through: the client's shape is the route's.
             using var passed = PassThrough.WriteBody(Root, body.Length, route.UpstreamModel);
-            var beta = http.Headers["anthropic-beta"];
-            var response = await native.SendNativeAsync(NativeOperation.Messages, route, passed,
-                beta.Count > 0 ? headers => headers.TryAddWithoutValidation("anthropic-beta", (IEnumerable<string?>)beta) : null, cancellationToken);
+            var response = await native.SendNativeAsync(NativeOperation.Messages, route, passed, PassThrough.AnthropicBeta(http), cancellationToken);
             return await PassThrough.ReadAsync(response, Stream, new AnthropicAnswerMeter(), cancellationToken);
         }
 

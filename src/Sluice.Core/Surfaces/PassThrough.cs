@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sluice.Providers;
 using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 
@@ -34,6 +35,14 @@ public static class PassThrough
         writer.WriteEndObject();
         writer.Flush();
         return output;
+    }
+
+    /// <summary>The client's <c>anthropic-beta</c> header, forwarded on a pass-through to Anthropic so beta features
+    /// keep working; null when the client sent none.</summary>
+    public static Action<System.Net.Http.Headers.HttpRequestHeaders>? AnthropicBeta(Microsoft.AspNetCore.Http.HttpRequest http)
+    {
+        var beta = http.Headers["anthropic-beta"];
+        return beta.Count > 0 ? headers => headers.TryAddWithoutValidation("anthropic-beta", (IEnumerable<string?>)beta) : null;
     }
 
     /// <summary>Wraps a native upstream response: its error (re-read into OpenAI's error shape, which the surface

@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Http;
-using Sluice.Proxy;
 using Sluice.Providers;
+using Sluice.Proxy;
 using Sluice.Routing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 
@@ -115,7 +116,7 @@ public sealed class SurfaceAnswer(UpstreamResponse response, IAnswerMeter meter,
     /// call; the flow answers it like an upstream's error, in the surface's shape, and does not try another route.</summary>
     public static SurfaceAnswer Refused(ApiError error) => ForError(new UpstreamError(error.Status,
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new ErrorEnvelope(new ErrorBody(error.Message, error.Type, error.Param, error.Code)),
-            SluiceJson.Wire.ErrorEnvelope), error.Code));
+            WireJson.Wire.ErrorEnvelope), error.Code));
 
     public async ValueTask DisposeAsync()
     {

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Sluice.Providers;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 
@@ -12,6 +14,9 @@ public static class SurfaceEndpoints
     public static IEndpointRouteBuilder MapSluiceSurfaces(this IEndpointRouteBuilder app)
     {
         app.MapPost("/" + SluiceRoutes.ChatCompletions, (HttpContext context, GatewayFlow flow, ChatCompletionsSurface surface) => flow.HandleAsync(context, surface));
+        app.MapPost("/" + SluiceRoutes.Messages, (HttpContext context, GatewayFlow flow, MessagesSurface surface) => flow.HandleAsync(context, surface));
+        app.MapPost("/" + SluiceRoutes.MessagesCountTokens, (HttpContext context, GatewayFlow flow, MessagesCountTokensSurface surface) => flow.HandleAsync(context, surface));
+        app.MapPost("/" + SluiceRoutes.Embeddings, (HttpContext context, GatewayFlow flow, EmbeddingsSurface surface) => flow.HandleAsync(context, surface));
         return app;
     }
 
@@ -19,6 +24,9 @@ public static class SurfaceEndpoints
     {
         services.AddSingleton<GatewayFlow>();
         services.AddSingleton<ChatCompletionsSurface>();
+        services.AddSingleton<MessagesSurface>();
+        services.AddSingleton<MessagesCountTokensSurface>();
+        services.AddSingleton<EmbeddingsSurface>();
         return services;
     }
 }

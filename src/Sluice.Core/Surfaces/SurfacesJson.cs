@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Providers;
+using Sluice.Wire;
 
 namespace Sluice.Surfaces;
 
@@ -13,11 +15,6 @@ public sealed record AnthropicError(string Type, string Message);
 [JsonSerializable(typeof(AnthropicErrorEnvelope))]
 internal sealed partial class SurfacesJson : JsonSerializerContext
 {
-    /// <summary>Like the default context, without escaping quotes and non-ASCII text (see <see cref="SluiceJson.Wire"/>).</summary>
-    public static SurfacesJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    /// <summary>Like the default context, without escaping quotes and non-ASCII text (see <see cref="Sluice.Wire.WireJson.ApiOptions"/>).</summary>
+    public static SurfacesJson Wire { get; } = new(Sluice.Wire.WireJson.ApiOptions());
 }

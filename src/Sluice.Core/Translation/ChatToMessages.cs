@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Translation;
 
@@ -53,22 +53,9 @@ internal static class ChatToMessages
     /// <summary>Writes a <c>chat.completion</c> body as a Messages <c>message</c>.</summary>
     public static void WriteMessage(ReadOnlyMemory<byte> completion, string fallbackModel, IBufferWriter<byte> output)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(completion);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException("The upstream answer is not valid JSON.", e);
-        }
-        using (document)
+        using (var document = ParseObject(completion, "The upstream answer"))
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException("The upstream answer is not a JSON object.");
-            }
             var choice = root.TryGetProperty("choices"u8, out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
                 ? choices[0] : default;
             var message = choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("message"u8, out var m) ? m : default;
@@ -112,6 +99,26 @@ internal static class ChatToMessages
             WriteUsage(w, usage);
             w.WriteEndObject();
         }
+    }
+
+    /// <summary>Parses a hub answer or chunk that must be a JSON object; anything else means the upstream is broken.</summary>
+    public static JsonDocument ParseObject(ReadOnlyMemory<byte> json, string what)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{what} is not valid JSON.", e);
+        }
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new InvalidDataException($"{what} is not a JSON object.");
+        }
+        return document;
     }
 
     /// <summary>Tool arguments are a string of JSON in Chat Completions; Messages wants the object. Arguments that are

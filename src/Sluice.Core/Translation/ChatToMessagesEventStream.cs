@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Translation;
 
@@ -89,22 +89,9 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
 
     private void Translate(ReadOnlyMemory<byte> data)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(data);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException("An upstream stream event is not valid JSON.", e);
-        }
-        using (document)
+        using (var document = ChatToMessages.ParseObject(data, "An upstream stream event"))
         {
             var chunk = document.RootElement;
-            if (chunk.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException("An upstream stream event is not a JSON object.");
-            }
             if (!_started)
             {
                 _started = true;

@@ -1,3 +1,4 @@
+using Sluice.Wire;
 using System.Buffers;
 using System.Text.Json;
 

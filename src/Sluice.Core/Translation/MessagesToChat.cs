@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Sluice.Providers;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Translation;
 
@@ -43,9 +43,13 @@ internal static class MessagesToChat
         {
             return toolError;
         }
-        // max_tokens rather than max_completion_tokens: every OpenAI-compatible server reads it.
-        w.WritePropertyName("max_tokens"u8);
-        root.GetProperty("max_tokens"u8).WriteTo(w);
+        // max_tokens rather than max_completion_tokens: every OpenAI-compatible server reads it. (A token count's
+        // request has none.)
+        if (root.TryGetProperty("max_tokens"u8, out var maxTokens))
+        {
+            w.WritePropertyName("max_tokens"u8);
+            maxTokens.WriteTo(w);
+        }
         if (root.TryGetProperty("stop_sequences"u8, out var stop) && stop.ValueKind == JsonValueKind.Array && stop.GetArrayLength() > 0)
         {
             w.WritePropertyName("stop"u8);

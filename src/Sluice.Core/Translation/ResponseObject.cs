@@ -1,3 +1,4 @@
+using Sluice.Wire;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Translation;
 

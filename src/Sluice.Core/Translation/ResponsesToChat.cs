@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Translation;
 

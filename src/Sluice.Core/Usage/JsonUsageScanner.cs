@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 

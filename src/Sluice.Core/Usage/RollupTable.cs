@@ -184,4 +184,13 @@ public sealed class RollupTable(SluiceStorage storage)
             ["Parts"] = JsonSerializer.Serialize(parts, UsageJson.Default.DictionaryStringInt64Array),
         };
     }
+
+    /// <summary>Deletes the account's rollups of days before <paramref name="firstKeptDayKey"/>, within the run's budget.</summary>
+    public Task<long> DeleteBeforeAsync(string accountId, string firstKeptDayKey, PurgeRun run, CancellationToken cancellationToken) =>
+        TableDeletes.DeleteWhereAsync(Client, TableClient.CreateQueryFilter($"PartitionKey eq {accountId} and RowKey lt {firstKeptDayKey}"),
+            run, "rollups", cancellationToken);
+
+    /// <summary>Deletes the account's whole partition (rollups and watermark), within the run's budget.</summary>
+    public Task<long> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken) =>
+        TableDeletes.DeleteWhereAsync(Client, TableClient.CreateQueryFilter($"PartitionKey eq {accountId}"), run, "rollups", cancellationToken);
 }

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Stamp;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 
@@ -29,7 +29,7 @@ public sealed class UsageHandler(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await AdminCaller.AuthenticateAsync(authenticator, context, CallerPurpose.ReadOwnData, "read usage");
+        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read usage");
         if (caller is null)
         {
             return error!;

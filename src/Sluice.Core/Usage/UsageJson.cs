@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 
@@ -9,10 +10,5 @@ namespace Sluice.Usage;
 [JsonSerializable(typeof(RollupView))]
 internal sealed partial class UsageJson : JsonSerializerContext
 {
-    public static UsageJson Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    public static UsageJson Wire { get; } = new(WireJson.ApiOptions());
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 
@@ -68,7 +69,13 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
     public async Task RecordAsync(UsageRecord record)
     {
         Interlocked.Increment(ref _queued);
-        await _room.WaitAsync();
+        UsageMetrics.Queued.Add(1);
+        var room = _room.WaitAsync();
+        if (!room.IsCompleted)
+        {
+            UsageMetrics.QueueWaits.Add(1);
+        }
+        await room;
         var pending = new Pending(UsageTable.Storable(record), _table);
         var partitionKey = _table.PartitionKey(record);
         while (true)
@@ -172,6 +179,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
                 {
                     _room.Release(batch.Count);
                     Interlocked.Add(ref _queued, -batch.Count);
+                    UsageMetrics.Queued.Add(-batch.Count);
                 }
                 EvictIdlePartitions();
             }
@@ -398,6 +406,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
 
     private static void Complete(List<Pending> rows)
     {
+        UsageMetrics.Committed.Add(rows.Count);
         foreach (var row in rows)
         {
             row.Done.TrySetResult();

@@ -1,3 +1,5 @@
+using Sluice.Wire;
+
 namespace Sluice.Usage;
 
 /// <summary>

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Usage;
 
@@ -282,4 +283,64 @@ public sealed class UsageTable(SluiceStorage storage, IOptions<UsageOptions> opt
         var patch = new TableEntity(entity.PartitionKey, entity.RowKey) { ["ContentBlob"] = "", ["ContentExpiresOn"] = "" };
         return Client.UpdateEntityAsync(patch, ETag.All, TableUpdateMode.Merge, cancellationToken);
     }
+
+    // Range deletes and the purge's queries. Partition keys are {account}|{yyyyMMdd}|{shard}; counters have RowKeys from
+    // '~' (CounterPrefix), request rows sort below it.
+
+    /// <summary>The account's oldest day (<c>yyyyMMdd</c>) with rows or counters before <paramref name="firstKept"/>, or null.</summary>
+    public async Task<string?> OldestDayBeforeAsync(string accountId, string firstKept, CancellationToken cancellationToken)
+    {
+        var from = AccountPrefix(accountId);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {from + firstKept}");
+        await foreach (var e in Client.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: s_partitionKeyOnly, cancellationToken: cancellationToken))
+        {
+            var parts = e.PartitionKey.Split('|');
+            return parts.Length == 3 ? parts[1] : null;
+        }
+        return null;
+    }
+
+    /// <summary>Deletes the request rows (not the counters) of one of the account's days, every shard, within the run's budget.</summary>
+    public Task<long> DeleteDayRowsAsync(string accountId, string dayKey, PurgeRun run, CancellationToken cancellationToken)
+    {
+        var from = DayPrefix(accountId, dayKey);
+        return TableDeletes.DeleteWhereAsync(Client,
+            TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {from + "~"} and RowKey lt {"~"}"), run, "usage_rows", cancellationToken);
+    }
+
+    /// <summary>Deletes a day counter unless a row moved it on since it was read (its ETag); false when it did (412) or
+    /// it is gone (404), and the next pass folds it again.</summary>
+    public async Task<bool> DeleteCounterIfUnchangedAsync(DayCounter counter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Client.DeleteEntityAsync(counter.PartitionKey, counter.RowKey, counter.ETag, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Deletes every row and counter of the account, every day, within the run's budget.</summary>
+    public Task<long> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
+    {
+        var prefix = AccountPrefix(accountId);
+        return TableDeletes.DeleteWhereAsync(Client,
+            TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}"), run, "usage_rows", cancellationToken);
+    }
+
+    /// <summary>Every request row of the account (no counters), oldest day first, for the export.</summary>
+    public async IAsyncEnumerable<UsageRecord> AllRowsAsync(string accountId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var from = AccountPrefix(accountId);
+        var rowsOnly = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {from + "~"} and RowKey lt {"~"}");
+        await foreach (var entity in Client.QueryAsync<TableEntity>(rowsOnly, cancellationToken: cancellationToken))
+        {
+            yield return FromEntity(entity);
+        }
+    }
+
+    private static readonly string[] s_partitionKeyOnly = ["PartitionKey"];
 }

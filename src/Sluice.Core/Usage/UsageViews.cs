@@ -1,3 +1,5 @@
+using Sluice.Wire;
+
 namespace Sluice.Usage;
 
 /// <summary>A usage row as <c>GET /v1/usage</c> and the export show it.</summary>

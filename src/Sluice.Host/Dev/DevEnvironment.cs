@@ -6,13 +6,18 @@ using Sluice.Host.Dev;
 namespace Sluice.Host;
 
 /// <summary>
-/// The README's first command: Azurite (started here unless one already runs), a generated operator secret, and a
-/// demo account whose key is printed, so a fresh clone answers <c>curl</c> with the built-in mock model.
+/// The README's first command: Azurite (started here unless one already runs), a generated operator secret, a
+/// demo account whose key is printed, so a fresh clone answers <c>curl</c> with the built-in mock model, and a local
+/// OpenID Connect provider with a demo person, so the dashboard can be signed in to with no external provider.
 /// Dev state lives in <c>.local/</c> at the repository root (git-ignored).
 /// </summary>
 internal static class DevEnvironment
 {
     private static AzuriteProcess? s_azurite;
+    private static DevIdentityProvider? s_identityProvider;
+
+    /// <summary>The dev provider's name in <c>Sluice:SignIn:Providers</c> (and in its callback URL).</summary>
+    public const string IdentityProviderName = "dev";
 
     public static async Task PrepareAsync(WebApplicationBuilder builder)
     {
@@ -33,13 +38,21 @@ internal static class DevEnvironment
             Console.WriteLine($"Started Azurite (data in .local/azurite): blob :{s_azurite.BlobPort}, table :{s_azurite.TablePort}.");
         }
 
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        s_identityProvider = await DevIdentityProvider.StartAsync(new DevIdentityProviderOptions());
+        Console.WriteLine($"Started the dev OpenID Connect provider at {s_identityProvider.Authority} (demo person {DevIdentityProvider.DemoPerson.Email}).");
+
+        var settings = new Dictionary<string, string?>
         {
             ["Sluice:Storage:ConnectionString"] = connection,
             ["Sluice:Operator:Secret"] = ReadOrCreate(Path.Combine(local, "operator-secret"), 32),
             ["Sluice:Payloads:MasterKey"] = ReadOrCreate(Path.Combine(local, "dev-master-key"), 32),
-        });
-        builder.Services.AddHostedService<StopAzurite>();
+        };
+        foreach (var (key, value) in s_identityProvider.SignInSettings(IdentityProviderName, "Sluice dev sign-in"))
+        {
+            settings[key] = value;
+        }
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddHostedService<StopDevServices>();
     }
 
     /// <summary>Once the host listens: make sure the demo account exists and print how to call it.</summary>
@@ -64,6 +77,23 @@ internal static class DevEnvironment
                 demo = new DemoAccount(account.Id, key!.Key);
                 File.WriteAllText(stateFile, JsonSerializer.Serialize(demo));
             }
+            if (s_identityProvider is not null)
+            {
+                // The demo person owns the demo account. Their issuer is the provider's loopback URL, whose port can
+                // differ between runs: the membership of this run's issuer is added if missing.
+                var person = DevIdentityProvider.DemoPerson;
+                await services.GetRequiredService<MemberStore>().TryAddAsync(new Member
+                {
+                    AccountId = demo.AccountId,
+                    PersonId = PersonId.Of(s_identityProvider.Authority.AbsoluteUri, person.Subject),
+                    Issuer = s_identityProvider.Authority.AbsoluteUri,
+                    Subject = person.Subject,
+                    Name = person.Name,
+                    Email = person.Email,
+                    Role = KeyRole.Owner,
+                    JoinedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
+                }, CancellationToken.None);
+            }
             var url = app.Urls.FirstOrDefault() ?? "http://127.0.0.1:8787";
             Console.WriteLine($"""
 
@@ -75,6 +105,8 @@ internal static class DevEnvironment
                   curl -N {url}/v1/chat/completions \
                     -H "Authorization: Bearer {demo.Key}" -H "Content-Type: application/json" \
                     -d '{"{"}"model":"mock","stream":true,"messages":[{"{"}"role":"user","content":"Hello"{"}"}]{"}"}'
+
+                Dashboard: {url}/dashboard (sign in as {DevIdentityProvider.DemoPerson.Email}, Owner of the demo account, with the dev provider).
 
                 Operator secret (for /operator/...): .local/operator-secret. Stop with Ctrl+C.
 
@@ -99,12 +131,16 @@ internal static class DevEnvironment
 
     private sealed record DemoAccount(string AccountId, string Key);
 
-    private sealed class StopAzurite : IHostedService
+    private sealed class StopDevServices : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public async Task StopAsync(CancellationToken cancellationToken)
         {
+            if (s_identityProvider is not null)
+            {
+                await s_identityProvider.DisposeAsync();
+            }
             if (s_azurite is not null)
             {
                 await s_azurite.DisposeAsync();

@@ -4,8 +4,8 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Benchmarks.Alternatives;
 

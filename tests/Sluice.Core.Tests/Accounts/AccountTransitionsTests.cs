@@ -1,5 +1,4 @@
 using Sluice.Accounts;
-using Sluice.Retention;
 
 namespace Sluice.Core.Tests.Accounts;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Sluice.Accounts;
-using Sluice.Proxy;
 
 namespace Sluice.Core.Tests.Accounts;
 
@@ -18,7 +17,7 @@ public sealed class ClientAddressTests
     {
         var context = Context("10.0.0.4", forwardedFor);
 
-        Assert.Equal(expected, ClientAddress.Of(context, new ProxyOptions { TrustForwardedFor = true })?.ToString());
+        Assert.Equal(expected, ClientAddress.Of(context, new ForwardedForOptions { TrustForwardedFor = true })?.ToString());
     }
 
     [Fact]
@@ -26,7 +25,7 @@ public sealed class ClientAddressTests
     {
         var context = Context("10.0.0.4", "198.51.100.1, 203.0.113.9, 10.1.1.1");
 
-        Assert.Equal("203.0.113.9", ClientAddress.Of(context, new ProxyOptions { TrustForwardedFor = true, ForwardedHopCount = 2 })?.ToString());
+        Assert.Equal("203.0.113.9", ClientAddress.Of(context, new ForwardedForOptions { TrustForwardedFor = true, ForwardedHopCount = 2 })?.ToString());
     }
 
     [Theory]
@@ -36,13 +35,13 @@ public sealed class ClientAddressTests
     {
         var context = Context(connection, "203.0.113.9");
 
-        Assert.Equal(IPAddress.Parse(connection), ClientAddress.Of(context, new ProxyOptions()));
+        Assert.Equal(IPAddress.Parse(connection), ClientAddress.Of(context, new ForwardedForOptions()));
     }
 
     [Fact]
     public void Trusted_WithoutTheHeader_TheConnectionAddressIsUsed()
     {
-        Assert.Equal(IPAddress.Parse("10.0.0.4"), ClientAddress.Of(Context("10.0.0.4", null), new ProxyOptions { TrustForwardedFor = true }));
+        Assert.Equal(IPAddress.Parse("10.0.0.4"), ClientAddress.Of(Context("10.0.0.4", null), new ForwardedForOptions { TrustForwardedFor = true }));
     }
 
     private static DefaultHttpContext Context(string remote, string? forwardedFor)

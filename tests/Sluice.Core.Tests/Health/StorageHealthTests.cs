@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Health;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Testing;
 

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using Sluice.Accounts;
 using Sluice.Payloads;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Payloads;
 
@@ -14,7 +16,7 @@ public sealed class PayloadCipherTests
 
     private static byte[] Sealed(string text)
     {
-        using var buffer = new Sluice.Proxy.PooledBufferWriter();
+        using var buffer = new Sluice.Wire.PooledBufferWriter();
         PayloadCipher.WriteHeader(buffer, s_key.Id);
         buffer.Write(Encoding.UTF8.GetBytes(text));
         var bytes = buffer.WrittenSpan.ToArray();

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
+using Sluice.Accounts;
 using Sluice.Payloads;
-using Sluice.Retention;
 
 namespace Sluice.Core.Tests.Payloads;
 

@@ -4,10 +4,10 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Payloads;
-using Sluice.Proxy;
-using Sluice.Retention;
+using Sluice.Storage;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Payloads;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sluice.Providers;
+using Sluice.Stamp;
 using Sluice.Testing.Upstreams;
 using static Sluice.Core.Tests.Providers.ProviderHarness;
 
@@ -139,7 +140,7 @@ public sealed class OpenAIFamilyProviderTests : IAsyncLifetime
 
         await using var response = await provider.SendAsync(request, Route(provider, _fake.BaseUrl), default);
 
-        // ProxyOptions.RetryAttempts defaults to 2: three calls in all.
+        // UpstreamOptions.RetryAttempts defaults to 2: three calls in all.
         Assert.Equal(3, _fake.Calls);
         Assert.Equal(503, response.StatusCode);
         Assert.True(response.Error!.IsRetryable);

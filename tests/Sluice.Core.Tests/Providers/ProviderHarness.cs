@@ -4,8 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Providers;
-using Sluice.Proxy;
-using Sluice.Routing;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Providers;
 
@@ -19,7 +18,7 @@ internal static class ProviderHarness
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddOptions<ProxyOptions>().Configure(o =>
+        services.AddOptions<UpstreamOptions>().Configure(o =>
         {
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
             o.RetryMaxDelay = TimeSpan.FromMilliseconds(20);

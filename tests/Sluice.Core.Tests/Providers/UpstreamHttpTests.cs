@@ -1,17 +1,16 @@
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Providers;
-using Sluice.Proxy;
 
 namespace Sluice.Core.Tests.Providers;
 
 public sealed class UpstreamHttpTests
 {
     /// <summary>The primary handler at the end of the upstream client's chain, as the factory builds it.</summary>
-    private static SocketsHttpHandler PrimaryHandler(Action<ProxyOptions>? configure = null)
+    private static SocketsHttpHandler PrimaryHandler(Action<UpstreamOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddOptions<ProxyOptions>().Configure(o => configure?.Invoke(o));
+        services.AddOptions<UpstreamOptions>().Configure(o => configure?.Invoke(o));
         services.AddUpstreamHttp();
         HttpMessageHandler handler = services.BuildServiceProvider().GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(UpstreamHttp.ClientName);
         while (handler is DelegatingHandler delegating)

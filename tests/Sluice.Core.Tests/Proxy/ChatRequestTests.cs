@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Proxy;
 

@@ -1,13 +1,13 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Proxy;
 
 public sealed class RequestBodyBudgetTests
 {
     private static RequestBodyBudget Budget(long bytes) =>
-        new(Options.Create(new ProxyOptions { MaxBufferedRequestBytes = bytes }), TimeProvider.System);
+        new(bytes, TimeProvider.System);
 
     [Fact]
     public void TakesWhatFits_RefusesWhatDoesNot_AndGivesBack()

@@ -3,6 +3,7 @@ using Sluice.Accounts;
 using Sluice.Retention;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 using static Sluice.Core.Tests.Retention.RetentionScenario;
 
 namespace Sluice.Core.Tests.Retention;

@@ -1,4 +1,4 @@
-using Sluice.Retention;
+using Sluice.Accounts;
 
 namespace Sluice.Core.Tests.Retention;
 

@@ -7,6 +7,7 @@ using Sluice.Payloads;
 using Sluice.Retention;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Retention;
 

@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Sluice.Accounts;
-using Sluice.Retention;
+using Sluice.Providers;
 using Sluice.Routing;
+using Sluice.Stamp;
 
 namespace Sluice.Core.Tests.Routing;
 

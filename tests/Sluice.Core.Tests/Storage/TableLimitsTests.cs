@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Testing;
 

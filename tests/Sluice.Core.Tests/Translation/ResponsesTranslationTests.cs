@@ -8,6 +8,7 @@ using System.Text.Json;
 using OpenAI.Responses;
 using Sluice.Proxy;
 using Sluice.Translation;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Translation;
 

@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
-using Sluice.Proxy;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Usage;
 

@@ -3,9 +3,11 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Testing;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Usage;
 
@@ -312,7 +314,7 @@ public sealed class UsageMeterTests
         Assert.InRange(fallback.GetString("KeyId")!.Length, 1, 128 + 17);
     }
 
-    private static UsageRecord Row(int i) => new()
+    internal static UsageRecord Row(int i) => new()
     {
         RequestId = RequestId.New(DateTimeOffset.UtcNow),
         AccountId = s_accounts[i % s_accounts.Length],
@@ -325,7 +327,7 @@ public sealed class UsageMeterTests
         CostNanoUsd = 1000 + i,
     };
 
-    private static async Task<(UsageMeter Meter, TableClient Usage)> CreateAsync(UsageOptions options, Uri? tableServiceUri = null,
+    internal static async Task<(UsageMeter Meter, TableClient Usage)> CreateAsync(UsageOptions options, Uri? tableServiceUri = null,
         LogCapture? logs = null, string? tablePrefix = null)
     {
         var access = await Azurite.AccessAsync();
@@ -338,7 +340,7 @@ public sealed class UsageMeterTests
         return (meter, storage.Usage);
     }
 
-    private static async Task<(List<TableEntity> Rows, List<TableEntity> Counters)> ReadAsync(TableClient usage)
+    internal static async Task<(List<TableEntity> Rows, List<TableEntity> Counters)> ReadAsync(TableClient usage)
     {
         var rows = new List<TableEntity>();
         var counters = new List<TableEntity>();

@@ -30,7 +30,7 @@ internal static class Deployments
     /// <summary>A first <c>azd up</c> with nothing set but the environment name: the default US stamp.</summary>
     public static Task<(StampSnapshot Stamp, FakeVault Vault)> FirstUsProvision => s_firstUs.Value;
 
-    /// <summary>The README's second region (<c>azd env new sluice-eu</c>, AZURE_LOCATION germanywestcentral,
+    /// <summary>The second region of docs/deploy.md (<c>azd env new sluice-eu</c>, AZURE_LOCATION germanywestcentral,
     /// SLUICE_DATA_REGION eu) with a bigger, smaller-scale-out app, provisioned a second time: its outputs are in the
     /// azd environment and its vault holds the secrets of the first provision.</summary>
     public static Task<(StampSnapshot Stamp, FakeVault Vault)> EuReprovision => s_eu.Value;
@@ -116,6 +116,16 @@ internal static class Deployments
             ["Training"] = "no",
         });
         parameters["providerKeySecretNames"] = new JsonObject { ["OPENAI_API_KEY"] = "openai-api-key" };
+        parameters["signInProviders"] = new JsonArray(new JsonObject
+        {
+            ["Name"] = "entra",
+            ["DisplayName"] = "Microsoft Entra ID",
+            ["Authority"] = $"https://login.microsoftonline.com/{TenantId}/v2.0",
+            ["ClientId"] = "00000000-0000-4000-8000-00000000c1d0",
+            ["ClientSecretName"] = "entra-client-secret",
+            ["AllowedTenants"] = new JsonArray(TenantId),
+            ["AllowedEmailDomains"] = new JsonArray("contoso.com"),
+        });
         parameters["appSettings"] = new JsonObject
         {
             ["Sluice__Retention__DefaultContentRetentionDays"] = "7",

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Sluice.Deploy.Tests.Bicep;
+using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Storage;
+using Sluice.Accounts;
 
 namespace Sluice.Deploy.Tests.Stamp;
 
@@ -64,7 +67,8 @@ public sealed class AppSettingsTests
         var bound = BoundSettings.All.Select(s => s.AppSetting).Append("Sluice__Payloads__MasterKey").ToHashSet();
 
         var unknown = stamp.AppSettings.Keys
-            .Where(name => name.StartsWith("Sluice__", StringComparison.Ordinal) && !name.StartsWith("Sluice__Routing__Routes__", StringComparison.Ordinal))
+            .Where(name => name.StartsWith("Sluice__", StringComparison.Ordinal) && !name.StartsWith("Sluice__Routing__Routes__", StringComparison.Ordinal)
+                && !name.StartsWith("Sluice__SignIn__Providers__", StringComparison.Ordinal))
             .Where(name => !bound.Contains(name))
             .ToList();
 
@@ -216,6 +220,34 @@ public sealed class AppSettingsTests
         Assert.Equal("30", settings["Sluice__Routing__Routes__1__RetentionDays"]);
         Assert.Equal("OPENAI_API_KEY", settings["Sluice__Routing__Routes__1__ApiKeySetting"]);
         Assert.Equal($"@Microsoft.KeyVault(VaultName={vault};SecretName=openai-api-key)", settings["OPENAI_API_KEY"]);
+    }
+
+    [Fact]
+    public async Task NoSignInProvider_IsDeployedByDefault()
+    {
+        var (stamp, _) = await Deployments.FirstUsProvision;
+
+        Assert.DoesNotContain(stamp.AppSettings.Keys, key => key.StartsWith("Sluice__SignIn__Providers__", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SignInProvider_AddedByParameter_BindsToTheCodesOptions_AndReadsItsClientSecretFromKeyVault()
+    {
+        var stamp = await Deployments.Customised;
+        var vault = (string)stamp.Single("Microsoft.KeyVault/vaults")["name"]!;
+        var settings = stamp.AppSettings.Where(s => s.Key.StartsWith("Sluice__SignIn__Providers__", StringComparison.Ordinal)).ToDictionary();
+
+        Assert.Equal($"@Microsoft.KeyVault(VaultName={vault};SecretName=entra-client-secret)", settings["Sluice__SignIn__Providers__entra__ClientSecret"]);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings
+            .Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), (string?)s.Value))).Build();
+        var bound = configuration.GetSection(Sluice.SignIn.SignInOptions.Section).Get<Sluice.SignIn.SignInOptions>()!;
+        var entra = Assert.Single(bound.Providers).Value;
+        Assert.Equal("Microsoft Entra ID", entra.DisplayName);
+        Assert.Equal(new Uri("https://login.microsoftonline.com/6f1b8c3e-0000-4000-8000-00000000ce17/v2.0"), entra.Authority);
+        Assert.Equal("00000000-0000-4000-8000-00000000c1d0", entra.ClientId);
+        Assert.Equal(["6f1b8c3e-0000-4000-8000-00000000ce17"], entra.AllowedTenants);
+        Assert.Equal(["contoso.com"], entra.AllowedEmailDomains);
+        Assert.True(entra.RequireVerifiedEmail);
     }
 
     [Fact]

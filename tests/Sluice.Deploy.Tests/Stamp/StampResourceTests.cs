@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Sluice.Accounts;
 using Sluice.Deploy.Tests.Bicep;
-using Sluice.Retention;
+using Sluice.Stamp;
 using Sluice.Storage;
 
 namespace Sluice.Deploy.Tests.Stamp;
@@ -85,12 +86,13 @@ public sealed class StampResourceTests
             .Where(c => ((string)c["name"]!).StartsWith("stdata", StringComparison.Ordinal)).ToList();
 
         Assert.Equal(storage.AllTables.Select(t => t.Name).Order(), tables);
-        Assert.Equal([storage.Payloads.Name, storage.Locks.Name], containers.Select(Leaf).Order());
+        Assert.Equal(new[] { storage.Payloads.Name, storage.Locks.Name, storage.KeyRing.Name }.Order(), containers.Select(Leaf).Order());
         Assert.All(containers, c => Assert.Equal("None", (string)c["properties"]!["publicAccess"]!));
         var defaults = new StorageOptions();
         Assert.Equal(defaults.TablePrefix, stamp.AppSettings["Sluice__Storage__TablePrefix"]);
         Assert.Equal(defaults.PayloadContainer, stamp.AppSettings["Sluice__Storage__PayloadContainer"]);
         Assert.Equal(defaults.LockContainer, stamp.AppSettings["Sluice__Storage__LockContainer"]);
+        Assert.Equal(defaults.KeyRingContainer, stamp.AppSettings["Sluice__Storage__KeyRingContainer"]);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Accounts;
+using Sluice.Storage;
 using Sluice.Testing;
 
 namespace Sluice.EndToEnd.Tests.Accounts;

@@ -103,7 +103,7 @@ public sealed class AuditLogTests : IAsyncLifetime
         var proof = Assert.Single(await AuditAsync(AuditLog.StampPartition), e => e.GetString("Target") == account.Id);
         Assert.Equal("account.purged", proof.GetString("Action"));
         Assert.Equal(_app.Time!.GetUtcNow(), proof.GetDateTimeOffset("Time"));
-        Assert.Matches(@"^data_keys=0, payload_blobs=0, usage_rows=\d+, rollups=\d+, keys=2, audit_entries=\d+; expired_at=", proof.GetString("Details"));
+        Assert.Matches(@"^data_keys=0, payload_blobs=0, usage_rows=\d+, rollups=\d+, keys=2, members=0, invitations=0, audit_entries=\d+; expired_at=", proof.GetString("Details"));
         Assert.EndsWith("run=" + run.RunId, proof.GetString("Details"), StringComparison.Ordinal);
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Azure.Data.Tables;
+using Sluice.Accounts;
 using Sluice.Host;
 using Sluice.Testing;
 

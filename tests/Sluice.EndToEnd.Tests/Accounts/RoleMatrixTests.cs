@@ -40,6 +40,8 @@ public sealed class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<R
 {
     private const string Chat = """{"model":"mock","messages":[{"role":"user","content":"hi"}]}""";
     private const string ChatLarge = """{"model":"mock-large","messages":[{"role":"user","content":"hi"}]}""";
+    private const string Messages = """{"model":"mock","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}""";
+    private const string MessagesLarge = """{"model":"mock-large","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}""";
 
     /// <summary>Method, path, body, then the expected status for owner, admin, developer, restricted.</summary>
     private static readonly (string Method, string Path, string? Body, int[] Expected)[] s_matrix =
@@ -47,6 +49,12 @@ public sealed class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<R
         ("POST", "v1/chat/completions", Chat, [200, 200, 200, 200]),
         ("POST", "v1/chat/completions", ChatLarge, [200, 200, 200, 403]),
         ("GET", "v1/models", null, [200, 200, 200, 200]),
+        ("GET", "v1/models/mock", null, [200, 200, 200, 200]),
+        ("GET", "v1/models/mock-large", null, [200, 200, 200, 404]),
+        ("POST", "v1/messages", Messages, [200, 200, 200, 200]),
+        ("POST", "v1/messages", MessagesLarge, [200, 200, 200, 403]),
+        ("POST", "v1/embeddings", """{"model":"mock","input":"hi"}""", [200, 200, 200, 200]),
+        ("POST", "v1/embeddings", """{"model":"mock-large","input":"hi"}""", [200, 200, 200, 403]),
         ("GET", "v1/account", null, [200, 200, 403, 403]),
         // A wrong confirmation proves the Owner passed the role check without closing the shared account.
         ("POST", "v1/account/close", """{"confirm":"not-this-account"}""", [400, 403, 403, 403]),
@@ -99,7 +107,14 @@ public sealed class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<R
         var response = await app.CreateHttpClient(fixture.Keys[role]).SendAsync(new HttpMethod(method), path, body);
 
         Assert.Equal((HttpStatusCode)expected, response.StatusCode);
-        if (expected == 403)
+        if (expected == 403 && path.StartsWith("v1/messages", StringComparison.Ordinal))
+        {
+            // Anthropic's error shape: a type, no code.
+            var error = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("error", error.GetProperty("type").GetString());
+            Assert.Equal("permission_error", error.GetProperty("error").GetProperty("type").GetString());
+        }
+        else if (expected == 403)
         {
             Assert.Contains(await response.ErrorCodeAsync(), new[] { "insufficient_role", "model_not_allowed" });
         }

@@ -4,7 +4,7 @@ using Sluice.Testing;
 
 namespace Sluice.EndToEnd.Tests.Accounts;
 
-/// <summary>What is left of a purged account is what the README promises and nothing else: id, region, dates (created,
+/// <summary>What is left of a purged account is what docs/accounts.md promises and nothing else: id, region, dates (created,
 /// suspended, expired, purge started, purged) and what was deleted; never the name, note, IP list or other settings.</summary>
 public sealed class TombstoneTests : IAsyncLifetime
 {

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Sluice.Accounts;
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Payloads;
 

@@ -2,6 +2,7 @@ using System.Text;
 using OpenAI.Chat;
 using Sluice.Testing;
 using Sluice.Testing.Upstreams;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Privacy;
 
@@ -96,6 +97,21 @@ public sealed class CanaryTests : IAsyncLifetime
         }
         Assert.StartsWith(canary, streamed.ToString(), StringComparison.Ordinal);
 
+        // The other surfaces: Anthropic Messages (translated to this OpenAI route), JSON, streamed, counted and
+        // malformed; and embeddings of the canary.
+        foreach (var stream in (bool[])[false, true])
+        {
+            var messages = await SendAsync(key, "v1/messages",
+                $$"""{"model":"gpt-test","max_tokens":50,"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Repeat {{canary}}"}]}""");
+            Assert.Equal(200, messages.Status);
+            Assert.Contains(canary, messages.Body, StringComparison.Ordinal);
+        }
+        Assert.Equal(200, (await SendAsync(key, "v1/messages/count_tokens", $$"""{"model":"gpt-test","messages":[{"role":"user","content":"{{canary}}"}]}""")).Status);
+        var badMessages = await SendAsync(key, "v1/messages", $$"""{"model":"gpt-test","max_tokens":"{{canary}}","messages":[{"role":"{{canary}}","content":"{{canary}}"}]}""");
+        Assert.Equal(400, badMessages.Status);
+        Assert.DoesNotContain(canary, badMessages.Body, StringComparison.Ordinal);
+        Assert.Equal(200, (await SendAsync(key, "v1/embeddings", $$"""{"model":"gpt-test","input":["{{canary}}"]}""")).Status);
+
         // The client hangs up mid-stream.
         _upstream.Behavior = new FakeBehavior { ContentPrefix = canary + " ", Chunks = 50, ChunkDelay = TimeSpan.FromMilliseconds(50) };
         using (var client = _app.CreateHttpClient(key))
@@ -140,6 +156,13 @@ public sealed class CanaryTests : IAsyncLifetime
         _upstream.Behavior = new FakeBehavior { HeadersDelay = TimeSpan.FromSeconds(5) };
         Assert.Equal(504, (await Gateway.ChatAsync(_app, key, Gateway.ChatBody("gpt-test", canary))).Status);
         _upstream.Behavior = new FakeBehavior();
-        return 9;
+        return 14;
+    }
+
+    private async Task<Gateway.Answer> SendAsync(string key, string path, string body)
+    {
+        using var client = _app.CreateHttpClient(key);
+        using var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        return new Gateway.Answer((int)response.StatusCode, await response.Content.ReadAsStringAsync(), null);
     }
 }

@@ -1,4 +1,5 @@
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Proxy;
 

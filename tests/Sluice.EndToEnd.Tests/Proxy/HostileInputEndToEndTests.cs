@@ -6,10 +6,9 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Providers;
-using Sluice.Proxy;
-using Sluice.Routing;
 using Sluice.Testing;
 using Sluice.Testing.Upstreams;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Proxy;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Testing;
 using Sluice.Usage;
-using Sluice.Proxy;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Proxy;
 

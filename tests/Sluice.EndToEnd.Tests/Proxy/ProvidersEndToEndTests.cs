@@ -4,6 +4,7 @@ using System.Text.Json;
 using OpenAI.Chat;
 using Sluice.Testing;
 using Sluice.Testing.Upstreams;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Proxy;
 

@@ -4,10 +4,10 @@ using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Sluice.Proxy;
 using Sluice.Testing;
 using Sluice.Testing.Upstreams;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Proxy;
 

@@ -135,7 +135,7 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         var result = (await client.CreateResponseAsync(options)).Value;
         Assert.Equal("w0 w1 ", JsonDocument.Parse(result.GetOutputText()).RootElement.GetProperty("answer").GetString());
         var call = Assert.IsType<FunctionCallResponseItem>(result.OutputItems[1]);
-        Assert.Equal("call_fake1", call.CallId);
+        Assert.Equal(FakeOpenAIUpstream.ToolCallId, call.CallId);
         Assert.Equal("""{"city":"Paris"}""", call.FunctionArguments.ToString());
         Assert.Equal(9, result.Usage.InputTokenCount);
         Assert.StartsWith("resp_", result.Id, StringComparison.Ordinal);
@@ -161,7 +161,7 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         Assert.Equal("StreamingResponseCompletedUpdate", kinds[^1]);
         Assert.Equal(2, completed!.OutputItems.Count);
         var messages = _openai.Requests.Last().Json.GetProperty("messages");
-        Assert.Equal("call_fake1", messages[1].GetProperty("tool_calls")[0].GetProperty("id").GetString());
+        Assert.Equal(FakeOpenAIUpstream.ToolCallId, messages[1].GetProperty("tool_calls")[0].GetProperty("id").GetString());
         Assert.Equal("tool", messages[2].GetProperty("role").GetString());
         Assert.Equal("18C", messages[2].GetProperty("content").GetString());
         var rows = await UsageRows.ForAccountAsync(_app, account.Id, expected: 2);

@@ -4,7 +4,7 @@ using Sluice.Accounts;
 using Sluice.Payloads;
 using Sluice.Retention;
 using Sluice.Testing;
-using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Retention;
 

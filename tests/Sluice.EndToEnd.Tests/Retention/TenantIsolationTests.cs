@@ -1,4 +1,6 @@
+using Sluice.Accounts;
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Retention;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Retention;
 

@@ -6,8 +6,8 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Accounts;
 using Sluice.Routing;
-using Sluice.Testing;
 using Sluice.Testing.Upstreams;
+using Sluice.Testing;
 
 namespace Sluice.EndToEnd.Tests.Routing;
 

@@ -170,4 +170,44 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(1, _first.Calls);
         Assert.Equal(0, _second.Calls);
     }
+
+    [Fact]
+    public async Task Messages_FailOverFromATranslatedRouteToAPassThroughOne_BeforeTheFirstByte()
+    {
+        _first.Behavior = new FakeBehavior { Status = 503 };
+        _second.Behavior = new FakeBehavior { Chunks = 3, PromptTokens = 8 };
+
+        using var response = await _client.PostAsJsonAsync("v1/messages",
+            new { model = "chat", max_tokens = 64, stream = true, messages = new[] { new { role = "user", content = "hi" } } });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("event: message_stop", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+        Assert.Equal(3, _first.Calls);
+        Assert.Equal(1, _second.Calls);
+        var row = await TheRowAsync();
+        Assert.Equal("messages", row.GetString("Endpoint"));
+        Assert.Equal("second", row.GetString("RouteId"));
+        Assert.Equal(8, row.GetInt32("PromptTokens"));
+    }
+
+    [Fact]
+    public async Task Messages_AndEmbeddings_NeverFallBackToAForbiddenRoute_TheErrorInEachSurfacesShape()
+    {
+        _first.Behavior = new FakeBehavior { Status = 503 };
+
+        using var messages = await _client.PostAsJsonAsync("v1/messages",
+            new { model = "guarded", max_tokens = 64, messages = new[] { new { role = "user", content = "hi" } } });
+        using var embeddings = await _client.PostAsJsonAsync("v1/embeddings", new { model = "guarded", input = "hi" });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, messages.StatusCode);
+        var anthropic = await messages.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("api_error", anthropic.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, embeddings.StatusCode);
+        var openai = await embeddings.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("server_error", openai.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(6, _first.Calls);
+        Assert.Equal(0, _forbidden.Calls);
+    }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Retention;
 using Sluice.Testing;
+using Sluice.Wire;
 
 namespace Sluice.EndToEnd.Tests.Storage;
 

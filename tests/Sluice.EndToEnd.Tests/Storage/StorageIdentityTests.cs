@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sluice.Retention;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Testing;
 

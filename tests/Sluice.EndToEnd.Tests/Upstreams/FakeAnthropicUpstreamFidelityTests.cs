@@ -2,6 +2,7 @@ using Anthropic;
 using Anthropic.Core;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
+using Sluice.Accounts;
 using Sluice.Testing.Upstreams;
 
 namespace Sluice.EndToEnd.Tests.Upstreams;
@@ -112,5 +113,21 @@ public sealed class FakeAnthropicUpstreamFidelityTests
         var error = await Assert.ThrowsAnyAsync<AnthropicApiException>(() => Client(fake).Messages.Create(Params()));
 
         Assert.Contains("Fake upstream error 404", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OfficialSdk_ReadsTheFakesTokenCount()
+    {
+        await using var fake = await FakeAnthropicUpstream.StartAsync();
+        fake.Behavior = new FakeBehavior { PromptTokens = 21 };
+
+        var count = await Client(fake).Messages.CountTokens(new MessageCountTokensParams
+        {
+            Model = "claude-fake",
+            Messages = [new UserMessageParam("What is the weather in Paris?")],
+        });
+
+        Assert.Equal(21, count.InputTokens);
+        Assert.Equal("/v1/messages/count_tokens", Assert.Single(fake.Requests).Path);
     }
 }

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 using Sluice.Testing.Upstreams;
 
 namespace Sluice.EndToEnd.Tests.Upstreams;
@@ -50,7 +51,55 @@ public sealed class FakeOpenAIUpstreamFidelityTests
     }
 
     [Fact]
-    public async Task OfficialClient_ReadsTheFakesToolCallsAndJsonOutput()
+    public async Task OfficialClient_ReadsTheFakesToolCalls_JsonAndStreamed()
+    {
+        await using var fake = await FakeOpenAIUpstream.StartAsync();
+        fake.Behavior = new FakeBehavior { Chunks = 2, ToolName = "get_weather", ToolInput = """{"city":"Paris"}""" };
+        var client = new ChatClient("gpt-x", new ApiKeyCredential("sk-test"), new OpenAIClientOptions { Endpoint = fake.BaseUrl });
+
+        var completion = (await client.CompleteChatAsync([new UserChatMessage("hi")])).Value;
+        var call = Assert.Single(completion.ToolCalls);
+        Assert.Equal(FakeOpenAIUpstream.ToolCallId, call.Id);
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.Equal("""{"city":"Paris"}""", call.FunctionArguments.ToString());
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+
+        string? name = null, id = null;
+        var arguments = "";
+        ChatFinishReason? finish = null;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        {
+            foreach (var piece in update.ToolCallUpdates)
+            {
+                name ??= piece.FunctionName;
+                id ??= piece.ToolCallId;
+                arguments += piece.FunctionArgumentsUpdate?.ToString();
+            }
+            finish ??= update.FinishReason;
+        }
+        Assert.Equal(("get_weather", FakeOpenAIUpstream.ToolCallId, """{"city":"Paris"}"""), (name, id, arguments));
+        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+    }
+
+    [Fact]
+    public async Task OfficialEmbeddingClient_ReadsTheFakesEmbeddings_Base64AndFloat()
+    {
+        await using var fake = await FakeOpenAIUpstream.StartAsync();
+        var client = new EmbeddingClient("text-embedding-3-small", new ApiKeyCredential("sk-test"), new OpenAIClientOptions { Endpoint = fake.BaseUrl });
+
+        var embeddings = (await client.GenerateEmbeddingsAsync(["a", "b"], new EmbeddingGenerationOptions { Dimensions = 5 })).Value;
+        var raw = await client.GenerateEmbeddingsAsync(BinaryContent.Create(BinaryData.FromString(
+            """{"model":"text-embedding-3-small","input":"a","encoding_format":"float"}""")));
+
+        Assert.Equal(FakeOpenAIUpstream.Embedding(1, 5), embeddings[1].ToFloats().ToArray());
+        Assert.Equal(2, embeddings.Usage.InputTokenCount);
+        Assert.Equal("base64", fake.Requests.First().Json.GetProperty("encoding_format").GetString());
+        using var json = System.Text.Json.JsonDocument.Parse(raw.GetRawResponse().Content);
+        Assert.Equal(FakeOpenAIUpstream.Embedding(0, 3), json.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray());
+    }
+
+    [Fact]
+    public async Task OfficialClient_ReadsTheFakesJsonOutputWithToolCalls()
     {
         await using var fake = await FakeOpenAIUpstream.StartAsync();
         fake.Behavior = new FakeBehavior { Chunks = 2, ToolName = "get_weather", ToolInput = """{"city":"Paris"}""" };

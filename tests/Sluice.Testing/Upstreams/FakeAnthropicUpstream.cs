@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Sluice.Wire;
 
 namespace Sluice.Testing.Upstreams;
 
@@ -24,7 +25,35 @@ public sealed class FakeAnthropicUpstream : ScriptedUpstream
         return fake;
     }
 
-    protected override void Map(WebApplication app) => app.MapPost("/v1/messages", HandleAsync);
+    protected override void Map(WebApplication app)
+    {
+        app.MapPost("/v1/messages", HandleAsync);
+        app.MapPost("/v1/messages/count_tokens", HandleCountTokensAsync);
+    }
+
+    /// <summary><c>messages/count_tokens</c>: <c>{"input_tokens":N}</c> with N = <see cref="FakeBehavior.PromptTokens"/>;
+    /// like the real API it refuses fields it does not know (<c>max_tokens</c>, <c>store</c>, ...).</summary>
+    private async Task HandleCountTokensAsync(HttpContext context)
+    {
+        var (request, behavior) = await BeginAsync(context);
+        var response = context.Response;
+        using var doc = JsonDocument.Parse(request.Body);
+        foreach (var property in doc.RootElement.EnumerateObject())
+        {
+            if (property.Name is not ("model" or "messages" or "system" or "tools" or "tool_choice" or "thinking" or "mcp_servers"))
+            {
+                await WriteErrorAsync(response, 400, Error("invalid_request_error", $"{property.Name}: Extra inputs are not permitted"));
+                return;
+            }
+        }
+        if (behavior.Status != 200)
+        {
+            await WriteErrorAsync(response, behavior.Status, behavior.ErrorBody ?? Error("api_error", $"Fake upstream error {behavior.Status}."));
+            return;
+        }
+        response.ContentType = "application/json";
+        await response.WriteAsync($$"""{"input_tokens":{{behavior.PromptTokens}}}""");
+    }
 
     public static string Error(string type, string message) =>
         JsonSerializer.Serialize(new { type = "error", error = new { type, message }, request_id = "req_fake" });
@@ -50,6 +79,12 @@ public sealed class FakeAnthropicUpstream : ScriptedUpstream
         if (!root.TryGetProperty("max_tokens", out _))
         {
             await WriteErrorAsync(response, 400, Error("invalid_request_error", "max_tokens: Field required"));
+            return;
+        }
+        if (root.TryGetProperty("store", out _))
+        {
+            // The real API refuses fields it does not know; store is OpenAI's, not Anthropic's.
+            await WriteErrorAsync(response, 400, Error("invalid_request_error", "store: Extra inputs are not permitted"));
             return;
         }
         if (behavior.Status != 200)

@@ -67,7 +67,7 @@ public sealed partial class FakeOpenAIUpstream
         JsonObject? call = behavior.ToolName is null ? null : new JsonObject
         {
             ["id"] = "fc_fake1", ["type"] = "function_call", ["status"] = "completed", ["arguments"] = behavior.ToolInput,
-            ["call_id"] = "call_fake1", ["name"] = behavior.ToolName,
+            ["call_id"] = ToolCallId, ["name"] = behavior.ToolName,
         };
         var usage = new JsonObject
         {

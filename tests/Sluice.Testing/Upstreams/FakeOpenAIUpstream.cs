@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Sluice.Wire;
 
 namespace Sluice.Testing.Upstreams;
 
@@ -66,9 +67,10 @@ public sealed record FakeBehavior
 }
 
 /// <summary>
-/// A fake OpenAI chat-completions server: <c>/v1/chat/completions</c> and Azure OpenAI's
-/// <c>/openai/deployments/{d}/chat/completions</c>, JSON and SSE exactly in OpenAI's format (the official OpenAI
-/// .NET client reads it in a test). Its answer is scripted per request.
+/// A fake OpenAI server: chat completions at <c>/v1/chat/completions</c> and Azure OpenAI's
+/// <c>/openai/deployments/{d}/chat/completions</c> (with a tool call after the text when <see cref="FakeBehavior.ToolName"/>
+/// is set), and embeddings at <c>/v1/embeddings</c> and <c>/openai/deployments/{d}/embeddings</c>; JSON and SSE exactly
+/// in OpenAI's format (the official OpenAI .NET client reads each in a test). Its answer is scripted per request.
 /// </summary>
 public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
 {
@@ -86,6 +88,47 @@ public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
         app.MapPost("/v1/chat/completions", HandleAsync);
         app.MapPost("/openai/deployments/{deployment}/chat/completions", HandleAsync);
         MapResponses(app);
+        app.MapPost("/v1/embeddings", HandleEmbeddingsAsync);
+        app.MapPost("/openai/deployments/{deployment}/embeddings", HandleEmbeddingsAsync);
+    }
+
+    public const string ToolCallId = "call_fake123";
+
+    /// <summary>The vector the fake embeds input <paramref name="index"/> as: its index, then 0.5, -0.25, ... to the
+    /// requested dimensions (default 3).</summary>
+    public static float[] Embedding(int index, int dimensions) =>
+        [.. Enumerable.Range(0, dimensions).Select(d => d == 0 ? index : (float)Math.Pow(-0.5, d))];
+
+    /// <summary>Embeddings in OpenAI's format, as floats or as base64 of little-endian float32s; one prompt token per
+    /// input (or per token id).</summary>
+    private async Task HandleEmbeddingsAsync(HttpContext context)
+    {
+        var (request, behavior) = await BeginAsync(context);
+        var response = context.Response;
+        if (behavior.Status != 200)
+        {
+            await WriteErrorAsync(response, behavior);
+            return;
+        }
+        using var doc = JsonDocument.Parse(request.Body);
+        var root = doc.RootElement;
+        var model = root.TryGetProperty("model", out var m) ? m.GetString() : "deployment-model";
+        var dimensions = root.TryGetProperty("dimensions", out var d) ? d.GetInt32() : 3;
+        var base64 = root.TryGetProperty("encoding_format", out var f) && f.GetString() == "base64";
+        var input = root.GetProperty("input");
+        var items = input.ValueKind == JsonValueKind.Array && input[0].ValueKind != JsonValueKind.Number ? input.EnumerateArray().ToList() : [input];
+        var tokens = items.Sum(i => i.ValueKind == JsonValueKind.Array ? i.GetArrayLength() : 1);
+        var data = items.Select((_, i) =>
+        {
+            var vector = Embedding(i, dimensions);
+            var embedding = base64
+                ? "\"" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) + "\""
+                : "[" + string.Join(",", vector.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]";
+            return $$"""{"object":"embedding","index":{{i}},"embedding":{{embedding}}}""";
+        });
+        response.ContentType = "application/json";
+        var usage = behavior.ReportUsage ? $$""","usage":{"prompt_tokens":{{tokens}},"total_tokens":{{tokens}}}""" : "";
+        await response.WriteAsync($$"""{"object":"list","data":[{{string.Join(",", data)}}],"model":"{{model}}"{{usage}}}""");
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -94,18 +137,7 @@ public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
         var response = context.Response;
         if (behavior.Status != 200)
         {
-            response.StatusCode = behavior.Status;
-            if (behavior.RetryAfter is not null)
-            {
-                response.Headers.RetryAfter = behavior.RetryAfter;
-            }
-            if (behavior.RetryAfterMs is not null)
-            {
-                response.Headers["retry-after-ms"] = behavior.RetryAfterMs;
-            }
-            response.ContentType = "application/json";
-            await response.WriteAsync(behavior.ErrorBody
-                ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
+            await WriteErrorAsync(response, behavior);
             return;
         }
 
@@ -126,7 +158,8 @@ public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
             var usage = behavior.ReportUsage
                 ? $$$""","usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}},"prompt_tokens_details":{"cached_tokens":{{{behavior.CacheReadTokens}}}}}"""
                 : "";
-            var toolCalls = behavior.ToolName is null ? "" : $$$""","tool_calls":[{"id":"call_fake1","type":"function","function":{"name":"{{{behavior.ToolName}}}","arguments":{{{arguments}}}}}]""";
+            var toolCalls = behavior.ToolName is null ? ""
+                : $$$""","tool_calls":[{"id":"{{{ToolCallId}}}","type":"function","function":{"name":"{{{behavior.ToolName}}}","arguments":{{{arguments}}}}}]""";
             response.ContentType = "application/json";
             await response.WriteAsync($$"""{"id":"{{id}}","object":"chat.completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{open + behavior.ContentPrefix + Content(behavior.Chunks) + close}}","refusal":null{{toolCalls}}},"logprobs":null,"finish_reason":"{{finish}}"}]{{usage}},"system_fingerprint":"fp_fake"}""");
             return;
@@ -159,8 +192,13 @@ public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
         }
         if (behavior.ToolName is not null)
         {
-            await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_fake1","type":"function","function":{"name":"{{{behavior.ToolName}}}","arguments":""}}]},"logprobs":null,"finish_reason":null}]{{{usageField}}}}""");
-            await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":{{{arguments}}}}}]},"logprobs":null,"finish_reason":null}]{{{usageField}}}}""");
+            // As OpenAI streams a call: id and name first, then the arguments in pieces.
+            await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"{{{ToolCallId}}}","type":"function","function":{"name":"{{{behavior.ToolName}}}","arguments":""}}]},"logprobs":null,"finish_reason":null}]{{{usageField}}}}""");
+            var half = behavior.ToolInput.Length / 2;
+            foreach (var piece in (string[])[behavior.ToolInput[..half], behavior.ToolInput[half..]])
+            {
+                await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":{{{JsonSerializer.Serialize(piece)}}}}}]},"logprobs":null,"finish_reason":null}]{{{usageField}}}}""");
+            }
         }
         await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"{{finish}}"}]{{usageField}}}""");
         if (includeUsage && behavior.ReportUsage)
@@ -168,6 +206,23 @@ public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
             await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}}""");
         }
         await WriteEventAsync(response, "[DONE]");
+    }
+
+    /// <summary>An OpenAI error answer, with the upstream's wish to be left alone when the behaviour has one.</summary>
+    private static async Task WriteErrorAsync(HttpResponse response, FakeBehavior behavior)
+    {
+        response.StatusCode = behavior.Status;
+        if (behavior.RetryAfter is not null)
+        {
+            response.Headers.RetryAfter = behavior.RetryAfter;
+        }
+        if (behavior.RetryAfterMs is not null)
+        {
+            response.Headers["retry-after-ms"] = behavior.RetryAfterMs;
+        }
+        response.ContentType = "application/json";
+        await response.WriteAsync(behavior.ErrorBody
+            ?? $$$"""{"error":{"message":"Fake upstream error {{{behavior.Status}}}.","type":"server_error","param":null,"code":"fake_error"}}""");
     }
 
     private static async Task WriteSplitEventAsync(HttpResponse response, string json, int number)

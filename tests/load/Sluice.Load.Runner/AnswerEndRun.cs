@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sluice.Wire;
 
 namespace Sluice.Load;
 

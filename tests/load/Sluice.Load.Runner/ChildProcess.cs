@@ -10,17 +10,25 @@ internal sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ChildProcess(Process process, string name)
+    private ChildProcess(Process process, string name, string? probeFile)
     {
         _process = process;
         Name = name;
+        ProbeFile = probeFile;
     }
 
     public string Name { get; }
+
+    /// <summary>Where the probe loaded into this process (Sluice.Load.Probe) writes its counters; null without one.</summary>
+    public string? ProbeFile { get; }
+
+    /// <summary>The probe's latest counters (empty without a probe).</summary>
+    public Probe Probe() => Sluice.Load.Probe.Read(ProbeFile);
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static ChildProcess StartDll(string name, string dll, IEnumerable<string> args, IDictionary<string, string>? env, string logDirectory)
+    public static ChildProcess StartDll(string name, string dll, IEnumerable<string> args, IDictionary<string, string>? env, string logDirectory,
+        bool probe = false)
     {
         // Run from the app's own folder: that is its content root, where its appsettings.json is read from.
         var start = new ProcessStartInfo("dotnet")
@@ -36,13 +44,21 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             start.Environment[k] = v;
         }
+        string? probeFile = null;
+        if (probe)
+        {
+            probeFile = Path.Combine(logDirectory, name + ".probe");
+            File.Delete(probeFile);
+            start.Environment["DOTNET_STARTUP_HOOKS"] = Sluice.Load.Probe.HookDll;
+            start.Environment["SLUICE_LOAD_PROBE_FILE"] = probeFile;
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {name}.");
         var log = new StreamWriter(Path.Combine(logDirectory, name + ".log"), append: true) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ChildProcess(process, name);
+        return new ChildProcess(process, name, probeFile);
     }
 
     /// <summary>Runs a command to its end and returns its standard output (for the host's operator CLI).</summary>
@@ -147,6 +163,22 @@ internal readonly record struct ProcStats(long RssKiB, long PeakRssKiB, long Cpu
     public static void ResetPeak(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");
 }
 
+/// <summary>The machine's CPU time from /proc/stat (all cores, in ticks): busy and total.</summary>
+internal readonly record struct MachineCpu(long BusyTicks, long TotalTicks)
+{
+    public static MachineCpu Read()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var total = fields.Take(8).Sum();
+        return new MachineCpu(total - fields[3] - fields[4], total);
+    }
+
+    /// <summary>Busy share of all cores between two readings, in percent of one core (200 = both cores of two busy).</summary>
+    public static double BusyPercentOfCore(MachineCpu before, MachineCpu after) =>
+        (after.BusyTicks - before.BusyTicks) / (double)Math.Max(1, after.TotalTicks - before.TotalTicks) * Environment.ProcessorCount * 100;
+}
+
 /// <summary>
 /// Samples a process's resident memory by kind every 50 ms and keeps the sample with the highest total, so a peak can
 /// be split into anonymous memory (managed heap, native heaps, stacks, JIT data), file-backed pages (mapped
@@ -159,15 +191,21 @@ internal sealed class RssSampler : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    private RssSampler(int pid)
+    private readonly string? _probeFile;
+
+    private RssSampler(int pid, string? probeFile)
     {
         _pid = pid;
+        _probeFile = probeFile;
         _loop = Task.Run(LoopAsync);
     }
 
     public RssKinds Peak { get; private set; }
 
-    public static RssSampler Start(int pid) => new(pid);
+    /// <summary>The most usage rows the gateway had queued at any sample (from its probe; 0 without one).</summary>
+    public double MaxQueued { get; private set; }
+
+    public static RssSampler Start(int pid, string? probeFile = null) => new(pid, probeFile);
 
     private async Task LoopAsync()
     {
@@ -180,6 +218,10 @@ internal sealed class RssSampler : IAsyncDisposable
                 if (now.TotalKiB > Peak.TotalKiB)
                 {
                     Peak = now;
+                }
+                if (_probeFile is not null)
+                {
+                    MaxQueued = Math.Max(MaxQueued, Probe.Read(_probeFile).Value("sluice.usage.rows.queued"));
                 }
             }
             while (await timer.WaitForNextTickAsync(_stop.Token));
@@ -205,4 +247,11 @@ internal readonly record struct RssKinds(long TotalKiB, long AnonKiB, long FileK
         return new RssKinds(ProcStats.StatusKiB(status, "VmRSS"), ProcStats.StatusKiB(status, "RssAnon"),
             ProcStats.StatusKiB(status, "RssFile"), ProcStats.StatusKiB(status, "RssShmem"));
     }
+}
+
+/// <summary>The machine's 1-minute load average (`uptime`'s first figure) when a run ended: other engineers' builds
+/// share these cores, so every figure carries how busy the machine was.</summary>
+internal static class LoadAverage
+{
+    public static double Now() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 }

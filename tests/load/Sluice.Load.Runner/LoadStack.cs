@@ -16,6 +16,13 @@ internal sealed class LoadStack : IAsyncDisposable
     public const string Model = "load-model";
     public const string TablePrefix = "load";
 
+    /// <summary>The Functions app's metering settings (Bicep sets them): each request waits for its row's commit, and the
+    /// end of each answer is held until then.</summary>
+    public static readonly IReadOnlyDictionary<string, string> FunctionsSetting = new Dictionary<string, string>
+    {
+        ["Sluice__Usage__WaitForCommit"] = "true", ["Sluice__Usage__GatherDelay"] = "00:00:00", ["Sluice__Usage__HoldAnswerEndUntilCommit"] = "true",
+    };
+
     private readonly AzuriteProcess _azurite;
     private readonly string _root;
     private readonly string _logs;
@@ -80,7 +87,7 @@ internal sealed class LoadStack : IAsyncDisposable
             ["--urls", $"http://127.0.0.1:{upstreamPort}", .. upstreamArgs ?? []], null, logs);
         var yarpPort = FreePort();
         var yarp = ChildProcess.StartDll("yarp-hop", AppDll(root, "Sluice.Load.YarpHop"),
-            ["--urls", $"http://127.0.0.1:{yarpPort}", "--Upstream", $"http://127.0.0.1:{upstreamPort}/"], null, logs);
+            ["--urls", $"http://127.0.0.1:{yarpPort}", "--Upstream", $"http://127.0.0.1:{upstreamPort}/"], null, logs, probe: true);
         var stack = new LoadStack(azurite, root, logs, upstream, upstreamPort, yarp, yarpPort, FreePort());
         await upstream.WaitForPortAsync(upstreamPort);
         await yarp.WaitForPortAsync(yarpPort);
@@ -100,6 +107,12 @@ internal sealed class LoadStack : IAsyncDisposable
     /// added to its environment (e.g. the Functions app's metering settings).</summary>
     public async Task<ChildProcess> StartSluiceAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
+        if (Sluice is { HasExited: false })
+        {
+            // Stopped as a service manager would (SIGTERM): its queued rows are committed before it exits.
+            Sluice.Terminate();
+            await Sluice.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
         if (Sluice is not null)
         {
             await Sluice.DisposeAsync();
@@ -109,18 +122,23 @@ internal sealed class LoadStack : IAsyncDisposable
         {
             env[key] = value;
         }
-        Sluice = ChildProcess.StartDll("sluice", SluiceDll, ["--urls", SluiceUrl.ToString().TrimEnd('/')], env, _logs);
+        Sluice = ChildProcess.StartDll("sluice", SluiceDll, ["--urls", SluiceUrl.ToString().TrimEnd('/')], env, _logs, probe: true);
         await Sluice.WaitForPortAsync(_sluicePort);
         return Sluice;
     }
 
     /// <summary>Starts another build of Sluice's local host (<paramref name="dll"/>) with the same settings, on a port of
     /// its own; the caller stops it.</summary>
-    public async Task<(ChildProcess Process, Uri Url)> StartBuildAsync(string name, string dll)
+    public async Task<(ChildProcess Process, Uri Url)> StartBuildAsync(string name, string dll, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
         var url = new Uri($"http://127.0.0.1:{port}/");
-        var process = ChildProcess.StartDll(name, dll, ["--urls", url.ToString().TrimEnd('/')], _sluiceEnv, _logs);
+        var env = new Dictionary<string, string>(_sluiceEnv);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+        var process = ChildProcess.StartDll(name, dll, ["--urls", url.ToString().TrimEnd('/')], env, _logs, probe: true);
         await process.WaitForPortAsync(port);
         return (process, url);
     }

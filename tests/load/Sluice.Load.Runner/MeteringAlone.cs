@@ -2,8 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Host.Dev;
+using Sluice.Stamp;
 using Sluice.Storage;
 using Sluice.Usage;
+using Sluice.Wire;
 
 namespace Sluice.Load;
 

@@ -1,9 +1,16 @@
 using System.Globalization;
 using Sluice.Host.Dev;
 using Sluice.Load;
+using Sluice.Wire;
 
 // The load harness (tests/load/run.sh runs it). Not a test: it asserts nothing about time, it measures and reports.
+// Phases, in this order (each can be skipped): open-loop constant-rate tails, closed-loop saturation (wrk), open
+// streams, usage rows (none lost, incl. SIGTERM), memory per stream size. Options:
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
+//   --rates 250,500,1000  --rate-duration SECONDS per open-loop run (10)  --skip-rates  --no-functions-setting
+//   --sluice-env K=V[;K=V]: one more constant-rate target, this build with those environment settings
+//   --skip-saturation
+//   --streams 250,1000,4000  --streams-window SECONDS (60)  --stream-targets direct,yarp,sluice  --skip-streams
 //   --upstream-ttfb-ms N, --upstream-interval-ms N (0): the fake upstream's wait before its first byte and between events
 //   --serve: start the stack, print its URLs and a key, and wait (for profiling by hand)
 //   --compare OTHER_DLL: A/B run of this build against another build of the local host (see Comparison), with
@@ -25,7 +32,7 @@ if (options.CompareDll is { } otherDll)
 }
 // Read before anything starts: the report states how busy the machine already was.
 var runStarted = DateTime.UtcNow;
-var loadBefore = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+var loadBefore = string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
 await using var stack = await LoadStack.StartAsync(options.UpstreamArgs);
 var (loadAccount, loadKey) = await stack.CreateAccountAsync("load");
 var (exactAccount, exactKey) = await stack.CreateAccountAsync("load-exact");
@@ -51,6 +58,41 @@ if (options.Serve)
     return;
 }
 
+// The Functions app's metering setting on the same build: every answer's end waits for its row's commit.
+ChildProcess? functionsSetting = null;
+var rateRuns = new List<RateRun>();
+if (!options.SkipRates)
+{
+    var rateTargets = new List<RateTarget>
+    {
+        new(RateTargets.Direct, Target.Direct, stack.Direct, stack.Upstream),
+        new(RateTargets.Yarp, Target.Yarp, stack.YarpUrl, stack.Yarp),
+        new(RateTargets.Sluice, Target.Sluice, stack.SluiceUrl, sluice),
+    };
+    if (options.FunctionsSetting)
+    {
+        var (process, url) = await stack.StartBuildAsync("sluice-functions-setting", stack.ThisBuild, LoadStack.FunctionsSetting);
+        functionsSetting = process;
+        rateTargets.Add(new RateTarget(RateTargets.FunctionsSetting, Target.Sluice, url, process));
+    }
+    ChildProcess? variant = null;
+    if (options.SluiceEnv is { Count: > 0 } variantSettings)
+    {
+        // A/B in one run: the same build with other settings (a GC knob, a usage option), as one more target.
+        (variant, var url) = await stack.StartBuildAsync("sluice-variant", stack.ThisBuild, variantSettings);
+        rateTargets.Add(new RateTarget(RateTargets.Variant(variantSettings), Target.Sluice, url, variant));
+    }
+    Console.WriteLine("Open-loop runs at constant rates…");
+    rateRuns = await RatePhase.RunAsync(rateTargets, loadKey, options.Rates, options.RateDuration, options.Rounds, stack.AzuritePid);
+    foreach (var extra in new[] { functionsSetting, variant })
+    {
+        if (extra is not null)
+        {
+            await extra.DisposeAsync();
+        }
+    }
+}
+
 var targets = new (Target Target, Uri Url, ChildProcess? Process)[]
 {
     (Target.Direct, stack.Direct, stack.Upstream),
@@ -71,71 +113,118 @@ Dictionary<string, string> WrkEnv(bool stream) => new()
 };
 
 // Warm-up: JIT and tiered compilation (slow to settle on a busy 2-core machine), connection pools and the key cache.
-Console.WriteLine("Warming up…");
-long sluiceRequests = 0;
-foreach (var (target, url, _) in targets)
-{
-    var warm = (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(false))).Requests
-        + (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(true))).Requests
-        + (await Wrk.RunAsync(script, url, 1, TimeSpan.FromSeconds(2), WrkEnv(false))).Requests;
-    sluiceRequests += target == Target.Sluice ? warm : 0;
-}
-
+// Every request sent through a Sluice process with the load key leaves a row: the rate runs' and their warm-ups' too.
+// Every Sluice target counts: (c), (c′) and the --sluice-env variant (c″) all meter with the load key.
+static bool Metered(string target) => target is not (RateTargets.Direct or RateTargets.Yarp);
+long sluiceRequests = rateRuns.Where(r => Metered(r.Target)).Sum(r => r.Result.Sent)
+    + rateRuns.Select(r => r.Target).Distinct().Count(Metered) * 2 * options.Rates.Max() * 3;
 var runs = new List<Run>();
 var metering = new List<MeteringResult>();
-for (var round = 1; round <= options.Rounds; round++)
+if (!options.SkipSaturation)
 {
-    foreach (var scenario in scenarios)
+    Console.WriteLine("Warming up…");
+    foreach (var (target, url, _) in targets)
     {
-        // Interleaved, and rotated per round so no target always goes first after a change of scenario.
-        for (var t = 0; t < targets.Length; t++)
+        var warm = (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(false))).Requests
+            + (await Wrk.RunAsync(script, url, 32, options.WarmUp, WrkEnv(true))).Requests
+            + (await Wrk.RunAsync(script, url, 1, TimeSpan.FromSeconds(2), WrkEnv(false))).Requests;
+        sluiceRequests += target == Target.Sluice ? warm : 0;
+    }
+
+    for (var round = 1; round <= options.Rounds; round++)
+    {
+        foreach (var scenario in scenarios)
         {
-            var (target, url, process) = targets[(t + round - 1) % targets.Length];
-            ProcStats.ResetPeak(process!.Pid);
-            var before = process.Stats();
-            var azuriteBefore = ProcStats.Read(stack.AzuritePid).CpuTicks;
-            var sampler = RssSampler.Start(process.Pid);
-            var wrk = await Wrk.RunAsync(script, url, scenario.Connections, options.Duration, WrkEnv(scenario.Stream));
-            var after = process.Stats();
-            var azuriteAfter = ProcStats.Read(stack.AzuritePid).CpuTicks;
-            double? ttfbP50 = null, ttfbP99 = null;
-            if (scenario.Stream)
+            // Interleaved, and rotated per round so no target always goes first after a change of scenario.
+            for (var t = 0; t < targets.Length; t++)
             {
-                using var client = new LoadClient(url, loadKey);
-                var body = LoadClient.Body(stream: true, chunks: 24);
-                var samples = await client.RunAsync(scenario.Connections == 1 ? 300 : 32 * 12, scenario.Connections, _ => body);
-                ttfbP50 = Stats.Percentile(samples.Where(s => s.Status == 200).Select(s => s.TtfbMs), 50);
-                ttfbP99 = Stats.Percentile(samples.Where(s => s.Status == 200).Select(s => s.TtfbMs), 99);
+                var (target, url, process) = targets[(t + round - 1) % targets.Length];
+                ProcStats.ResetPeak(process!.Pid);
+                var before = process.Stats();
+                var azuriteBefore = ProcStats.Read(stack.AzuritePid).CpuTicks;
+                var upstreamBefore = stack.Upstream.Stats().CpuTicks;
+                var machineBefore = MachineCpu.Read();
+                var sampler = RssSampler.Start(process.Pid);
+                var wrk = await Wrk.RunAsync(script, url, scenario.Connections, options.Duration, WrkEnv(scenario.Stream));
+                var after = process.Stats();
+                var azuriteAfter = ProcStats.Read(stack.AzuritePid).CpuTicks;
+                var seconds = options.Duration.TotalSeconds;
+                double Percent(long ticks) => ticks / ProcStats.TicksPerSecond / seconds * 100;
+                var cpu = new SaturationCpu(wrk.CpuSeconds / seconds * 100, Percent(stack.Upstream.Stats().CpuTicks - upstreamBefore),
+                    target == Target.Direct ? null : Percent(after.CpuTicks - before.CpuTicks), Percent(azuriteAfter - azuriteBefore),
+                    MachineCpu.BusyPercentOfCore(machineBefore, MachineCpu.Read()));
+                double? ttfbP50 = null, ttfbP99 = null;
+                if (scenario.Stream)
+                {
+                    using var client = new LoadClient(url, loadKey);
+                    var body = LoadClient.Body(stream: true, chunks: 24);
+                    var samples = await client.RunAsync(scenario.Connections == 1 ? 300 : 32 * 12, scenario.Connections, _ => body);
+                    ttfbP50 = Stats.Percentile(samples.Where(s => s.Status == 200).Select(s => s.TtfbMs), 50);
+                    ttfbP99 = Stats.Percentile(samples.Where(s => s.Status == 200).Select(s => s.TtfbMs), 99);
+                    if (target == Target.Sluice)
+                    {
+                        sluiceRequests += samples.Count(s => s.Status != 0);
+                    }
+                }
                 if (target == Target.Sluice)
                 {
-                    sluiceRequests += samples.Count(s => s.Status != 0);
+                    sluiceRequests += wrk.Requests;
                 }
+                await sampler.DisposeAsync();
+                var run = new Run(round, scenario, target, wrk,
+                    CpuMsPerRequest: (after.CpuTicks - before.CpuTicks) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests),
+                    AzuriteCpuMsPerRequest: target == Target.Sluice ? (azuriteAfter - azuriteBefore) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests) : null,
+                    // VmHWM only rises until the next reset, so this peak covers the TTFB client's streams too.
+                    PeakRssMiB: process.Stats().PeakRssKiB / 1024.0, ttfbP50, ttfbP99, sampler.Peak) { Cpu = cpu };
+                runs.Add(run);
+                Console.WriteLine(run.Describe());
             }
-            if (target == Target.Sluice)
+            if (scenario is { Stream: false, Connections: 32 })
             {
-                sluiceRequests += wrk.Requests;
+                // (d), in the same round: the metering path alone, at what rate storage here takes rows.
+                var meter = await MeteringAlone.RunAsync(stack.StorageConnectionString, LoadStack.TablePrefix, meterAccount, options.Duration,
+                    stack.AzuritePid);
+                metering.Add(meter);
+                Console.WriteLine($"round {round} metering alone (d): {meter}");
             }
-            await sampler.DisposeAsync();
-            var run = new Run(round, scenario, target, wrk,
-                CpuMsPerRequest: (after.CpuTicks - before.CpuTicks) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests),
-                AzuriteCpuMsPerRequest: target == Target.Sluice ? (azuriteAfter - azuriteBefore) * 1000 / ProcStats.TicksPerSecond / Math.Max(1, wrk.Requests) : null,
-                // VmHWM only rises until the next reset, so this peak covers the TTFB client's streams too.
-                PeakRssMiB: process.Stats().PeakRssKiB / 1024.0, ttfbP50, ttfbP99, sampler.Peak);
-            runs.Add(run);
-            Console.WriteLine(run.Describe());
         }
-        if (scenario is { Stream: false, Connections: 32 })
+    }
+
+}
+
+var streamRuns = new List<OpenStreamsResult>();
+if (!options.SkipStreams)
+{
+    // Open streams of a model's shape through one fresh Sluice process (and the other targets asked for), each level
+    // after the other; the fake upstream and this client stay the same processes throughout.
+    sluice = await stack.StartSluiceAsync();
+    using (var warm = new LoadClient(stack.SluiceUrl, loadKey))
+    {
+        await warm.RunAsync(2000, 16, i => LoadClient.Body(i % 2 == 0, 24));
+    }
+    foreach (var concurrent in options.Streams)
+    {
+        var shape = StreamShape.For(concurrent);
+        foreach (var target in options.StreamTargets)
         {
-            // (d), in the same round: the metering path alone, at what rate storage here takes rows.
-            var meter = await MeteringAlone.RunAsync(stack.StorageConnectionString, LoadStack.TablePrefix, meterAccount, options.Duration,
-                stack.AzuritePid);
-            metering.Add(meter);
-            Console.WriteLine($"round {round} metering alone (d): {meter}");
+            var (url, process) = target switch
+            {
+                Target.Direct => (stack.Direct, (ChildProcess?)null),
+                Target.Yarp => (stack.YarpUrl, stack.Yarp),
+                _ => (stack.SluiceUrl, sluice),
+            };
+            Console.WriteLine($"{concurrent} open streams through {target}…");
+            var result = await OpenStreams.RunAsync(target, url, loadKey, shape, options.StreamsWindow, process, stack.Upstream, stack.AzuritePid);
+            streamRuns.Add(result);
+            Console.WriteLine(result.Describe());
+            sluiceRequests += target == Target.Sluice ? result.Started : 0;
+            // Let the cut streams' rows and connections settle before the next level.
+            await Task.Delay(TimeSpan.FromSeconds(3));
         }
     }
 }
 
-var report = new Report(options, runs, metering, runStarted, loadBefore);
+var report = new Report(options, runs, metering, runStarted, loadBefore) { RateRuns = rateRuns, StreamRuns = streamRuns };
 
 if (!options.SkipRows)
 {
@@ -205,6 +294,7 @@ if (!options.SkipMemory)
 }
 
 var output = options.Output ?? Path.Combine(root, "tests", "load", "results", "latest.md");
+report.LoadAfter = string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
 var markdown = report.ToMarkdown();
 await File.WriteAllTextAsync(output, markdown);
 Console.WriteLine(markdown);
@@ -217,9 +307,17 @@ internal sealed record Scenario(string Name, bool Stream, int Connections)
     public string Label => $"{Name}, c{Connections}";
 }
 
+/// <summary>Where the CPU went during one closed-loop run, in percent of one core (the machine's: of all cores together).</summary>
+internal sealed record SaturationCpu(double Wrk, double Upstream, double? Gateway, double Azurite, double Machine);
+
 internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResult Wrk, double CpuMsPerRequest,
     double? AzuriteCpuMsPerRequest, double PeakRssMiB, double? TtfbP50Ms, double? TtfbP99Ms, RssKinds PeakKinds)
 {
+    public SaturationCpu? Cpu { get; init; }
+
+    /// <summary>The machine's 1-minute load average as the run ended.</summary>
+    public double Load { get; init; } = LoadAverage.Now();
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"round {Round} {Scenario.Label,-30} {Target,-6} {Wrk.Rps,9:F0} rps  p50 {Wrk.P50Ms,7:F3} ms  p99 {Wrk.P99Ms,7:F3} ms  errors {Wrk.Errors}  cpu {CpuMsPerRequest:F3} ms/req  peak {PeakRssMiB:F0} MiB  ttfb p50 {TtfbP50Ms:F3}");
 }
@@ -227,6 +325,20 @@ internal sealed record Run(int Round, Scenario Scenario, Target Target, WrkResul
 internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, bool SkipMemory, string? Output, bool Serve, TimeSpan WarmUp,
     int UpstreamTtfbMs, int UpstreamIntervalMs, string? CompareDll, string? CompareA, int[] Connections, bool CompareStream, bool AnswerEnd)
 {
+    public int[] Rates { get; init; } = [250, 500, 1000];
+    public TimeSpan RateDuration { get; init; } = TimeSpan.FromSeconds(10);
+    public bool SkipRates { get; init; }
+    public bool FunctionsSetting { get; init; } = true;
+    public bool SkipSaturation { get; init; }
+    public int[] Streams { get; init; } = [250, 1000, 4000];
+    public TimeSpan StreamsWindow { get; init; } = TimeSpan.FromSeconds(60);
+    public Target[] StreamTargets { get; init; } = [Target.Direct, Target.Yarp, Target.Sluice];
+    public bool SkipStreams { get; init; }
+    public IReadOnlyDictionary<string, string> SluiceEnv { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The command line that reproduces this run's options (for the report).</summary>
+    public string CommandLine { get; init; } = "";
+
     /// <summary>The fake upstream's latency settings.</summary>
     public string[] UpstreamArgs =>
         ["--TtfbMs", UpstreamTtfbMs.ToString(CultureInfo.InvariantCulture), "--ChunkIntervalMs", UpstreamIntervalMs.ToString(CultureInfo.InvariantCulture)];
@@ -249,6 +361,22 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             Value("--compare-a") is { } a ? Path.GetFullPath(a) : null,
             [.. (Value("--connections") ?? "32,128").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
             !args.Contains("--non-streaming"),
-            args.Contains("--answer-end"));
+            args.Contains("--answer-end"))
+        {
+            Rates = Value("--rates") is { } r ? Ints(r) : [250, 500, 1000],
+            RateDuration = TimeSpan.FromSeconds(Int("--rate-duration", 10)),
+            SkipRates = args.Contains("--skip-rates"),
+            FunctionsSetting = !args.Contains("--no-functions-setting"),
+            SkipSaturation = args.Contains("--skip-saturation"),
+            Streams = Value("--streams") is { } n ? Ints(n) : [250, 1000, 4000],
+            StreamsWindow = TimeSpan.FromSeconds(Int("--streams-window", 60)),
+            StreamTargets = [.. (Value("--stream-targets") ?? "direct,yarp,sluice").Split(',').Select(t => Enum.Parse<Target>(t, ignoreCase: true))],
+            SkipStreams = args.Contains("--skip-streams"),
+            SluiceEnv = (Value("--sluice-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
+                .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : ""),
+            CommandLine = string.Join(' ', ["tests/load/run.sh", .. args]),
+        };
+
+        static int[] Ints(string list) => [.. list.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
     }
 }

@@ -13,7 +13,7 @@ internal sealed record MemoryCheck(int MegabytesPerStream, int Streams, int Comp
 
 /// <summary>Turns the runs into the Markdown table: medians over rounds, and differences and ratios taken within a
 /// round (same run, same upstream) before their median is taken.</summary>
-internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringResult> metering, DateTime started, string loadBefore)
+internal sealed partial class Report(RunOptions options, List<Run> runs, List<MeteringResult> metering, DateTime started, string loadBefore)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -25,8 +25,23 @@ internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringRe
         var md = new StringBuilder();
         md.AppendLine("# Sluice load run");
         md.AppendLine();
-        md.AppendLine(Inv, $"{started:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores · load average before the run {loadBefore} · " +
-            $"{options.Rounds} rounds × {options.Duration.TotalSeconds:F0} s per wrk run, targets interleaved · wrk + the harness's own client (TTFB) · produced by `tests/load/run.sh`.");
+        md.AppendLine(Inv, $"{started:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores · load average (1/5/15 min, `uptime`) {loadBefore} before the run, {LoadAfter} after · " +
+            $"{options.Rounds} rounds, targets interleaved · produced by `{options.CommandLine}`.");
+        md.AppendLine();
+        if (RateRuns.Count > 0)
+        {
+            RateSection(md);
+            RateTargetsSection(md);
+        }
+        if (runs.Count == 0)
+        {
+            StreamsSection(md);
+            StreamTargetsSection(md);
+            CostSection(md);
+            md.Append(Notes);
+            return md.ToString();
+        }
+        md.AppendLine("## Closed loop (wrk)");
         md.AppendLine();
         md.AppendLine("(a) = the fake OpenAI upstream directly, (b) = a bare YARP 2.3 forwarder hop to it, (c) = Sluice's local host (Release) " +
             "with a route to it, authenticating a real key and metering every request to Azurite (in memory, on the same machine). " +
@@ -59,7 +74,12 @@ internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringRe
             Line(md, label, "errors (non-2xx + socket)", scenario, r => r.Wrk.Errors, "F0", diff: false, sum: true);
         }
         md.AppendLine();
+        SaturationCpuSection(md);
         Targets(md);
+        md.AppendLine();
+        StreamsSection(md);
+        StreamTargetsSection(md);
+        CostSection(md);
         if (metering.Count > 0)
         {
             md.AppendLine();
@@ -125,7 +145,7 @@ internal sealed class Report(RunOptions options, List<Run> runs, List<MeteringRe
 
     private void Targets(StringBuilder md)
     {
-        md.AppendLine("## Targets (issue 6)");
+        md.AppendLine("### Targets of the closed-loop runs (issue 6)");
         md.AppendLine();
         md.AppendLine("| Target | Measured | Met |");
         md.AppendLine("|---|--:|:-:|");

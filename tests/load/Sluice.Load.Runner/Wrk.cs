@@ -5,7 +5,11 @@ using System.Text.RegularExpressions;
 namespace Sluice.Load;
 
 /// <summary>One wrk run's figures: throughput, latency percentiles (wrk's HdrHistogram), completed requests and errors.</summary>
-internal sealed record WrkResult(double Rps, double P50Ms, double P99Ms, long Requests, long Errors);
+internal sealed record WrkResult(double Rps, double P50Ms, double P99Ms, long Requests, long Errors)
+{
+    /// <summary>wrk's own CPU time (user + system) over the run, in seconds.</summary>
+    public double CpuSeconds { get; init; }
+}
 
 /// <summary>Runs Debian's <c>wrk</c> with <c>tests/load/chat.lua</c> and reads its report.</summary>
 internal static partial class Wrk
@@ -13,8 +17,9 @@ internal static partial class Wrk
     public static async Task<WrkResult> RunAsync(string script, Uri baseUrl, int connections, TimeSpan duration,
         IDictionary<string, string> env)
     {
-        var start = new ProcessStartInfo("wrk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[
+        // Through bash, whose `times` then prints wrk's CPU time (its children's line): /proc has nothing once wrk exits.
+        var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])["-c", "wrk \"$@\"; s=$?; times >&2; exit $s", "wrk",
             "-t", Math.Min(connections, 2).ToString(CultureInfo.InvariantCulture),
             "-c", connections.ToString(CultureInfo.InvariantCulture),
             "-d", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
@@ -34,8 +39,23 @@ internal static partial class Wrk
         {
             throw new InvalidOperationException($"wrk failed: {errors}{output}");
         }
-        return Parse(output);
+        return Parse(output) with { CpuSeconds = ChildrenCpuSeconds(errors) };
     }
+
+    /// <summary>The second line `times` prints (children's user and system time, e.g. <c>0m1.234s 0m0.567s</c>), in seconds.</summary>
+    private static double ChildrenCpuSeconds(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0)
+        {
+            return double.NaN;
+        }
+        return Times().Matches(lines[^1]).Sum(m =>
+            double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * 60 + double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    [GeneratedRegex(@"(\d+)m([\d.]+)s")]
+    private static partial Regex Times();
 
     internal static WrkResult Parse(string output)
     {

@@ -6,11 +6,11 @@ namespace Sluice.Retention.Rules;
 
 /// <summary>
 /// Materialises each account's daily rollups once a day is closed (its end plus
-/// <see cref="RetentionOptions.RollupCloseDelay"/>), from the counters kept beside the rows, and deletes rollups past
-/// their own period (<see cref="RetentionOptions.RollupRetentionDays"/>), which is longer than any row's, so billing
+/// <see cref="PurgeOptions.RollupCloseDelay"/>), from the counters kept beside the rows, and deletes rollups past
+/// their own period (<see cref="PurgeOptions.RollupRetentionDays"/>), which is longer than any row's, so billing
 /// history survives the purge of per-request rows. A per-account watermark makes each closed day one small query.
 /// </summary>
-internal sealed class DailyRollupsRule(RollupTable rollups, PurgeScope scope, IOptionsMonitor<RetentionOptions> options) : IPurgeRule
+internal sealed class DailyRollupsRule(RollupTable rollups, PurgeScope scope, IOptionsMonitor<PurgeOptions> options) : IPurgeRule
 {
     /// <summary>Bounds one run's catch-up for an account (e.g. after an upgrade); the next run continues.</summary>
     private const int MaxDaysPerAccount = 62;
@@ -45,8 +45,7 @@ internal sealed class DailyRollupsRule(RollupTable rollups, PurgeScope scope, IO
 
             if (!PurgeScope.Held(account, run, Name))
             {
-                var expired = Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {account.Id} and RowKey lt {firstKept}");
-                await TableDeletes.DeleteWhereAsync(rollups.Client, expired, run, "rollups", cancellationToken);
+                await rollups.DeleteBeforeAsync(account.Id, firstKept, run, cancellationToken);
             }
         }
     }

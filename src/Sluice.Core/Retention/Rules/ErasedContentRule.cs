@@ -1,4 +1,5 @@
 using Sluice.Payloads;
+using Sluice.Storage;
 
 namespace Sluice.Retention.Rules;
 

@@ -10,16 +10,14 @@ namespace Sluice.Retention.Rules;
 /// (<c>created &lt;= today − N</c>), so the change takes effect at the next run. Lengthening a period never brings
 /// anything back: a blob is only ever deleted.
 /// </summary>
-internal sealed class ExpiredContentRule(SluiceStorage storage, PurgeScope scope) : IPurgeRule
+internal sealed class ExpiredContentRule(PayloadStore payloads, PurgeScope scope) : IPurgeRule
 {
     public string Name => "expired_content";
 
     public async Task RunAsync(PurgeRun run, CancellationToken cancellationToken)
     {
         var held = await scope.HeldAccountsAsync(cancellationToken);
-        var (_, complete) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"expires\" <= '{run.DayString(0)}'", run, "payload_blobs",
-            keep: name => PayloadStore.TryParseBlobName(name, out var accountId, out _) && held.Contains(accountId),
-            afterDelete: null, cancellationToken);
+        var (_, complete) = await payloads.DeleteExpiredAsync(run.Today, held, run, cancellationToken);
         if (!complete)
         {
             return;
@@ -34,9 +32,7 @@ internal sealed class ExpiredContentRule(SluiceStorage storage, PurgeScope scope
             {
                 continue;
             }
-            var cutoff = run.DayString(account.Retention.ContentRetentionDays);
-            await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{account.Id}' AND \"created\" <= '{cutoff}'", run,
-                "payload_blobs", keep: null, afterDelete: null, cancellationToken);
+            await payloads.DeleteCreatedThroughAsync(account.Id, run.Today.AddDays(-account.Retention.ContentRetentionDays), run, cancellationToken);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Sluice.Accounts;
 using Sluice.Testing;
 using Sluice.Usage;
 using static Sluice.Core.Tests.Retention.RetentionScenario;

@@ -1,5 +1,6 @@
-using Sluice.Retention;
 using static Sluice.Core.Tests.Retention.RetentionScenario;
+using Sluice.Accounts;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Retention.Rules;
 
@@ -16,7 +17,7 @@ public sealed class ExpiredContentRuleTests : IAsyncLifetime
     public async Task EachAccountsContent_IsKeptThroughDayDPlusNMinus1_AndGoneOnDayDPlusN_FromTheFirstToTheLastSecondOfDayD()
     {
         var periods = new[] { 1, 3, 10 };
-        var accounts = new List<(Sluice.Accounts.Account Account, int Days, Sluice.Usage.RequestId Early, Sluice.Usage.RequestId Late)>();
+        var accounts = new List<(Sluice.Accounts.Account Account, int Days, Sluice.Wire.RequestId Early, Sluice.Wire.RequestId Late)>();
         foreach (var days in periods)
         {
             var account = await _s.AccountAsync(days, 30);

@@ -1,5 +1,6 @@
-using Sluice.Usage;
 using static Sluice.Core.Tests.Retention.RetentionScenario;
+using Sluice.Accounts;
+using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Retention.Rules;
 

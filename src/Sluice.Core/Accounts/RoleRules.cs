@@ -1,0 +1,13 @@
+namespace Sluice.Accounts;
+
+/// <summary>The role matrix's rules for changing principals, one place for keys and members alike: nobody grants a
+/// role above their own, nor changes or removes a principal whose role is above their own.</summary>
+public static class RoleRules
+{
+    /// <summary>Managing keys, members and invitations needs at least this role.</summary>
+    public const KeyRole ManagePrincipals = KeyRole.Admin;
+
+    public static bool MayGrant(KeyRole actor, KeyRole role) => role <= actor;
+
+    public static bool MayChange(KeyRole actor, KeyRole target) => target <= actor;
+}

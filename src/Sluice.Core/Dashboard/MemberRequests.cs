@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http;
+using Sluice.Accounts;
+using Sluice.SignIn;
+
+namespace Sluice.Dashboard;
+
+/// <summary>
+/// The start of every account page: the signed-in person (or the sign-in page), the anti-forgery check of a POST,
+/// and the person's membership of the account as a <see cref="Caller"/> (<see cref="MemberAuthenticator"/>: the
+/// allowlist, account-state and role checks a key gets). A refusal is the page of the API's error.
+/// </summary>
+public sealed class MemberRequests(MemberAuthenticator authenticator, IAntiforgery antiforgery)
+{
+    public async Task<(Caller? Caller, SignedInPerson? Person, IResult? Refusal)> BeginAsync(HttpContext context, string accountId,
+        CallerPurpose purpose, KeyRole minimumRole, bool changesState)
+    {
+        if (await DashboardSession.AuthenticateAsync(context) is not { } person)
+        {
+            return (null, null, changesState ? DashboardPages.FormRejected(context) : Results.Redirect(DashboardPages.SignInPath));
+        }
+        if (changesState && !await DashboardForms.IsValidAsync(context, antiforgery))
+        {
+            return (null, person, DashboardPages.FormRejected(context));
+        }
+        var (caller, error) = await authenticator.AuthenticateAsync(context, Identity(person), accountId, purpose, minimumRole);
+        return caller is null ? (null, person, DashboardPages.Refused(context, error!)) : (caller, person, null);
+    }
+
+    public string? Token(HttpContext context) => antiforgery.GetAndStoreTokens(context).RequestToken;
+
+    public static PersonIdentity Identity(SignedInPerson person) =>
+        new(person.Issuer, person.Subject, person.Email, person.EmailVerified, person.Name, person.TenantId);
+}
