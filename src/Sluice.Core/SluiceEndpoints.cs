@@ -4,6 +4,7 @@ using Sluice.Dashboard;
 using Sluice.FairUse;
 using Sluice.Health;
 using Sluice.Proxy;
+using Sluice.Responses;
 using Sluice.Retention;
 using Sluice.Routing;
 using Sluice.Surfaces;
@@ -19,6 +20,7 @@ public static class SluiceEndpoints
         app.MapSluiceHealth();
         app.MapSluiceSurfaces();
         app.MapSluiceProxy();
+        app.MapSluiceResponses();
         app.MapSluiceOperator();
         app.MapSluiceAccounts();
         app.MapSluicePurge();

@@ -161,6 +161,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton(sp => new RequestBodyBudget(
             sp.GetRequiredService<IOptions<ProxyOptions>>().Value.MaxBufferedRequestBytes, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ModelsHandler>();
+        services.AddSingleton<Responses.ResponsesSurface>();
+        services.AddSingleton<Responses.StoredResponseHandlers>();
         return services;
     }
 

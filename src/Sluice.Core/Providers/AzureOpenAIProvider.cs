@@ -19,6 +19,7 @@ public sealed class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions
     // Built once per route rather than per request, as the OpenAI providers do.
     private readonly ConditionalWeakTable<ModelRoute, Uri> _endpoints = new();
     private readonly ConditionalWeakTable<ModelRoute, Uri> _embeddings = new();
+    private readonly ConditionalWeakTable<ModelRoute, Uri> _responses = new();
 
     public string Name => "azure-openai";
 
@@ -40,13 +41,15 @@ public sealed class AzureOpenAIProvider(IHttpClientFactory httpClients, IOptions
         return await UpstreamHttp.ReadOpenAIResponseAsync(response, request.Stream, cancellationToken);
     }
 
-    /// <summary>Embeddings, on the route's deployment. (The Responses API lives at a resource-wide path whose
-    /// api-version differs from the deployments'; it is not wired here yet.)</summary>
-    public bool Serves(ModelRoute route, NativeOperation operation) => operation is NativeOperation.Embeddings;
+    /// <summary>Embeddings, on the route's deployment; Responses on the resource's v1 API
+    /// (<c>{endpoint}openai/v1/responses</c>, no api-version), the deployment named by <c>model</c> in the body.</summary>
+    public bool Serves(ModelRoute route, NativeOperation operation) => operation is NativeOperation.Embeddings or NativeOperation.Responses;
 
     public Task<HttpResponseMessage> SendNativeAsync(NativeOperation operation, ModelRoute route, PooledBufferWriter body,
         Action<System.Net.Http.Headers.HttpRequestHeaders>? headers, CancellationToken cancellationToken) =>
-        SendAsync(_embeddings.GetValue(route, static r => DeploymentUri(r, "embeddings")), route, body, headers, cancellationToken);
+        SendAsync(operation == NativeOperation.Responses
+            ? _responses.GetValue(route, static r => new Uri(r.BaseUrl!, "openai/v1/responses"))
+            : _embeddings.GetValue(route, static r => DeploymentUri(r, "embeddings")), route, body, headers, cancellationToken);
 
     private static Uri DeploymentUri(ModelRoute route, string operation) => new(route.BaseUrl!,
         $"openai/deployments/{Uri.EscapeDataString(route.UpstreamModel)}/{operation}?api-version={Uri.EscapeDataString(route.ApiVersion!)}");

@@ -117,6 +117,10 @@ public sealed partial class GatewayFlow(
                 row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
+        if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
+        {
+            return await RejectAsync(context, surface, stateError, row, started);
+        }
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
         var (answer, route, forwardError) = await ForwardAsync(request, routes, context.Request, aborted);

@@ -142,16 +142,26 @@ internal static class ResponseRelay
                 {
                     continue;
                 }
+                var raw = events.RawEvent;
+                // Observed before the held end runs: the stored copy (written there) includes the last event.
+                if (!raw.IsEmpty)
+                {
+                    observe?.Invoke(raw.Span);
+                }
+                else if (observe is not null)
+                {
+                    observe(DataPrefix);
+                    observe(data.Span);
+                    observe(EventEnd);
+                }
                 if (kind == AnswerEvent.End && beforeEnd is not null)
                 {
                     await beforeEnd();
                     beforeEnd = null;
                 }
-                var raw = events.RawEvent;
                 if (!raw.IsEmpty)
                 {
                     writer.Write(raw.Span);
-                    observe?.Invoke(raw.Span);
                 }
                 else
                 {
@@ -159,12 +169,6 @@ internal static class ResponseRelay
                     writer.Write(DataPrefix);
                     writer.Write(data.Span);
                     writer.Write(EventEnd);
-                    if (observe is not null)
-                    {
-                        observe(DataPrefix);
-                        observe(data.Span);
-                        observe(EventEnd);
-                    }
                 }
                 await writer.FlushAsync(cancellationToken);
                 if (kind == AnswerEvent.End)

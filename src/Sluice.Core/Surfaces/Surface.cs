@@ -67,6 +67,11 @@ public abstract class SurfaceRequest : IDisposable
     /// <summary>Prompt tokens as the estimator counts them, for rows whose upstream reported no usage.</summary>
     public abstract int EstimatePromptTokens(TokenEstimator estimator);
 
+    /// <summary>Loads the state this request continues, once the flow knows the caller and whether this request's
+    /// content is stored (Responses' <c>previous_response_id</c>, from Sluice's own content store). An error rejects
+    /// the request before any upstream call. Most surfaces keep no state.</summary>
+    public virtual Task<ApiError?> PrepareAsync(SurfaceContext context, CancellationToken cancellationToken) => Task.FromResult<ApiError?>(null);
+
     /// <summary>
     /// Sends the request to one route and returns at the upstream's response headers with the answer in the client's
     /// shape (or an error). Follows <see cref="IChatProvider.SendAsync"/>'s contract: an unreachable upstream throws
@@ -77,6 +82,9 @@ public abstract class SurfaceRequest : IDisposable
 
     public abstract void Dispose();
 }
+
+/// <summary>Who sent a request and what the flow decided for it, for <see cref="SurfaceRequest.PrepareAsync"/>.</summary>
+public sealed record SurfaceContext(Sluice.Accounts.Account Account, RequestId RequestId, int ContentDays);
 
 /// <summary>
 /// An answer in the client's shape: exactly one of <see cref="UpstreamResponse.Json"/>, <see cref="UpstreamResponse.Events"/>

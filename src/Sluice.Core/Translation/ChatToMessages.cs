@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using Sluice.Providers;
-using Sluice.Proxy;
 using Sluice.Usage;
 using Sluice.Wire;
 

@@ -12,6 +12,10 @@ public static class SluiceRoutes
     public const string Messages = "v1/messages";
     public const string MessagesCountTokens = "v1/messages/count_tokens";
     public const string Embeddings = "v1/embeddings";
+    public const string Responses = "v1/responses";
+    public const string Response = "v1/responses/{responseId}";
+    public const string ResponseInputItems = "v1/responses/{responseId}/input_items";
+    public const string ResponseInputTokens = "v1/responses/input_tokens";
 
     public const string Usage = "v1/usage";
     public const string Audit = "v1/audit";

@@ -97,4 +97,37 @@ public sealed class FakeOpenAIUpstreamFidelityTests
         using var json = System.Text.Json.JsonDocument.Parse(raw.GetRawResponse().Content);
         Assert.Equal(FakeOpenAIUpstream.Embedding(0, 3), json.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray());
     }
+
+    [Fact]
+    public async Task OfficialClient_ReadsTheFakesJsonOutputWithToolCalls()
+    {
+        await using var fake = await FakeOpenAIUpstream.StartAsync();
+        fake.Behavior = new FakeBehavior { Chunks = 2, ToolName = "get_weather", ToolInput = """{"city":"Paris"}""" };
+        var client = new ChatClient("gpt-x", new ApiKeyCredential("sk-test"), new OpenAIClientOptions { Endpoint = fake.BaseUrl });
+        var options = new ChatCompletionOptions
+        {
+            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("answer", BinaryData.FromString("""{"type":"object"}""")),
+        };
+
+        var completion = (await client.CompleteChatAsync([new UserChatMessage("hi")], options)).Value;
+        Assert.Equal("w0 w1 ", System.Text.Json.JsonDocument.Parse(completion.Content[0].Text).RootElement.GetProperty("answer").GetString());
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        Assert.Equal("""{"city":"Paris"}""", Assert.Single(completion.ToolCalls).FunctionArguments.ToString());
+
+        var text = "";
+        var arguments = "";
+        string? name = null;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("hi")], options))
+        {
+            text += string.Concat(update.ContentUpdate.Select(p => p.Text));
+            foreach (var call in update.ToolCallUpdates)
+            {
+                name ??= call.FunctionName;
+                arguments += call.FunctionArgumentsUpdate?.ToString();
+            }
+        }
+        Assert.Equal("""{"answer":"w0 w1 "}""", text);
+        Assert.Equal("get_weather", name);
+        Assert.Equal("""{"city":"Paris"}""", arguments);
+    }
 }

@@ -40,7 +40,7 @@ public sealed record FakeBehavior
 
     public int PromptTokens { get; init; } = 17;
 
-    /// <summary>A tool call after the text (Anthropic fake): its name and its input as a JSON object.</summary>
+    /// <summary>A tool call after the text: its name and its input as a JSON object.</summary>
     public string? ToolName { get; init; }
 
     public string ToolInput { get; init; } = "{}";
@@ -72,7 +72,7 @@ public sealed record FakeBehavior
 /// is set), and embeddings at <c>/v1/embeddings</c> and <c>/openai/deployments/{d}/embeddings</c>; JSON and SSE exactly
 /// in OpenAI's format (the official OpenAI .NET client reads each in a test). Its answer is scripted per request.
 /// </summary>
-public sealed class FakeOpenAIUpstream : ScriptedUpstream
+public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
 {
     public static async Task<FakeOpenAIUpstream> StartAsync()
     {
@@ -87,6 +87,7 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
     {
         app.MapPost("/v1/chat/completions", HandleAsync);
         app.MapPost("/openai/deployments/{deployment}/chat/completions", HandleAsync);
+        MapResponses(app);
         app.MapPost("/v1/embeddings", HandleEmbeddingsAsync);
         app.MapPost("/openai/deployments/{deployment}/embeddings", HandleEmbeddingsAsync);
     }
@@ -147,16 +148,20 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
         var includeUsage = root.TryGetProperty("stream_options", out var so) && so.TryGetProperty("include_usage", out var iu) && iu.GetBoolean();
         const string id = "chatcmpl-fake123";
 
+        // JSON output (response_format) wraps the words as {"answer":"…"}; a scripted tool call follows the text.
+        var json = root.TryGetProperty("response_format", out var rf) && rf.TryGetProperty("type", out var rft) && rft.GetString() is "json_schema" or "json_object";
+        var (open, close) = json ? ("{\\\"answer\\\":\\\"", "\\\"}") : ("", "");
+        var finish = behavior.ToolName is null ? "stop" : "tool_calls";
+        var arguments = JsonSerializer.Serialize(behavior.ToolInput);
         if (!stream)
         {
             var usage = behavior.ReportUsage
-                ? $$$""","usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}"""
+                ? $$$""","usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}},"prompt_tokens_details":{"cached_tokens":{{{behavior.CacheReadTokens}}}}}"""
                 : "";
             var toolCalls = behavior.ToolName is null ? ""
-                : $$$""","tool_calls":[{"id":"{{{ToolCallId}}}","type":"function","function":{"name":"{{{behavior.ToolName}}}","arguments":{{{JsonSerializer.Serialize(behavior.ToolInput)}}}}}]""";
-            var finish = behavior.ToolName is null ? "stop" : "tool_calls";
+                : $$$""","tool_calls":[{"id":"{{{ToolCallId}}}","type":"function","function":{"name":"{{{behavior.ToolName}}}","arguments":{{{arguments}}}}}]""";
             response.ContentType = "application/json";
-            await response.WriteAsync($$"""{"id":"{{id}}","object":"chat.completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{behavior.ContentPrefix + Content(behavior.Chunks)}}","refusal":null{{toolCalls}}},"logprobs":null,"finish_reason":"{{finish}}"}]{{usage}},"system_fingerprint":"fp_fake"}""");
+            await response.WriteAsync($$"""{"id":"{{id}}","object":"chat.completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"message":{"role":"assistant","content":"{{open + behavior.ContentPrefix + Content(behavior.Chunks) + close}}","refusal":null{{toolCalls}}},"logprobs":null,"finish_reason":"{{finish}}"}]{{usage}},"system_fingerprint":"fp_fake"}""");
             return;
         }
 
@@ -181,8 +186,9 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
             {
                 await Task.Delay(behavior.ChunkDelay, context.RequestAborted);
             }
-            var prefix = i == 0 ? behavior.ContentPrefix : "";
-            await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":"{{prefix}}w{{i}} {{padding}}"},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
+            var prefix = (i == 0 ? open + behavior.ContentPrefix : "");
+            var suffix = i == behavior.Chunks - 1 ? close : "";
+            await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":"{{prefix}}w{{i}} {{padding}}{{suffix}}"},"logprobs":null,"finish_reason":null}]{{usageField}}}""");
         }
         if (behavior.ToolName is not null)
         {
@@ -194,8 +200,7 @@ public sealed class FakeOpenAIUpstream : ScriptedUpstream
                 await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":{{{JsonSerializer.Serialize(piece)}}}}}]},"logprobs":null,"finish_reason":null}]{{{usageField}}}}""");
             }
         }
-        var streamFinish = behavior.ToolName is null ? "stop" : "tool_calls";
-        await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"{{streamFinish}}"}]{{usageField}}}""");
+        await WriteEventAsync(response, $$"""{"id":"{{id}}","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"{{finish}}"}]{{usageField}}}""");
         if (includeUsage && behavior.ReportUsage)
         {
             await WriteEventAsync(response, $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","created":1700000000,"model":"{{{model}}}","choices":[],"usage":{"prompt_tokens":{{{behavior.PromptTokens}}},"completion_tokens":{{{behavior.Chunks}}},"total_tokens":{{{behavior.PromptTokens + behavior.Chunks}}}}}""");
