@@ -47,21 +47,10 @@ public sealed class ResponsesRequest : IDisposable
     public static bool TryParse(BufferedBody body, out ResponsesRequest? request, out ApiError? error)
     {
         request = null;
-        if (JsonText.Invalid(body.Span) is { } textError)
+        var document = ChatRequest.Parse(body, out error);
+        if (document is null)
         {
             body.Dispose();
-            error = textError;
-            return false;
-        }
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            body.Dispose();
-            error = ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}).");
             return false;
         }
         var root = document.RootElement;
