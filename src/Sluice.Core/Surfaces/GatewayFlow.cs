@@ -108,6 +108,13 @@ public sealed partial class GatewayFlow(
             return await RejectAsync(context, surface, consentError, row, started);
         }
 
+        // The state the request continues (Responses' previous_response_id) is loaded first: the model reads it, so the
+        // admission's estimate counts it.
+        if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
+        {
+            return await RejectAsync(context, surface, stateError, row, started);
+        }
+
         // :: Step 3b: fair use. Budgets and rate limits of the key and account, before anything goes upstream.
         var admission = await fairUse.AdmitAsync(caller, requestId, () => request.EstimatePromptTokens(estimator), aborted);
         admission.WriteHeaders(context.Response.Headers);
@@ -117,10 +124,6 @@ public sealed partial class GatewayFlow(
                 row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
-        if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
-        {
-            return await RejectAsync(context, surface, stateError, row, started);
-        }
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
         var (answer, route, forwardError) = await ForwardAsync(request, routes, context.Request, aborted);
