@@ -56,7 +56,7 @@ public sealed class AccountHandlers(
         if (!string.Equals(confirm, caller.Account.Id, StringComparison.Ordinal))
         {
             return (null, ApiError.InvalidRequest(
-                $"To close the account, confirm with its id ({caller.Account.Id}). Closing stops every key at once; the data can be exported for " +
+                $"The confirmation must be the account's id, {caller.Account.Id}; the account was not closed. Closing stops every key at once; the data can be exported for " +
                 $"{options.Value.ExpiredRetentionDays} days and is then permanently deleted.", "confirm"));
         }
         return await lifecycle.CloseAsync(caller.Account.Id, caller.Actor, caller.ClientIp, cancellationToken);
