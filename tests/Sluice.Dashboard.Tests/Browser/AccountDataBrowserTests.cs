@@ -7,6 +7,7 @@ using Sluice.Dashboard.Tests.SignIn;
 using Sluice.Testing;
 using Sluice.Testing.SignIn;
 using static Sluice.Dashboard.Tests.AccountData.AccountDataPagesTests;
+using static Sluice.Dashboard.Tests.Browser.BrowserSignInTests;
 using static Sluice.Dashboard.Tests.Members.MemberSignInTests;
 
 namespace Sluice.Dashboard.Tests.Browser;
@@ -19,8 +20,6 @@ namespace Sluice.Dashboard.Tests.Browser;
 /// </summary>
 public sealed class AccountDataBrowserTests
 {
-    private static readonly string s_screenshots = Path.Combine(SignInFixture.ProjectDirectory, "TestResults", "screenshots");
-
     [Fact]
     public async Task AnOwner_ChangesRetention_ReadsAndErasesContent_AndClosesTheAccount_InTheBrowser()
     {
@@ -123,11 +122,5 @@ public sealed class AccountDataBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with Test provider" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = $"Sign in as {person.Name} ({person.Email})" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/dashboard$"));
-    }
-
-    private static async Task Shot(IPage page, string name)
-    {
-        Directory.CreateDirectory(s_screenshots);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(s_screenshots, name + ".png"), FullPage = true });
     }
 }
