@@ -122,14 +122,15 @@ public sealed class AccountDataHandlers(
                 olderPage = DashboardPages.RequestsPath(accountId) + "?before=" + entries[^1].Id;
                 break;
             }
-            var (view, _) = await storedRequests.ReadAsync(caller, row.RequestId, null, ct);
-            if (view?.Content is not { } content)
+            var (view, error) = await storedRequests.ReadAsync(caller, row.RequestId, null, ct);
+            if (view is { Content: null } || error?.Status == StatusCodes.Status404NotFound)
             {
                 // Erased or expired since the row was written: nothing to show.
                 continue;
             }
+            // Content that cannot be read (storage unavailable, a tampered copy) is listed with the API's reason, not hidden.
             entries.Add(new StoredRequestEntry(row.RequestId.Value, row.RequestId.CreatedAt, row.Model, row.PromptTokens, row.CompletionTokens,
-                row.Status, Indented(content)));
+                row.Status, view?.Content is { } content ? Indented(content) : null, error?.Message));
         }
         return DashboardPages.Requests(context, caller, requests.Token(context), storesContent: true, entries, olderPage,
             context.Request.Query.ContainsKey("erased"));

@@ -22,6 +22,6 @@ public sealed record PolicySettings(
     bool DeploymentAllowTraining);
 
 /// <summary>One stored request on the Requests page: its metadata and its decrypted content (the payload document,
-/// indented). The page shows the content as text, HTML-encoded like everything Razor writes.</summary>
+/// indented), or why it cannot be read. The page shows the content as text, HTML-encoded like everything Razor writes.</summary>
 public sealed record StoredRequestEntry(string Id, DateTimeOffset CreatedAt, string Model, int PromptTokens, int CompletionTokens, int Status,
-    string Content);
+    string? Content, string? Unreadable);

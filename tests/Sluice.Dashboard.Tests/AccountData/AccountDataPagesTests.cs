@@ -190,6 +190,28 @@ public sealed class AccountDataPagesTests
     }
 
     [Fact]
+    public async Task Requests_ListsAStoredCopyThatCannotBeRead_WithTheApisReason_AndStillShowsTheOthers()
+    {
+        await using var sluice = await SignInFixture.StartSluiceAsync();
+        var (account, owner, key) = await OwnerAsync(sluice);
+        Assert.Equal(HttpStatusCode.OK, (await SetRetentionAsync(sluice, key, "retain_all")).StatusCode);
+        var tampered = await ChatAsync(sluice, key, "to be tampered with");
+        var intact = await ChatAsync(sluice, key, "intact prompt");
+        await sluice.Storage.Payloads.GetBlobClient(PayloadStore.BlobName(account.Id, RequestIdOf(tampered)))
+            .UploadAsync(BinaryData.FromString("not a sealed payload"), overwrite: true);
+        using var alice = new DashboardBrowser(sluice.BaseAddress);
+        await JoinAsync(sluice, alice, owner, TestIdentityProvider.Alice, "owner");
+
+        var page = await alice.GetAsync($"/dashboard/accounts/{account.Id}/requests");
+
+        Assert.Equal(HttpStatusCode.OK, page.Last.Status);
+        Assert.Contains(tampered, page.Last.Body, StringComparison.Ordinal);
+        Assert.Contains("The content cannot be read: ", page.Last.Body, StringComparison.Ordinal);
+        Assert.Contains("intact prompt", page.Last.Body, StringComparison.Ordinal);
+        Assert.Contains(intact, page.Last.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Requests_OfAMetadataOnlyAccount_SaysNoContentIsKept_AndPagesThroughManyNewestFirst()
     {
         await using var sluice = await SignInFixture.StartSluiceAsync();
