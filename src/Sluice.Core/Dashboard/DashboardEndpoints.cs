@@ -25,6 +25,14 @@ internal static class DashboardEndpoints
         app.MapPost("/" + SluiceRoutes.DashboardTeamInvitationRevoke, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.RevokeInvitationAsync(c, accountId, invitationId));
         app.MapPost("/" + SluiceRoutes.DashboardInvitationAccept, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.AcceptAsync(c, accountId, invitationId));
         app.MapPost("/" + SluiceRoutes.DashboardExport, (HttpContext c, string accountId, TeamHandlers h) => h.ExportAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardPolicies, (HttpContext c, string accountId, AccountDataHandlers h) => h.PoliciesAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardPoliciesRetention, (HttpContext c, string accountId, AccountDataHandlers h) => h.SaveRetentionAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardPoliciesDataPolicy, (HttpContext c, string accountId, AccountDataHandlers h) => h.SaveDataPolicyAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardRequests, (HttpContext c, string accountId, AccountDataHandlers h) => h.RequestsAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardRequestErase, (HttpContext c, string accountId, string requestId, AccountDataHandlers h) => h.EraseRequestAsync(c, accountId, requestId));
+        app.MapGet("/" + SluiceRoutes.DashboardData, (HttpContext c, string accountId, AccountDataHandlers h) => h.DataAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardDataEraseContent, (HttpContext c, string accountId, AccountDataHandlers h) => h.EraseContentAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardDataClose, (HttpContext c, string accountId, AccountDataHandlers h) => h.CloseAsync(c, accountId));
         return app;
     }
 }

@@ -60,7 +60,7 @@ public sealed class BrowserSignInTests
         Assert.Empty(external);
     }
 
-    private static async Task Shot(IPage page, string name)
+    internal static async Task Shot(IPage page, string name)
     {
         Directory.CreateDirectory(s_screenshots);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(s_screenshots, name + ".png"), FullPage = true });
