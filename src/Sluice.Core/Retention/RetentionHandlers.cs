@@ -31,10 +31,9 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read retention settings");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read retention settings")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var account = await accounts.GetAsync(caller.Account.Id, context.RequestAborted) ?? caller.Account;
         return TypedResults.Json(View(account.Retention), RetentionJson.Wire.RetentionSettingsView);
@@ -42,15 +41,13 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "change retention settings");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "change retention settings")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, RetentionJson.Wire.RetentionSettingsRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, RetentionJson.Wire.RetentionSettingsRequest)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
         var ct = context.RequestAborted;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -60,10 +57,9 @@ public sealed partial class RetentionHandlers(
             {
                 return ApiError.NotFound("The account");
             }
-            var (next, invalid) = Apply(account.Retention, body);
-            if (next is null)
+            if (!Apply(account.Retention, body).TryGet(out var next, out var invalid))
             {
-                return invalid!;
+                return invalid;
             }
             if (next == account.Retention)
             {
@@ -91,10 +87,9 @@ public sealed partial class RetentionHandlers(
     /// unreadable at once), then its blobs are deleted and the rows' references cleared; the rows are kept.</summary>
     public async Task<IResult> EraseContentAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase the account's content");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase the account's content")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if ((await accounts.GetAsync(caller.Account.Id, context.RequestAborted) ?? caller.Account).LegalHold is not null)
         {
@@ -116,35 +111,35 @@ public sealed partial class RetentionHandlers(
     internal static ApiError LegalHoldBlocks() => ApiError.Conflict("legal_hold",
         "A legal hold on this account blocks erasing its data until the operator releases it.");
 
-    private (RetentionPolicy? Policy, ApiError? Error) Apply(RetentionPolicy current, RetentionSettingsRequest body)
+    private Outcome<RetentionPolicy> Apply(RetentionPolicy current, RetentionSettingsRequest body)
     {
         var o = options.CurrentValue;
         var mode = current.ContentMode;
         if (body.ContentMode is not null && !ContentModeNames.TryParse(body.ContentMode, out mode))
         {
-            return (null, ApiError.InvalidRequest("'content_mode' must be metadata_only or retain_all.", "content_mode"));
+            return ApiError.InvalidRequest("'content_mode' must be metadata_only or retain_all.", "content_mode");
         }
         var contentDays = body.ContentRetentionDays ?? current.ContentRetentionDays;
         var usageDays = body.UsageRetentionDays ?? current.UsageRetentionDays;
         if (contentDays < o.MinContentRetentionDays || contentDays > o.MaxContentRetentionDays)
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"'content_retention_days' must be from {o.MinContentRetentionDays} to {o.MaxContentRetentionDays} on this deployment.",
-                "content_retention_days"));
+                "content_retention_days");
         }
         if (usageDays < o.MinUsageRetentionDays || usageDays > o.MaxUsageRetentionDays)
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"'usage_retention_days' must be from {o.MinUsageRetentionDays} to {o.MaxUsageRetentionDays} on this deployment.",
-                "usage_retention_days"));
+                "usage_retention_days");
         }
         if (contentDays > usageDays)
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"'content_retention_days' ({contentDays}) must not exceed 'usage_retention_days' ({usageDays}): content never outlives its metadata row.",
-                "content_retention_days"));
+                "content_retention_days");
         }
-        return (new RetentionPolicy(mode, contentDays, usageDays), null);
+        return new RetentionPolicy(mode, contentDays, usageDays);
     }
 
     private RetentionSettingsView View(RetentionPolicy p)

@@ -34,10 +34,9 @@ public sealed class StoredRequestHandlers(
 {
     public async Task<IResult> GetAsync(HttpContext context, string requestId)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read stored requests");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read stored requests")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (!RequestId.TryParse(requestId, out var id))
         {
@@ -70,10 +69,9 @@ public sealed class StoredRequestHandlers(
 
     public async Task<IResult> DeleteAsync(HttpContext context, string requestId)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase stored requests");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase stored requests")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (!RequestId.TryParse(requestId, out var id))
         {

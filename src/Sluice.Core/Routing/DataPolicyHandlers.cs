@@ -28,21 +28,20 @@ public sealed class DataPolicyHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, What);
-        return caller is null ? error! : View(caller.Account);
+        return (await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, What)).TryGet(out var caller, out var error)
+            ? View(caller.Account)
+            : error;
     }
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, What);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, What)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (update, bodyError) = await JsonBody.ReadAsync(context, RoutingJson.Wire.DataPolicyUpdate);
-        if (update is null)
+        if (!(await JsonBody.ReadAsync(context, RoutingJson.Wire.DataPolicyUpdate)).TryGet(out var update, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
         var ct = context.RequestAborted;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
