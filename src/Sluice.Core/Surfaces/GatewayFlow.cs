@@ -170,7 +170,7 @@ public sealed partial class GatewayFlow(
 
         // :: Step 6: meter. Estimate with the tokenizer when the upstream gave no usage. Runs where the whole answer is
         // relayed but its end not yet written (when the end waits for the row), or once the relay is over.
-        async Task MeterAsync(int status, string? errorCode)
+        async Task MeterAsync(RelayError outcome)
         {
             metered = true;
             var usage = meter.Usage;
@@ -188,8 +188,8 @@ public sealed partial class GatewayFlow(
             }
             await RecordAsync(row with
             {
-                Status = status,
-                ErrorCode = errorCode,
+                Status = outcome.RowStatus(),
+                ErrorCode = outcome.RowErrorCode(),
                 PromptTokens = u.PromptTokens,
                 CompletionTokens = u.CompletionTokens,
                 CostNanoUsd = route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens),
@@ -200,10 +200,9 @@ public sealed partial class GatewayFlow(
                 TimeToFirstTokenMs = firstTokenMs,
             }, started);
         }
-        Func<Task>? beforeEnd = HoldsAnswerEnd ? () => MeterAsync(StatusCodes.Status200OK, null) : null;
+        Func<Task>? beforeEnd = HoldsAnswerEnd ? () => MeterAsync(RelayError.None) : null;
 
-        int status;
-        string? errorCode = null;
+        RelayError outcome;
         try
         {
             if (upstream.Events is not null)
@@ -214,13 +213,12 @@ public sealed partial class GatewayFlow(
                 if (completed)
                 {
                     await context.Response.CompleteAsync();
-                    status = StatusCodes.Status200OK;
+                    outcome = RelayError.None;
                 }
                 else
                 {
                     // The upstream broke off mid-stream. Abort so the client cannot take a cut answer as complete.
-                    status = StatusCodes.Status502BadGateway;
-                    errorCode = "upstream_stream_broken";
+                    outcome = RelayError.UpstreamStreamBroken;
                     Log.StreamBroken(logger, row.RequestId.Value, route.Id);
                     context.Abort();
                 }
@@ -229,19 +227,17 @@ public sealed partial class GatewayFlow(
             {
                 await ResponseRelay.RelayJsonAsync(context, upstream, meter, observe, beforeEnd, aborted);
                 await context.Response.CompleteAsync();
-                status = StatusCodes.Status200OK;
+                outcome = RelayError.None;
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            status = 499;
-            errorCode = "client_disconnected";
+            outcome = RelayError.ClientDisconnected;
             Log.ClientDisconnected(logger, row.RequestId.Value);
         }
         catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException)
         {
-            status = StatusCodes.Status502BadGateway;
-            errorCode = "upstream_stream_broken";
+            outcome = RelayError.UpstreamStreamBroken;
             Log.StreamBroken(logger, row.RequestId.Value, route.Id);
             context.Abort();
         }
@@ -250,7 +246,7 @@ public sealed partial class GatewayFlow(
         // but its last bytes).
         if (!metered)
         {
-            await MeterAsync(status, errorCode);
+            await MeterAsync(outcome);
         }
         return Results.Empty;
     }
