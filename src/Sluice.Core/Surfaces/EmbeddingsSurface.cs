@@ -28,7 +28,7 @@ public sealed class EmbeddingsSurface : Surface
     public override bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        if (!ChatRequest.Parse(body).TryGet(out var document, out error))
+        if (!RequestJson.Parse(body).TryGet(out var document, out error))
         {
             body.Dispose();
             return false;

@@ -150,7 +150,7 @@ internal sealed class MessagesRequest(BufferedBody body, JsonDocument document) 
         out string? model, out bool stream, out bool? store, [NotNullWhen(false)] out ApiError? error)
     {
         model = null; stream = false; store = null;
-        if (!ChatRequest.Parse(body).TryGet(out document, out error))
+        if (!RequestJson.Parse(body).TryGet(out document, out error))
         {
             body.Dispose();
             return false;

@@ -48,7 +48,7 @@ public sealed class ResponsesRequest : IDisposable
     public static bool TryParse(BufferedBody body, [NotNullWhen(true)] out ResponsesRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        if (!ChatRequest.Parse(body).TryGet(out var document, out error))
+        if (!RequestJson.Parse(body).TryGet(out var document, out error))
         {
             body.Dispose();
             return false;

@@ -55,7 +55,7 @@ public sealed class ChatRequest : IDisposable
     public static bool TryParse(BufferedBody body, [NotNullWhen(true)] out ChatRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        if (!Parse(body).TryGet(out var document, out error))
+        if (!RequestJson.Parse(body).TryGet(out var document, out error))
         {
             body.Dispose();
             return false;
@@ -77,25 +77,6 @@ public sealed class ChatRequest : IDisposable
             MaxTokens = maxTokens,
         };
         return true;
-    }
-
-    /// <summary>Checks the body's text (UTF-8, no lone surrogates) and parses it, as every API shape's body is read; the
-    /// error when it is not JSON. Does not take ownership of <paramref name="body"/>.</summary>
-    public static Outcome<JsonDocument> Parse(BufferedBody body)
-    {
-        if (JsonText.Invalid(body.Span) is { } textError)
-        {
-            return textError;
-        }
-        try
-        {
-            return JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            // JsonException messages give a position (line, byte), never content.
-            return ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}).");
-        }
     }
 
     private static ApiError? Validate(JsonElement root, out string? model, out bool stream, out bool wantsUsage, out bool? store, out int? maxTokens)
