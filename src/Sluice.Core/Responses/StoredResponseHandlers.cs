@@ -42,7 +42,7 @@ public sealed class StoredResponseHandlers(
         }
         using (stored)
         {
-            return Json(context, stored.Response);
+            return Json(stored.Response);
         }
     }
 
@@ -167,7 +167,7 @@ public sealed class StoredResponseHandlers(
         }
     }
 
-    private static IResult Json(HttpContext context, JsonElement value)
+    private static IResult Json(JsonElement value)
     {
         using var buffer = new PooledBufferWriter(4096);
         using (var w = new Utf8JsonWriter(buffer, ResponseObject.WriterOptions))
