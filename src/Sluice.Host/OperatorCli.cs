@@ -32,8 +32,9 @@ internal static class OperatorCli
         {
             case ["accounts", "create", .. var rest]:
             {
-                var (account, key, error) = await lifecycle.CreateAsync(Option(rest, "--name"), Option(rest, "--region"), Actor, null, ct);
-                return account is null ? Fail(error!.Message) : Print(new CreatedAccount(AccountView.From(account, options), key!));
+                return (await lifecycle.CreateAsync(Option(rest, "--name"), Option(rest, "--region"), Actor, null, ct)).TryGet(out var created, out var error)
+                    ? Print(new CreatedAccount(AccountView.From(created.Account, options), created.OwnerKey))
+                    : Fail(error.Message);
             }
             case ["accounts", "list", .. var rest]:
             {
@@ -59,13 +60,13 @@ internal static class OperatorCli
                 return account is null ? Fail("No such account (--account acct_…).") : Print(AccountView.From(account, options));
             }
             case ["accounts", "suspend", .. var rest]:
-                return Outcome(await lifecycle.SuspendAsync(Option(rest, "--account") ?? "", Option(rest, "--reason"), Option(rest, "--note"), Actor, null, ct));
+                return Changed(await lifecycle.SuspendAsync(Option(rest, "--account") ?? "", Option(rest, "--reason"), Option(rest, "--note"), Actor, null, ct));
             case ["accounts", "reinstate", .. var rest]:
-                return Outcome(await lifecycle.ReinstateAsync(Option(rest, "--account") ?? "", Actor, null, ct));
+                return Changed(await lifecycle.ReinstateAsync(Option(rest, "--account") ?? "", Actor, null, ct));
             case ["accounts", "reopen", .. var rest]:
-                return Outcome(await lifecycle.ReopenAsync(Option(rest, "--account") ?? "", Actor, null, ct));
+                return Changed(await lifecycle.ReopenAsync(Option(rest, "--account") ?? "", Actor, null, ct));
             case ["accounts", "legal-hold", "on" or "off", .. var rest]:
-                return Outcome(await lifecycle.SetLegalHoldAsync(Option(rest, "--account") ?? "", args[2] == "on", Option(rest, "--reason"), Actor, null, ct));
+                return Changed(await lifecycle.SetLegalHoldAsync(Option(rest, "--account") ?? "", args[2] == "on", Option(rest, "--reason"), Actor, null, ct));
             case ["keys", "create", .. var rest]:
             {
                 var account = await accounts.GetAsync(Option(rest, "--account") ?? "", ct);
@@ -74,9 +75,10 @@ internal static class OperatorCli
                     return Fail("No such account (--account acct_…).");
                 }
                 var models = Option(rest, "--models")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var (key, error) = await lifecycle.CreateKeyAsync(account,
-                    new CreateKeyRequest(Option(rest, "--name"), Option(rest, "--role"), null, models), null, Actor, null, ct);
-                return key is null ? Fail(error!.Message) : Print(key);
+                return (await lifecycle.CreateKeyAsync(account,
+                    new CreateKeyRequest(Option(rest, "--name"), Option(rest, "--role"), null, models), null, Actor, null, ct)).TryGet(out var key, out var error)
+                    ? Print(key)
+                    : Fail(error.Message);
             }
             case ["purge", "run"]:
             {
@@ -100,8 +102,8 @@ internal static class OperatorCli
                 return args is [] or ["--help"] or ["help"] ? 0 : 2;
         }
 
-        int Outcome((Account? Account, Sluice.Wire.ApiError? Error) result) =>
-            result.Account is { } changed ? Print(AccountView.From(changed, options)) : Fail(result.Error!.Message);
+        int Changed(Outcome<Account> result) =>
+            result.TryGet(out var changed, out var error) ? Print(AccountView.From(changed, options)) : Fail(error.Message);
 
         int Print<T>(T value)
         {

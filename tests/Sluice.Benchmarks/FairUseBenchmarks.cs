@@ -41,12 +41,12 @@ public class FairUseBenchmarks
         _on = Build(connection, prefix, enabled: true);
         var storage = _on.GetRequiredService<SluiceStorage>();
         await storage.EnsureCreatedAsync(CancellationToken.None);
-        var (account, key, error) = await _on.GetRequiredService<AccountLifecycle>().CreateAsync("bench", null, "bench", null, CancellationToken.None);
-        if (account is null)
+        if (!(await _on.GetRequiredService<AccountLifecycle>().CreateAsync("bench", null, "bench", null, CancellationToken.None)).TryGet(out var created, out var error))
         {
-            throw new InvalidOperationException(error!.Message);
+            throw new InvalidOperationException(error.Message);
         }
-        var apiKey = await _on.GetRequiredService<KeyStore>().FindByHashAsync(GatewayKey.Hash(key!.Key), CancellationToken.None);
+        var (account, key) = (created.Account, created.OwnerKey);
+        var apiKey = await _on.GetRequiredService<KeyStore>().FindByHashAsync(GatewayKey.Hash(key.Key), CancellationToken.None);
         _caller = new Caller(account, apiKey!, null);
         var limits = new Limits(1_000_000m, 10_000_000m, int.MaxValue, int.MaxValue);
         var store = _on.GetRequiredService<LimitStore>();

@@ -53,5 +53,5 @@ public class RoutingBenchmarks
     public string? DictionaryLookup() => _plain.GetValueOrDefault(_model);
 
     [Benchmark(Description = "RouteSelector.Select (catalog of 50, data policy applied)")]
-    public ImmutableArray<ModelRoute> Select() => _selector.Select(_model, _key, _policy).Routes;
+    public ImmutableArray<ModelRoute> Select() => _selector.Select(_model, _key, _policy).Value;
 }

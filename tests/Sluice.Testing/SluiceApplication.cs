@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Accounts;
 using Sluice.Storage;
+using Sluice.Wire;
 
 namespace Sluice.Testing;
 
@@ -163,11 +164,10 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
     public async Task<(Account Account, string OwnerKey)> CreateAccountAsync(string name = "test")
     {
         var lifecycle = Services.GetRequiredService<AccountLifecycle>();
-        var (account, key, error) = await lifecycle.CreateAsync(name, null, "test", null, CancellationToken.None);
-        if (account is null)
+        if (!(await lifecycle.CreateAsync(name, null, "test", null, CancellationToken.None)).TryGet(out var created, out var error))
         {
-            throw new InvalidOperationException(error!.Message);
+            throw new InvalidOperationException(error.Message);
         }
-        return (account, key!.Key);
+        return (created.Account, created.OwnerKey.Key);
     }
 }

@@ -26,38 +26,38 @@ public sealed class AccountHandlers(
     /// <summary><c>GET /v1/account</c>: status, dates (when a closed account is purged), settings.</summary>
     public async Task<IResult> GetAccountAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin);
-        return caller is null ? error! : TypedResults.Json(AccountView.ForCustomer(caller.Account, options.Value), AccountsJson.Wire.AccountView);
+        return (await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error)
+            ? TypedResults.Json(AccountView.ForCustomer(caller.Account, options.Value), AccountsJson.Wire.AccountView)
+            : error;
     }
 
     /// <summary><c>POST /v1/account/close</c> with <c>{"confirm":"&lt;account id&gt;"}</c>: the Owner closes the account.
     /// Authenticated as a read, so closing an already closed account answers 409 rather than 403.</summary>
     public async Task<IResult> CloseAccountAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, RoleRules.CloseAccount);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, RoleRules.CloseAccount)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CloseAccountRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.CloseAccountRequest)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
-        var (account, closeError) = await CloseAsync(caller, body.Confirm, context.RequestAborted);
-        return account is null ? closeError! : TypedResults.Json(AccountView.ForCustomer(account, options.Value), AccountsJson.Wire.AccountView);
+        return (await CloseAsync(caller, body.Confirm, context.RequestAborted)).TryGet(out var account, out var closeError)
+            ? TypedResults.Json(AccountView.ForCustomer(account, options.Value), AccountsJson.Wire.AccountView)
+            : closeError;
     }
 
     /// <summary>Closes the caller's account if <paramref name="confirm"/> is its id: the one closing rule, for the API
     /// and the dashboard alike. The caller is authenticated for <see cref="CallerPurpose.ReadOwnData"/> with
     /// <see cref="RoleRules.CloseAccount"/>.</summary>
-    internal async Task<(Account? Account, ApiError? Error)> CloseAsync(Caller caller, string? confirm, CancellationToken cancellationToken)
+    internal async Task<Outcome<Account>> CloseAsync(Caller caller, string? confirm, CancellationToken cancellationToken)
     {
         if (!string.Equals(confirm, caller.Account.Id, StringComparison.Ordinal))
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"The confirmation must be the account's id, {caller.Account.Id}; the account was not closed. Closing stops every key at once; the data can be exported for " +
-                $"{options.Value.ExpiredRetentionDays} days and is then permanently deleted.", "confirm"));
+                $"{options.Value.ExpiredRetentionDays} days and is then permanently deleted.", "confirm");
         }
         return await lifecycle.CloseAsync(caller.Account.Id, caller.Actor, caller.ClientIp, cancellationToken);
     }
@@ -65,10 +65,9 @@ public sealed class AccountHandlers(
     /// <summary><c>GET /v1/account/ip-allowlist</c>: the list and the address this request is seen from.</summary>
     public async Task<IResult> GetIpAllowlistAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin);
-        return caller is null
-            ? error!
-            : TypedResults.Json(new IpAllowlistView(caller.Account.IpAllowlist, caller.ClientIp?.ToString()), AccountsJson.Wire.IpAllowlistView);
+        return (await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error)
+            ? TypedResults.Json(new IpAllowlistView(caller.Account.IpAllowlist, caller.ClientIp?.ToString()), AccountsJson.Wire.IpAllowlistView)
+            : error;
     }
 
     /// <summary>
@@ -78,15 +77,13 @@ public sealed class AccountHandlers(
     /// </summary>
     public async Task<IResult> PutIpAllowlistAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, AccountsJson.Wire.IpAllowlistRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.IpAllowlistRequest)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
         if (body.IpAllowlist is not { } entries)
         {
@@ -109,10 +106,9 @@ public sealed class AccountHandlers(
                 $"This list does not include the address this request comes from ({caller.ClientIp?.ToString() ?? "unknown"}), so it would lock this " +
                 "client out. Add that address, or send \"force\": true if that is intended.");
         }
-        var (account, updateError) = await lifecycle.SetIpAllowlistAsync(caller.Account.Id, normalised, caller.Actor, caller.ClientIp, context.RequestAborted);
-        return account is null
-            ? updateError!
-            : TypedResults.Json(new IpAllowlistView(account.IpAllowlist, caller.ClientIp?.ToString()), AccountsJson.Wire.IpAllowlistView);
+        return (await lifecycle.SetIpAllowlistAsync(caller.Account.Id, normalised, caller.Actor, caller.ClientIp, context.RequestAborted)).TryGet(out var account, out var updateError)
+            ? TypedResults.Json(new IpAllowlistView(account.IpAllowlist, caller.ClientIp?.ToString()), AccountsJson.Wire.IpAllowlistView)
+            : updateError;
     }
 
     /// <summary><c>GET /v1/audit?from=&amp;to=&amp;limit=</c>: the account's audit entries in a time range, newest first.
@@ -120,10 +116,9 @@ public sealed class AccountHandlers(
     /// is the last 30 days.</summary>
     public async Task<IResult> GetAuditAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var query = context.Request.Query;
         var now = time.GetUtcNow();

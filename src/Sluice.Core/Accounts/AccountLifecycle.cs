@@ -27,18 +27,18 @@ public sealed class AccountLifecycle(
     public const int MaxNameLength = 200;
 
     /// <summary>Creates an account of this stamp's region with its first (Owner) key.</summary>
-    public async Task<(Account? Account, CreatedKey? OwnerKey, ApiError? Error)> CreateAsync(string? name, string? region,
+    public async Task<Outcome<NewAccount>> CreateAsync(string? name, string? region,
         string actor, IPAddress? sourceIp, CancellationToken cancellationToken)
     {
         var stampRegion = stamp.Value.DataRegion;
         if (region is not null && !string.Equals(region, stampRegion, StringComparison.Ordinal))
         {
-            return (null, null, ApiError.InvalidRequest(
-                $"This deployment serves the '{stampRegion}' data region only. Create '{region}' accounts with that region's deployment.", "region"));
+            return ApiError.InvalidRequest(
+                $"This deployment serves the '{stampRegion}' data region only. Create '{region}' accounts with that region's deployment.", "region");
         }
         if (name is { Length: > MaxNameLength })
         {
-            return (null, null, ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name"));
+            return ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name");
         }
         var now = time.GetUtcNow();
         var account = await accounts.CreateAsync(new Account
@@ -54,46 +54,46 @@ public sealed class AccountLifecycle(
         authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "account.created", account.Id, sourceIp, null, cancellationToken);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, "role=owner", cancellationToken);
-        return (account, ToCreated(key, secret), null);
+        return new NewAccount(account, ToCreated(key, secret));
     }
 
     /// <summary>Mints a key; the caller must hold at least the role it grants.</summary>
-    public async Task<(CreatedKey? Key, ApiError? Error)> CreateKeyAsync(Account account, CreateKeyRequest request, KeyRole? grantorRole,
+    public async Task<Outcome<CreatedKey>> CreateKeyAsync(Account account, CreateKeyRequest request, KeyRole? grantorRole,
         string actor, IPAddress? sourceIp, CancellationToken cancellationToken)
     {
         var roleText = request.Role ?? "developer";
         if (!KeyRoleNames.TryParse(roleText, out var role))
         {
-            return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
+            return ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role");
         }
         if (grantorRole is { } grantor && !RoleRules.MayGrant(grantor, role))
         {
-            return (null, ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own."));
+            return ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own.");
         }
         var now = time.GetUtcNow();
         if (request.ExpiresAt is { } expires && expires <= now)
         {
-            return (null, ApiError.InvalidRequest("'expires_at' must be in the future.", "expires_at"));
+            return ApiError.InvalidRequest("'expires_at' must be in the future.", "expires_at");
         }
         if (request.Name is { Length: > MaxNameLength })
         {
-            return (null, ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name"));
+            return ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name");
         }
         var models = request.AllowedModels?.Where(m => !string.IsNullOrWhiteSpace(m)).Distinct(StringComparer.Ordinal).ToArray() ?? [];
         if (role == KeyRole.Restricted && models.Length == 0)
         {
-            return (null, ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models"));
+            return ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models");
         }
         var (key, secret) = await keys.CreateAsync(account.Id, account.Region, role, request.Name, now, request.ExpiresAt, models, cancellationToken);
         authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, $"role={role.ToWire()}", cancellationToken);
-        return (ToCreated(key, secret), null);
+        return ToCreated(key, secret);
     }
 
     /// <summary>Changes a key's role, model allowlist or name. The caller may neither touch a key above its own role
     /// nor grant one, and the account always keeps one usable Owner key. The change is decided on the key as the caller
     /// read it (<paramref name="key"/>): if someone else changed it meanwhile, the answer is 409 <c>key_changed</c>.</summary>
-    public async Task<(ApiKey? Key, ApiError? Error)> UpdateKeyAsync(ApiKey key, UpdateKeyRequest request, KeyRole callerRole,
+    public async Task<Outcome<ApiKey>> UpdateKeyAsync(ApiKey key, UpdateKeyRequest request, KeyRole callerRole,
         string actor, IPAddress? sourceIp, CancellationToken cancellationToken)
     {
         var requestedRole = (KeyRole?)null;
@@ -101,44 +101,44 @@ public sealed class AccountLifecycle(
         {
             if (!KeyRoleNames.TryParse(roleText, out var parsed))
             {
-                return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
+                return ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role");
             }
             requestedRole = parsed;
         }
         if (request.Name is { Length: > MaxNameLength })
         {
-            return (null, ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name"));
+            return ApiError.InvalidRequest($"'name' must be at most {MaxNameLength} characters.", "name");
         }
         var current = key;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             if (current.RevokedAt is not null)
             {
-                return (null, ApiError.Conflict("key_revoked", "This key is revoked; revoked keys cannot be changed."));
+                return ApiError.Conflict("key_revoked", "This key is revoked; revoked keys cannot be changed.");
             }
             if (!RoleRules.MayChange(callerRole, current.Role))
             {
-                return (null, KeyAboveCaller());
+                return KeyAboveCaller();
             }
             var role = requestedRole ?? current.Role;
             if (!RoleRules.MayGrant(callerRole, role))
             {
-                return (null, ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own."));
+                return ApiError.Forbidden("insufficient_role", "A key cannot grant a role higher than its own.");
             }
             var models = request.AllowedModels is { } requested
                 ? requested.Where(m => !string.IsNullOrWhiteSpace(m)).Distinct(StringComparer.Ordinal).ToArray()
                 : current.AllowedModels;
             if (role == KeyRole.Restricted && models.Count == 0)
             {
-                return (null, ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models"));
+                return ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models");
             }
-            var (written, error) = await WriteKeyAsync(current, current with { Role = role, AllowedModels = models, Name = request.Name ?? current.Name },
+            var write = await WriteKeyAsync(current, current with { Role = role, AllowedModels = models, Name = request.Name ?? current.Name },
                 time.GetUtcNow(), cancellationToken);
-            if (error is not null)
+            if (write?.Error is { } error)
             {
-                return (null, error);
+                return error;
             }
-            if (written is not null)
+            if (write?.Value is { } written)
             {
                 authenticator.Forget(written);
                 if (role != current.Role)
@@ -149,28 +149,28 @@ public sealed class AccountLifecycle(
                 {
                     await audit.WriteAsync(key.AccountId, actor, "key.models_changed", key.Id, sourceIp, $"allowed_models={models.Count}", CancellationToken.None);
                 }
-                return (written, null);
+                return written;
             }
             // A condition failed. If the key itself changed, the caller decided on a stale view; if only the Owner
             // key that vouched for the change moved on, decide again on fresh reads.
             var fresh = await keys.GetAsync(key.AccountId, key.Id, cancellationToken);
             if (fresh is null)
             {
-                return (null, ApiError.NotFound("The key"));
+                return ApiError.NotFound("The key");
             }
             if (!SameContent(fresh, current))
             {
-                return (null, ApiError.Conflict("key_changed", "The key was changed or revoked while this request was applied; read it again and retry."));
+                return ApiError.Conflict("key_changed", "The key was changed or revoked while this request was applied; read it again and retry.");
             }
             current = fresh;
         }
-        return (null, ApiError.Conflict("concurrent_update", "The account's keys kept changing while this change was applied; try again."));
+        return ApiError.Conflict("concurrent_update", "The account's keys kept changing while this change was applied; try again.");
     }
 
     /// <summary>Revokes a key on behalf of a customer: not a key above the caller's role, and not the last usable Owner key
     /// (an account without one could only be managed by the operator again). Of any number of concurrent revocations of
     /// one key exactly one succeeds; the others find it revoked (409 <c>key_already_revoked</c>).</summary>
-    public async Task<(ApiKey? Key, ApiError? Error)> RevokeKeyAsync(ApiKey key, KeyRole callerRole, string actor, IPAddress? sourceIp,
+    public async Task<Outcome<ApiKey>> RevokeKeyAsync(ApiKey key, KeyRole callerRole, string actor, IPAddress? sourceIp,
         CancellationToken cancellationToken)
     {
         var current = key;
@@ -178,32 +178,32 @@ public sealed class AccountLifecycle(
         {
             if (current.RevokedAt is not null)
             {
-                return (null, ApiError.Conflict("key_already_revoked", "This key is already revoked."));
+                return ApiError.Conflict("key_already_revoked", "This key is already revoked.");
             }
             if (!RoleRules.MayChange(callerRole, current.Role))
             {
-                return (null, KeyAboveCaller());
+                return KeyAboveCaller();
             }
             var now = time.GetUtcNow();
-            var (written, error) = await WriteKeyAsync(current, current with { RevokedAt = now }, now, cancellationToken);
-            if (error is not null)
+            var write = await WriteKeyAsync(current, current with { RevokedAt = now }, now, cancellationToken);
+            if (write?.Error is { } error)
             {
-                return (null, error);
+                return error;
             }
-            if (written is not null)
+            if (write?.Value is { } written)
             {
                 authenticator.Forget(written);
                 await audit.WriteAsync(key.AccountId, actor, "key.revoked", key.Id, sourceIp, null, CancellationToken.None);
-                return (written, null);
+                return written;
             }
             // Lost a race: a revocation wins over any other change, so decide again on the key as it is now.
             if (await keys.GetAsync(key.AccountId, key.Id, cancellationToken) is not { } fresh)
             {
-                return (null, ApiError.NotFound("The key"));
+                return ApiError.NotFound("The key");
             }
             current = fresh;
         }
-        return (null, ApiError.Conflict("concurrent_update", "The account's keys kept changing while this change was applied; try again."));
+        return ApiError.Conflict("concurrent_update", "The account's keys kept changing while this change was applied; try again.");
     }
 
     /// <summary>
@@ -224,8 +224,9 @@ public sealed class AccountLifecycle(
     /// the Owner role is one more candidate witness (<see cref="AccountOwners"/>), and demoting or removing one names a
     /// witness exactly as a key does (<see cref="MemberLifecycle"/>).
     /// </para>
+    /// Returns null when a condition failed (someone else wrote first): the caller reads again and decides again.
     /// </summary>
-    private async Task<(ApiKey? Written, ApiError? Error)> WriteKeyAsync(ApiKey current, ApiKey updated, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Outcome<ApiKey>?> WriteKeyAsync(ApiKey current, ApiKey updated, DateTimeOffset now, CancellationToken cancellationToken)
     {
         OwnerWitness? witness = null;
         if (AccountOwners.IsUsableOwner(current, now) && !AccountOwners.IsUsableOwner(updated, now))
@@ -233,11 +234,15 @@ public sealed class AccountLifecycle(
             witness = await owners.FindOtherAsync(current.AccountId, current.Id, now, cancellationToken);
             if (witness is null)
             {
-                return (null, LastOwner());
+                return LastOwner();
             }
         }
         var responses = await keys.TrySubmitAsync([KeyStore.Replace(updated)], witness, cancellationToken);
-        return (responses is null ? null : updated with { ETag = responses[0].Headers.ETag ?? default }, null);
+        if (responses is null)
+        {
+            return null;
+        }
+        return updated with { ETag = responses[0].Headers.ETag ?? default };
     }
 
     /// <summary>Whether two reads of a key hold the same settings (versions differ when the key only served as a witness).</summary>
@@ -247,42 +252,42 @@ public sealed class AccountLifecycle(
 
     /// <summary>Voluntary closure by the Owner: the account is expired at once, its keys stop working, and its data is
     /// kept for the expired-retention period (Owner and Admins can still export it, and the operator can reopen it).</summary>
-    public Task<(Account? Account, ApiError? Error)> CloseAsync(string accountId, string actor, IPAddress? sourceIp, CancellationToken cancellationToken) =>
+    public Task<Outcome<Account>> CloseAsync(string accountId, string actor, IPAddress? sourceIp, CancellationToken cancellationToken) =>
         TransitionAsync(accountId, (a, now) => AccountTransitions.Close(a, now, accountOptions.Value), "account.closed",
             a => $"purge_after={a.PurgeAfter(accountOptions.Value):O}", actor, sourceIp, now: null, cancellationToken);
 
-    public Task<(Account? Account, ApiError? Error)> SuspendAsync(string accountId, string? reason, string? note, string actor,
+    public Task<Outcome<Account>> SuspendAsync(string accountId, string? reason, string? note, string actor,
         IPAddress? sourceIp, CancellationToken cancellationToken)
     {
         if (!SuspensionReasons.IsKnown(reason))
         {
-            return Task.FromResult<(Account?, ApiError?)>((null, ApiError.InvalidRequest(
-                $"'reason' must be one of {SuspensionReasons.NonPayment}, {SuspensionReasons.TermsViolation}, {SuspensionReasons.Other}.", "reason")));
+            return Task.FromResult<Outcome<Account>>(ApiError.InvalidRequest(
+                $"'reason' must be one of {SuspensionReasons.NonPayment}, {SuspensionReasons.TermsViolation}, {SuspensionReasons.Other}.", "reason"));
         }
         if (note is { Length: > AccountTransitions.MaxReasonLength })
         {
-            return Task.FromResult<(Account?, ApiError?)>((null, ApiError.InvalidRequest(
-                $"'note' must be at most {AccountTransitions.MaxReasonLength} characters.", "note")));
+            return Task.FromResult<Outcome<Account>>(ApiError.InvalidRequest(
+                $"'note' must be at most {AccountTransitions.MaxReasonLength} characters.", "note"));
         }
         return TransitionAsync(accountId, (a, now) => AccountTransitions.Suspend(a, now, reason!, note), "account.suspended",
             a => $"reason={reason}; grace_ends_at={a.GraceEndsAt(accountOptions.Value):O}", actor, sourceIp, now: null, cancellationToken);
     }
 
-    public Task<(Account? Account, ApiError? Error)> ReinstateAsync(string accountId, string actor, IPAddress? sourceIp, CancellationToken cancellationToken) =>
+    public Task<Outcome<Account>> ReinstateAsync(string accountId, string actor, IPAddress? sourceIp, CancellationToken cancellationToken) =>
         TransitionAsync(accountId, (a, _) => AccountTransitions.Reinstate(a, accountOptions.Value), "account.reinstated",
             _ => null, actor, sourceIp, now: null, cancellationToken);
 
-    public Task<(Account? Account, ApiError? Error)> ReopenAsync(string accountId, string actor, IPAddress? sourceIp, CancellationToken cancellationToken) =>
+    public Task<Outcome<Account>> ReopenAsync(string accountId, string actor, IPAddress? sourceIp, CancellationToken cancellationToken) =>
         TransitionAsync(accountId, (a, now) => AccountTransitions.Reopen(a, now, accountOptions.Value), "account.reopened",
             _ => null, actor, sourceIp, now: null, cancellationToken);
 
-    public Task<(Account? Account, ApiError? Error)> SetLegalHoldAsync(string accountId, bool hold, string? reason, string actor,
+    public Task<Outcome<Account>> SetLegalHoldAsync(string accountId, bool hold, string? reason, string actor,
         IPAddress? sourceIp, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(reason) || reason.Length > AccountTransitions.MaxReasonLength)
         {
-            return Task.FromResult<(Account?, ApiError?)>((null, ApiError.InvalidRequest(
-                $"'reason' is required (at most {AccountTransitions.MaxReasonLength} characters): the audit log records why.", "reason")));
+            return Task.FromResult<Outcome<Account>>(ApiError.InvalidRequest(
+                $"'reason' is required (at most {AccountTransitions.MaxReasonLength} characters): the audit log records why.", "reason"));
         }
         // The reason goes to the audit log (operator-facing); the customer's account view never shows holds.
         return hold
@@ -296,30 +301,30 @@ public sealed class AccountLifecycle(
     /// (reinstated meanwhile, or not yet).</summary>
     internal async Task<Account?> ExpireAfterGraceAsync(string accountId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (account, _) = await TransitionAsync(accountId,
+        var expired = await TransitionAsync(accountId,
             (a, at) => AccountTransitions.ExpireAfterGrace(a, at, accountOptions.Value) is { } next
-                ? (next, null)
-                : (null, ApiError.Conflict("not_due", "The account's grace period has not ended.")),
+                ? next
+                : ApiError.Conflict("not_due", "The account's grace period has not ended."),
             "account.expired", a => $"reason={ExpiryReasons.SuspensionNotResolved}; purge_after={a.PurgeAfter(accountOptions.Value):O}",
             PurgeActor, null, now, cancellationToken);
-        return account;
+        return expired.Value;
     }
 
     /// <summary>Replaces the account's IP allowlist (already parsed and checked by the caller).</summary>
-    public Task<(Account? Account, ApiError? Error)> SetIpAllowlistAsync(string accountId, IReadOnlyList<string> allowlist, string actor,
+    public Task<Outcome<Account>> SetIpAllowlistAsync(string accountId, IReadOnlyList<string> allowlist, string actor,
         IPAddress? sourceIp, CancellationToken cancellationToken) =>
         TransitionAsync(accountId, (a, _) => a.State == AccountState.Active
-                ? (a with { IpAllowlist = allowlist }, null)
-                : (null, ApiError.Conflict($"account_{a.State.ToWire()}", "Settings can only be changed on an active account.")),
+                ? a with { IpAllowlist = allowlist }
+                : ApiError.Conflict($"account_{a.State.ToWire()}", "Settings can only be changed on an active account."),
             "ip_allowlist.changed", a => $"entries={a.IpAllowlist.Count}: {string.Join(' ', a.IpAllowlist)}", actor, sourceIp, now: null, cancellationToken);
 
     /// <summary>Binds the account's members to one Entra ID tenant and/or email domain (null clears), checked by
     /// <see cref="MemberLifecycle"/> at invitation and acceptance.</summary>
-    public Task<(Account? Account, ApiError? Error)> SetMemberBoundaryAsync(string accountId, string? tenant, string? emailDomain, string actor,
+    public Task<Outcome<Account>> SetMemberBoundaryAsync(string accountId, string? tenant, string? emailDomain, string actor,
         IPAddress? sourceIp, CancellationToken cancellationToken) =>
         TransitionAsync(accountId, (a, _) => a.State == AccountState.Active
-                ? (a with { MemberTenant = tenant, MemberEmailDomain = emailDomain }, null)
-                : (null, ApiError.Conflict($"account_{a.State.ToWire()}", "Settings can only be changed on an active account.")),
+                ? a with { MemberTenant = tenant, MemberEmailDomain = emailDomain }
+                : ApiError.Conflict($"account_{a.State.ToWire()}", "Settings can only be changed on an active account."),
             "member_boundary.changed", a => $"tenant={a.MemberTenant}; email_domain={a.MemberEmailDomain}", actor, sourceIp, now: null, cancellationToken);
 
     /// <summary>The actor the purge's own transitions are recorded under.</summary>
@@ -330,8 +335,8 @@ public sealed class AccountLifecycle(
     /// again and re-validate, so two operators acting at once each see the other's result (the second gets a 409, not
     /// a silent overwrite). The audit entry is written after the change is stored, never for a change that failed.
     /// </summary>
-    private async Task<(Account? Account, ApiError? Error)> TransitionAsync(string accountId,
-        Func<Account, DateTimeOffset, (Account? Next, ApiError? Error)> rule, string action, Func<Account, string?> details,
+    private async Task<Outcome<Account>> TransitionAsync(string accountId,
+        Func<Account, DateTimeOffset, Outcome<Account>> rule, string action, Func<Account, string?> details,
         string actor, IPAddress? sourceIp, DateTimeOffset? now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
@@ -339,12 +344,11 @@ public sealed class AccountLifecycle(
             var current = await accounts.GetAsync(accountId, cancellationToken);
             if (current is null)
             {
-                return (null, ApiError.NotFound("The account"));
+                return ApiError.NotFound("The account");
             }
-            var (next, error) = rule(current, now ?? time.GetUtcNow());
-            if (next is null)
+            if (!rule(current, now ?? time.GetUtcNow()).TryGet(out var next, out var error))
             {
-                return (null, error);
+                return error;
             }
             var written = await accounts.TryUpdateAsync(next, cancellationToken);
             if (written is null)
@@ -353,9 +357,9 @@ public sealed class AccountLifecycle(
             }
             authenticator.Forget(accountId);
             await audit.WriteAsync(accountId, actor, action, accountId, sourceIp, details(written), CancellationToken.None);
-            return (written, null);
+            return written;
         }
-        return (null, ApiError.Conflict("concurrent_update", "The account kept changing while this change was applied; try again."));
+        return ApiError.Conflict("concurrent_update", "The account kept changing while this change was applied; try again.");
     }
 
     private static ApiError KeyAboveCaller() =>

@@ -20,43 +20,43 @@ internal static class AccountTransitions
 {
     public const int MaxReasonLength = 500;
 
-    public static (Account? Next, ApiError? Error) Close(Account a, DateTimeOffset now, AccountOptions options) => a.State switch
+    public static Outcome<Account> Close(Account a, DateTimeOffset now, AccountOptions options) => a.State switch
     {
-        AccountState.Active => (a with { State = AccountState.Expired, ExpiredAt = now, ExpiryReason = ExpiryReasons.ClosedByOwner }, null),
-        AccountState.Expired => (null, ApiError.Conflict("account_already_closed",
-            $"This account is already closed (since {Day(a.ExpiredAt)}); its data is deleted after {Day(a.PurgeAfter(options))}.")),
-        _ => (null, NotFrom(a, "closed")),
+        AccountState.Active => a with { State = AccountState.Expired, ExpiredAt = now, ExpiryReason = ExpiryReasons.ClosedByOwner },
+        AccountState.Expired => ApiError.Conflict("account_already_closed",
+            $"This account is already closed (since {Day(a.ExpiredAt)}); its data is deleted after {Day(a.PurgeAfter(options))}."),
+        _ => NotFrom(a, "closed"),
     };
 
-    public static (Account? Next, ApiError? Error) Suspend(Account a, DateTimeOffset now, string reason, string? note) => a.State switch
+    public static Outcome<Account> Suspend(Account a, DateTimeOffset now, string reason, string? note) => a.State switch
     {
-        AccountState.Active => (a with { State = AccountState.Suspended, SuspendedAt = now, SuspensionReason = reason, SuspensionNote = note }, null),
-        AccountState.Suspended => (null, ApiError.Conflict("account_already_suspended",
-            $"This account is already suspended (since {Day(a.SuspendedAt)}).")),
-        _ => (null, NotFrom(a, "suspended")),
+        AccountState.Active => a with { State = AccountState.Suspended, SuspendedAt = now, SuspensionReason = reason, SuspensionNote = note },
+        AccountState.Suspended => ApiError.Conflict("account_already_suspended",
+            $"This account is already suspended (since {Day(a.SuspendedAt)})."),
+        _ => NotFrom(a, "suspended"),
     };
 
-    public static (Account? Next, ApiError? Error) Reinstate(Account a, AccountOptions options) => a.State switch
+    public static Outcome<Account> Reinstate(Account a, AccountOptions options) => a.State switch
     {
-        AccountState.Suspended => (a with { State = AccountState.Active, SuspendedAt = null, SuspensionReason = null, SuspensionNote = null }, null),
-        AccountState.Expired when a.ExpiryReason == ExpiryReasons.SuspensionNotResolved => (null, ApiError.Conflict("grace_period_ended",
-            $"The suspension's grace period ended on {Day(a.ExpiredAt)} and the account is closed. Reopen it instead (possible until {Day(a.PurgeAfter(options))}).")),
-        _ => (null, NotFrom(a, "reinstated", "only a suspended account can be reinstated")),
+        AccountState.Suspended => a with { State = AccountState.Active, SuspendedAt = null, SuspensionReason = null, SuspensionNote = null },
+        AccountState.Expired when a.ExpiryReason == ExpiryReasons.SuspensionNotResolved => ApiError.Conflict("grace_period_ended",
+            $"The suspension's grace period ended on {Day(a.ExpiredAt)} and the account is closed. Reopen it instead (possible until {Day(a.PurgeAfter(options))})."),
+        _ => NotFrom(a, "reinstated", "only a suspended account can be reinstated"),
     };
 
     /// <summary>Reopens a closed account while its expired-retention period runs; afterwards its data is being deleted.</summary>
-    public static (Account? Next, ApiError? Error) Reopen(Account a, DateTimeOffset now, AccountOptions options)
+    public static Outcome<Account> Reopen(Account a, DateTimeOffset now, AccountOptions options)
     {
         if (a.State != AccountState.Expired)
         {
-            return (null, NotFrom(a, "reopened", "only a closed (expired) account can be reopened"));
+            return NotFrom(a, "reopened", "only a closed (expired) account can be reopened");
         }
         if (now >= a.PurgeAfter(options))
         {
-            return (null, ApiError.Conflict("expired_period_ended",
-                $"The account's expired-retention period ended on {Day(a.PurgeAfter(options))}; it can no longer be reopened and its data is being deleted."));
+            return ApiError.Conflict("expired_period_ended",
+                $"The account's expired-retention period ended on {Day(a.PurgeAfter(options))}; it can no longer be reopened and its data is being deleted.");
         }
-        return (a with
+        return a with
         {
             State = AccountState.Active,
             ExpiredAt = null,
@@ -64,7 +64,7 @@ internal static class AccountTransitions
             SuspendedAt = null,
             SuspensionReason = null,
             SuspensionNote = null,
-        }, null);
+        };
     }
 
     /// <summary>A suspension left unresolved through the grace period closes the account. The expired-retention clock
@@ -75,16 +75,16 @@ internal static class AccountTransitions
             ? a with { State = AccountState.Expired, ExpiredAt = end, ExpiryReason = ExpiryReasons.SuspensionNotResolved }
             : null;
 
-    public static (Account? Next, ApiError? Error) PlaceLegalHold(Account a, DateTimeOffset now, string reason) => a switch
+    public static Outcome<Account> PlaceLegalHold(Account a, DateTimeOffset now, string reason) => a switch
     {
-        { State: AccountState.Purged } => (null, NotFrom(a, "placed on legal hold")),
-        { LegalHold: { } h } => (null, ApiError.Conflict("legal_hold_already_placed", $"This account is already on legal hold (since {Day(h.Since)}).")),
-        _ => (a with { LegalHold = new LegalHold(reason, now) }, null),
+        { State: AccountState.Purged } => NotFrom(a, "placed on legal hold"),
+        { LegalHold: { } h } => ApiError.Conflict("legal_hold_already_placed", $"This account is already on legal hold (since {Day(h.Since)})."),
+        _ => a with { LegalHold = new LegalHold(reason, now) },
     };
 
-    public static (Account? Next, ApiError? Error) ReleaseLegalHold(Account a) => a.LegalHold is null
-        ? (null, ApiError.Conflict("no_legal_hold", "This account is not on legal hold."))
-        : (a with { LegalHold = null }, null);
+    public static Outcome<Account> ReleaseLegalHold(Account a) => a.LegalHold is null
+        ? ApiError.Conflict("no_legal_hold", "This account is not on legal hold.")
+        : a with { LegalHold = null };
 
     /// <summary>What is left of a purged account, exactly as the README promises: its id, region and dates (created,
     /// suspended, expired, purge started, purged) and what the purge deleted, so the purge can be proven. No name, note,

@@ -69,16 +69,16 @@ public sealed partial class FailedAuthThrottle : IDisposable
     /// Waits while failures held by other attempts of the address may still come back; null, with the 429 to answer,
     /// when none are left.
     /// </summary>
-    public async ValueTask<(Attempt? Attempt, ApiError? Refusal)> BeginAsync(IPAddress? address, CancellationToken cancellationToken)
+    public async ValueTask<Outcome<Attempt>> BeginAsync(IPAddress? address, CancellationToken cancellationToken)
     {
         var lease = await _limiter.AcquireAsync(address, 1, cancellationToken);
         if (lease.IsAcquired && lease is FailureBudget.Lease held)
         {
-            return (new Attempt(this, address, held), null);
+            return new Attempt(this, address, held);
         }
         var refusal = TooMany(lease);
         lease.Dispose();
-        return (null, refusal);
+        return refusal;
     }
 
     /// <summary>One authentication in progress; see <see cref="BeginAsync"/>.</summary>

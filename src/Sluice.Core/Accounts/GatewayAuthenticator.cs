@@ -31,16 +31,15 @@ public sealed class GatewayAuthenticator(
     /// <summary>Authentication for the account-data endpoints: a key of the account, with at least the Admin role.
     /// Tenant isolation follows from it: every query these endpoints make starts from the caller's own account id.
     /// <paramref name="what"/> ends the 403's sentence "Only Owner and Admin keys can …".</summary>
-    internal async Task<(Caller? Caller, ApiError? Error)> AuthenticateAdminAsync(HttpContext context, CallerPurpose purpose, string what)
+    internal async Task<Outcome<Caller>> AuthenticateAdminAsync(HttpContext context, CallerPurpose purpose, string what)
     {
-        var (caller, error) = await AuthenticateAsync(context, purpose);
-        if (caller is null)
+        if (!(await AuthenticateAsync(context, purpose)).TryGet(out var caller, out var error))
         {
-            return (null, error);
+            return error;
         }
         return caller.IsAtLeast(RoleRules.AccountData)
-            ? (caller, null)
-            : (null, ApiError.Forbidden("insufficient_role", $"Only Owner and Admin keys can {what}."));
+            ? caller
+            : ApiError.Forbidden("insufficient_role", $"Only Owner and Admin keys can {what}.");
     }
 
     /// <summary>
@@ -48,24 +47,24 @@ public sealed class GatewayAuthenticator(
     /// be in a state that allows the purpose, the client address must be on the account's allowlist, and the key's role
     /// must be at least <paramref name="minimumRole"/>.
     /// </summary>
-    public async Task<(Caller? Caller, ApiError? Error)> AuthenticateAsync(HttpContext context, CallerPurpose purpose,
+    public async Task<Outcome<Caller>> AuthenticateAsync(HttpContext context, CallerPurpose purpose,
         KeyRole minimumRole = KeyRole.Restricted)
     {
         var ct = context.RequestAborted;
         var presented = ReadKey(context.Request);
         if (presented is null)
         {
-            return (null, ApiError.MissingApiKey());
+            return ApiError.MissingApiKey();
         }
         var clientIp = ClientAddress.Of(context, forwardedFor.Value);
         var region = GatewayKey.RegionOf(presented);
         if (region is null)
         {
-            return (null, Failed(clientIp, "malformed_key"));
+            return Failed(clientIp, "malformed_key");
         }
         if (!string.Equals(region, stamp.Value.DataRegion, StringComparison.Ordinal))
         {
-            return (null, ApiError.WrongRegion(region, stamp.Value.DataRegion));
+            return ApiError.WrongRegion(region, stamp.Value.DataRegion);
         }
 
         var hash = GatewayKey.Hash(presented);
@@ -78,10 +77,9 @@ public sealed class GatewayAuthenticator(
             {
                 // Not a key this instance knows to be good: it holds one of the address's failures until it proves good,
                 // so an address out of failures gets no lookup at all.
-                (attempt, var throttled) = await throttle.BeginAsync(clientIp, ct);
-                if (attempt is null)
+                if (!(await throttle.BeginAsync(clientIp, ct)).TryGet(out attempt, out var throttled))
                 {
-                    return (null, throttled);
+                    return throttled;
                 }
                 key = await FindKeyAsync(hash, ct);
             }
@@ -92,10 +90,10 @@ public sealed class GatewayAuthenticator(
                 // written again after the purge.
                 if (attempt is null)
                 {
-                    return (null, Failed(clientIp, "unknown_key"));
+                    return Failed(clientIp, "unknown_key");
                 }
                 attempt.Failed("unknown_key");
-                return (null, ApiError.InvalidApiKey());
+                return ApiError.InvalidApiKey();
             }
         }
         finally
@@ -108,27 +106,27 @@ public sealed class GatewayAuthenticator(
         {
             var reason = key.RevokedAt is null ? "key_expired" : "key_revoked";
             await AuditFailureAsync(key, clientIp, reason);
-            return (null, new ApiError(401, "invalid_request_error", reason,
-                key.RevokedAt is null ? "This API key has expired." : "This API key has been revoked."));
+            return new ApiError(401, "invalid_request_error", reason,
+                key.RevokedAt is null ? "This API key has expired." : "This API key has been revoked.");
         }
         if (!IpAllowlist.Allows(account.IpAllowlist, clientIp))
         {
             await AuditFailureAsync(key, clientIp, "ip_not_allowed");
-            return (null, ApiError.Forbidden("ip_not_allowed",
-                "Requests from this IP address are not allowed for this account (see its IP allowlist)."));
+            return ApiError.Forbidden("ip_not_allowed",
+                "Requests from this IP address are not allowed for this account (see its IP allowlist).");
         }
         if (AccountAccess.StateRefusal(account, key.Role, purpose, now, accountOptions.Value) is { } refusal)
         {
             await AuditFailureAsync(key, clientIp, refusal.Code);
-            return (null, refusal);
+            return refusal;
         }
         if (key.Role < minimumRole)
         {
             await AuditFailureAsync(key, clientIp, "insufficient_role");
-            return (null, ApiError.Forbidden("insufficient_role",
-                $"This endpoint needs a key with the {minimumRole.ToWire()} role or higher; this key is {key.Role.ToWire()}."));
+            return ApiError.Forbidden("insufficient_role",
+                $"This endpoint needs a key with the {minimumRole.ToWire()} role or higher; this key is {key.Role.ToWire()}.");
         }
-        return (new Caller(account, key, clientIp), null);
+        return new Caller(account, key, clientIp);
     }
 
     /// <summary>Records a refused request of a known key in the account's audit log: the key's id and the reason,

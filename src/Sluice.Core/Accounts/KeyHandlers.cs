@@ -13,10 +13,9 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
     /// <summary><c>GET /v1/keys</c>.</summary>
     public async Task<IResult> ListKeysAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var list = new List<KeyView>();
         await foreach (var key in keys.ListAsync(caller.Account.Id, context.RequestAborted))
@@ -29,54 +28,52 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
     /// <summary><c>POST /v1/keys</c> with <c>{"role","name","expires_at","allowed_models"}</c>: 201 with the secret, once.</summary>
     public async Task<IResult> CreateKeyAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateKeyRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateKeyRequest)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
-        var (key, keyError) = await lifecycle.CreateKeyAsync(caller.Account, body, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
-        return key is null ? keyError! : TypedResults.Json(key, AccountsJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
+        return (await lifecycle.CreateKeyAsync(caller.Account, body, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted)).TryGet(out var key, out var keyError)
+            ? TypedResults.Json(key, AccountsJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created)
+            : keyError;
     }
 
     /// <summary><c>PATCH /v1/keys/{keyId}</c> with <c>{"role","allowed_models","name"}</c>.</summary>
     public async Task<IResult> UpdateKeyAsync(HttpContext context, string keyId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, AccountsJson.Wire.UpdateKeyRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.UpdateKeyRequest)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
         if (await keys.GetAsync(caller.Account.Id, keyId, context.RequestAborted) is not { } key)
         {
             return ApiError.NotFound("The key");
         }
-        var (updated, updateError) = await lifecycle.UpdateKeyAsync(key, body, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
-        return updated is null ? updateError! : TypedResults.Json(KeyView.From(updated), AccountsJson.Wire.KeyView);
+        return (await lifecycle.UpdateKeyAsync(key, body, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted)).TryGet(out var updated, out var updateError)
+            ? TypedResults.Json(KeyView.From(updated), AccountsJson.Wire.KeyView)
+            : updateError;
     }
 
     /// <summary><c>DELETE /v1/keys/{keyId}</c>: revokes the key (it stays listed, with <c>revoked_at</c>, for the record).</summary>
     public async Task<IResult> RevokeKeyAsync(HttpContext context, string keyId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (await keys.GetAsync(caller.Account.Id, keyId, context.RequestAborted) is not { } key)
         {
             return ApiError.NotFound("The key");
         }
-        var (revoked, revokeError) = await lifecycle.RevokeKeyAsync(key, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted);
-        return revoked is null ? revokeError! : TypedResults.Json(KeyView.From(revoked), AccountsJson.Wire.KeyView);
+        return (await lifecycle.RevokeKeyAsync(key, caller.Role, caller.Actor, caller.ClientIp, context.RequestAborted)).TryGet(out var revoked, out var revokeError)
+            ? TypedResults.Json(KeyView.From(revoked), AccountsJson.Wire.KeyView)
+            : revokeError;
     }
 }

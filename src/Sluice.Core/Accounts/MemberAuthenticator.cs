@@ -19,7 +19,7 @@ public sealed record PersonIdentity(string Issuer, string Subject, string? Email
 public sealed class MemberAuthenticator(MemberStore members, AccountStore accounts, IOptions<AccountOptions> accountOptions,
     IOptions<ForwardedForOptions> forwardedFor, TimeProvider time)
 {
-    public async Task<(Caller? Caller, ApiError? Error)> AuthenticateAsync(HttpContext context, PersonIdentity person, string accountId,
+    public async Task<Outcome<Caller>> AuthenticateAsync(HttpContext context, PersonIdentity person, string accountId,
         CallerPurpose purpose, KeyRole minimumRole)
     {
         var ct = context.RequestAborted;
@@ -27,22 +27,22 @@ public sealed class MemberAuthenticator(MemberStore members, AccountStore accoun
         var account = member is null ? null : await accounts.GetAsync(accountId, ct);
         if (member is null || account is null || account.State == AccountState.Purged)
         {
-            return (null, ApiError.NotFound("The account"));
+            return ApiError.NotFound("The account");
         }
         var clientIp = ClientAddress.Of(context, forwardedFor.Value);
         if (!IpAllowlist.Allows(account.IpAllowlist, clientIp))
         {
-            return (null, ApiError.Forbidden("ip_not_allowed", "Requests from this IP address are not allowed for this account (see its IP allowlist)."));
+            return ApiError.Forbidden("ip_not_allowed", "Requests from this IP address are not allowed for this account (see its IP allowlist).");
         }
         if (AccountAccess.StateRefusal(account, member.Role, purpose, time.GetUtcNow(), accountOptions.Value) is { } refusal)
         {
-            return (null, refusal);
+            return refusal;
         }
         if (member.Role < minimumRole)
         {
-            return (null, ApiError.Forbidden("insufficient_role",
-                $"This needs the {minimumRole.ToWire()} role or higher; your role in this account is {member.Role.ToWire()}."));
+            return ApiError.Forbidden("insufficient_role",
+                $"This needs the {minimumRole.ToWire()} role or higher; your role in this account is {member.Role.ToWire()}.");
         }
-        return (new Caller(account, member, clientIp), null);
+        return new Caller(account, member, clientIp);
     }
 }

@@ -17,28 +17,28 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
     public const int MaxEmailLength = 254;
     public static readonly TimeSpan InvitationLifetime = TimeSpan.FromDays(7);
 
-    public async Task<(Invitation? Invitation, ApiError? Error)> InviteAsync(Caller caller, string? email, string? roleText, CancellationToken cancellationToken)
+    public async Task<Outcome<Invitation>> InviteAsync(Caller caller, string? email, string? roleText, CancellationToken cancellationToken)
     {
         if (!caller.IsAtLeast(RoleRules.ManagePrincipals))
         {
-            return (null, ApiError.Forbidden("insufficient_role", "Only Owners and Admins can invite members."));
+            return ApiError.Forbidden("insufficient_role", "Only Owners and Admins can invite members.");
         }
         email = email?.Trim();
         if (email is null or { Length: 0 or > MaxEmailLength } || !MailAddress.TryCreate(email, out var address) || address.Address != email)
         {
-            return (null, ApiError.InvalidRequest("'email' must be one email address.", "email"));
+            return ApiError.InvalidRequest("'email' must be one email address.", "email");
         }
         if (!KeyRoleNames.TryParse(roleText ?? "developer", out var role))
         {
-            return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
+            return ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role");
         }
         if (!RoleRules.MayGrant(caller.Role, role))
         {
-            return (null, ApiError.Forbidden("insufficient_role", "You cannot grant a role higher than your own."));
+            return ApiError.Forbidden("insufficient_role", "You cannot grant a role higher than your own.");
         }
         if (caller.Account.MemberEmailDomain is { } domain && !string.Equals(address.Host, domain, StringComparison.OrdinalIgnoreCase))
         {
-            return (null, ApiError.Forbidden("outside_member_boundary", $"This account only admits people with an email at {domain}."));
+            return ApiError.Forbidden("outside_member_boundary", $"This account only admits people with an email at {domain}.");
         }
         var now = time.GetUtcNow();
         var invitation = await members.AddInvitationAsync(new Invitation
@@ -52,11 +52,11 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
             ExpiresAt = now + InvitationLifetime,
         }, cancellationToken);
         await audit.WriteAsync(caller.Account.Id, caller.Actor, "member.invited", invitation.Id, caller.ClientIp, $"role={role.ToWire()}", CancellationToken.None);
-        return (invitation, null);
+        return invitation;
     }
 
     /// <summary>Admits the signed-in person through an invitation to their verified email: the invitation is used once.</summary>
-    public async Task<(Member? Member, ApiError? Error)> AcceptAsync(Account account, string invitationId, PersonIdentity person, IPAddress? sourceIp,
+    public async Task<Outcome<Member>> AcceptAsync(Account account, string invitationId, PersonIdentity person, IPAddress? sourceIp,
         AccountOptions options, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -65,15 +65,15 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
         if (invitation is null || invitation.ExpiresAt <= now || !person.EmailVerified
             || !string.Equals(person.Email?.Trim(), invitation.Email, StringComparison.OrdinalIgnoreCase))
         {
-            return (null, ApiError.NotFound("The invitation"));
+            return ApiError.NotFound("The invitation");
         }
         if (!WithinBoundary(account, person))
         {
-            return (null, ApiError.Forbidden("outside_member_boundary", "This account only admits people of its organisation's directory or email domain."));
+            return ApiError.Forbidden("outside_member_boundary", "This account only admits people of its organisation's directory or email domain.");
         }
         if (AccountAccess.StateRefusal(account, invitation.Role, CallerPurpose.Manage, now, options) is { } refusal)
         {
-            return (null, refusal);
+            return refusal;
         }
         var member = new Member
         {
@@ -89,34 +89,33 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
         if (await members.TryAcceptAsync(invitation, member, cancellationToken) is not { } joined)
         {
             return await members.GetAsync(account.Id, person.Id, cancellationToken) is not null
-                ? (null, ApiError.Conflict("already_member", "You are already a member of this account."))
-                : (null, ApiError.NotFound("The invitation"));
+                ? ApiError.Conflict("already_member", "You are already a member of this account.")
+                : ApiError.NotFound("The invitation");
         }
         await audit.WriteAsync(account.Id, joined.Id, "member.joined", invitation.Id, sourceIp, $"role={joined.Role.ToWire()}", CancellationToken.None);
-        return (joined, null);
+        return joined;
     }
 
-    public async Task<(Member? Member, ApiError? Error)> ChangeRoleAsync(Caller caller, Member target, string? roleText, CancellationToken cancellationToken)
+    public async Task<Outcome<Member>> ChangeRoleAsync(Caller caller, Member target, string? roleText, CancellationToken cancellationToken)
     {
         if (!KeyRoleNames.TryParse(roleText, out var role))
         {
-            return (null, ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role"));
+            return ApiError.InvalidRequest("'role' must be one of owner, admin, developer, restricted.", "role");
         }
         var current = target;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             if (Refuse(caller, current) is { } refused)
             {
-                return (null, refused);
+                return refused;
             }
             if (!RoleRules.MayGrant(caller.Role, role))
             {
-                return (null, ApiError.Forbidden("insufficient_role", "You cannot grant a role higher than your own."));
+                return ApiError.Forbidden("insufficient_role", "You cannot grant a role higher than your own.");
             }
-            var (witness, last) = await WitnessAsync(current, role == KeyRole.Owner, cancellationToken);
-            if (last is not null)
+            if (!(await WitnessAsync(current, role == KeyRole.Owner, cancellationToken)).TryGet(out var witness, out var last))
             {
-                return (null, last);
+                return last;
             }
             if (await members.TryWriteAsync(current with { Role = role }, witness, cancellationToken) is { } written)
             {
@@ -125,15 +124,15 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
                     await audit.WriteAsync(caller.Account.Id, caller.Actor, "member.role_changed", current.Id, caller.ClientIp,
                         $"role={current.Role.ToWire()}->{role.ToWire()}", CancellationToken.None);
                 }
-                return (written, null);
+                return written;
             }
             if (await members.GetAsync(current.AccountId, current.PersonId, cancellationToken) is not { } fresh)
             {
-                return (null, ApiError.NotFound("The member"));
+                return ApiError.NotFound("The member");
             }
             current = fresh;
         }
-        return (null, ApiError.Conflict("concurrent_update", "The account's members kept changing while this change was applied; try again."));
+        return ApiError.Conflict("concurrent_update", "The account's members kept changing while this change was applied; try again.");
     }
 
     public async Task<ApiError?> RemoveAsync(Caller caller, Member target, CancellationToken cancellationToken)
@@ -146,8 +145,7 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
             {
                 return refused;
             }
-            var (witness, last) = await WitnessAsync(current, staysOwner: false, cancellationToken);
-            if (last is not null)
+            if (!(await WitnessAsync(current, staysOwner: false, cancellationToken)).TryGet(out var witness, out var last))
             {
                 return last;
             }
@@ -201,15 +199,15 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
         : null;
 
     /// <summary>An Owner who stops being one names another Owner (key or member) as witness, or is refused.</summary>
-    private async Task<(OwnerWitness? Witness, ApiError? LastOwner)> WitnessAsync(Member current, bool staysOwner, CancellationToken cancellationToken)
+    private async Task<Outcome<OwnerWitness?>> WitnessAsync(Member current, bool staysOwner, CancellationToken cancellationToken)
     {
         if (current.Role != KeyRole.Owner || staysOwner)
         {
-            return (null, null);
+            return (OwnerWitness?)null;
         }
         var witness = await owners.FindOtherAsync(current.AccountId, current.Id, time.GetUtcNow(), cancellationToken);
         return witness is null
-            ? (null, ApiError.Conflict("last_owner", "This is the account's last Owner. Make another member Owner, or create an Owner key, first."))
-            : (witness, null);
+            ? ApiError.Conflict("last_owner", "This is the account's last Owner. Make another member Owner, or create an Owner key, first.")
+            : witness;
     }
 }

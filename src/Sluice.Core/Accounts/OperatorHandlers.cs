@@ -28,17 +28,15 @@ public sealed class OperatorHandlers(
         {
             return denied;
         }
-        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateAccountRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateAccountRequest)).TryGet(out var body, out var error))
         {
-            return error!;
+            return error;
         }
-        var (account, key, createError) = await lifecycle.CreateAsync(body.Name, body.Region, Actor, SourceIp(context), context.RequestAborted);
-        if (account is null)
+        if (!(await lifecycle.CreateAsync(body.Name, body.Region, Actor, SourceIp(context), context.RequestAborted)).TryGet(out var created, out var createError))
         {
-            return createError!;
+            return createError;
         }
-        return TypedResults.Json(new CreatedAccount(AccountView.From(account, accountOptions.Value), key!),
+        return TypedResults.Json(new CreatedAccount(AccountView.From(created.Account, accountOptions.Value), created.OwnerKey),
             AccountsJson.Wire.CreatedAccount, statusCode: StatusCodes.Status201Created);
     }
 
@@ -83,10 +81,9 @@ public sealed class OperatorHandlers(
         {
             return denied;
         }
-        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateKeyRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.CreateKeyRequest)).TryGet(out var body, out var error))
         {
-            return error!;
+            return error;
         }
         var account = await accounts.GetAsync(accountId, context.RequestAborted);
         if (account is null)
@@ -97,8 +94,9 @@ public sealed class OperatorHandlers(
         {
             return ApiError.Conflict("account_not_active", $"Keys can only be created for active accounts; this one is {account.State.ToWire()}.");
         }
-        var (key, keyError) = await lifecycle.CreateKeyAsync(account, body, grantorRole: null, Actor, SourceIp(context), context.RequestAborted);
-        return key is null ? keyError! : TypedResults.Json(key, AccountsJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created);
+        return (await lifecycle.CreateKeyAsync(account, body, grantorRole: null, Actor, SourceIp(context), context.RequestAborted)).TryGet(out var key, out var keyError)
+            ? TypedResults.Json(key, AccountsJson.Wire.CreatedKey, statusCode: StatusCodes.Status201Created)
+            : keyError;
     }
 
     /// <summary><c>POST /operator/accounts/{id}/suspend</c> with <c>{"reason":"non_payment|terms_violation|other","note":"…"}</c>.</summary>
@@ -108,10 +106,9 @@ public sealed class OperatorHandlers(
         {
             return denied;
         }
-        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.SuspendAccountRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.SuspendAccountRequest)).TryGet(out var body, out var error))
         {
-            return error!;
+            return error;
         }
         return View(await lifecycle.SuspendAsync(accountId, body.Reason, body.Note, Actor, SourceIp(context), context.RequestAborted));
     }
@@ -131,10 +128,9 @@ public sealed class OperatorHandlers(
         {
             return denied;
         }
-        var (body, error) = await JsonBody.ReadAsync(context, AccountsJson.Wire.LegalHoldRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, AccountsJson.Wire.LegalHoldRequest)).TryGet(out var body, out var error))
         {
-            return error!;
+            return error;
         }
         if (body.Hold is not { } hold)
         {
@@ -143,9 +139,9 @@ public sealed class OperatorHandlers(
         return View(await lifecycle.SetLegalHoldAsync(accountId, hold, body.Reason, Actor, SourceIp(context), context.RequestAborted));
     }
 
-    private IResult View((Account? Account, ApiError? Error) result) => result.Account is { } account
+    private IResult View(Outcome<Account> result) => result.TryGet(out var account, out var error)
         ? TypedResults.Json(AccountView.From(account, accountOptions.Value), AccountsJson.Wire.AccountView)
-        : result.Error!;
+        : error;
 
     /// <summary>Null when the request carries the operator secret; otherwise the error to answer with. A wrong or missing
     /// secret counts against the source address like a wrong gateway key (logged per burst, 429 once it has no failures

@@ -52,14 +52,14 @@ public sealed class AccountDataHandlers(
             return refusal!;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var (contentDays, contentError) = Days(form, "content_retention_days");
-        var (usageDays, usageError) = Days(form, "usage_retention_days");
-        var error = contentError ?? usageError;
+        var contentDays = Days(form, "content_retention_days");
+        var usageDays = Days(form, "usage_retention_days");
+        var error = contentDays.Error ?? usageDays.Error;
         if (error is null)
         {
-            (_, error) = await retention.ChangeAsync(caller,
-                new RetentionSettingsRequest(form["content_mode"].ToString() is { Length: > 0 } mode ? mode : null, contentDays, usageDays),
-                context.RequestAborted);
+            error = (await retention.ChangeAsync(caller,
+                new RetentionSettingsRequest(form["content_mode"].ToString() is { Length: > 0 } mode ? mode : null, contentDays.Value, usageDays.Value),
+                context.RequestAborted)).Error;
         }
         return error is null ? Results.Redirect(DashboardPages.PoliciesPath(accountId) + "?saved") : await PoliciesWithErrorAsync(context, caller, error);
     }
@@ -76,7 +76,7 @@ public sealed class AccountDataHandlers(
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var update = new DataPolicyUpdate(Ticked(form, "in_region_only"), Ticked(form, "zero_retention_only"), Ticked(form, "allow_training"));
-        var (_, error) = await dataPolicy.ChangeAsync(caller, update, context.RequestAborted);
+        var error = (await dataPolicy.ChangeAsync(caller, update, context.RequestAborted)).Error;
         return error is null ? Results.Redirect(DashboardPages.PoliciesPath(accountId) + "?saved") : await PoliciesWithErrorAsync(context, caller, error);
     }
 
@@ -122,7 +122,8 @@ public sealed class AccountDataHandlers(
                 olderPage = DashboardPages.RequestsPath(accountId) + "?before=" + entries[^1].Id;
                 break;
             }
-            var (view, error) = await storedRequests.ReadAsync(caller, row.RequestId, null, ct);
+            var read = await storedRequests.ReadAsync(caller, row.RequestId, null, ct);
+            var (view, error) = (read.Value, read.Error);
             if (view is { Content: null } || error?.Status == StatusCodes.Status404NotFound)
             {
                 // Erased or expired since the row was written: nothing to show.
@@ -148,7 +149,7 @@ public sealed class AccountDataHandlers(
         {
             return DashboardPages.Refused(context, StoredRequestHandlers.InvalidId());
         }
-        var (_, error) = await storedRequests.EraseAsync(caller, id, context.RequestAborted);
+        var error = (await storedRequests.EraseAsync(caller, id, context.RequestAborted)).Error;
         return error is null ? Results.Redirect(DashboardPages.RequestsPath(accountId) + "?erased") : DashboardPages.Refused(context, error);
     }
 
@@ -176,10 +177,9 @@ public sealed class AccountDataHandlers(
         {
             return refusal!;
         }
-        var (erasure, error) = await retention.EraseContentAsync(caller, context.RequestAborted);
-        return erasure is null
-            ? DashboardPages.Data(context, caller, requests.Token(context), accountOptions.Value, notice: null, error)
-            : Results.Redirect(DashboardPages.DataPath(accountId) + (erasure.Remaining ? "?erasing" : "?erased"));
+        return (await retention.EraseContentAsync(caller, context.RequestAborted)).TryGet(out var erasure, out var error)
+            ? Results.Redirect(DashboardPages.DataPath(accountId) + (erasure.Remaining ? "?erasing" : "?erased"))
+            : DashboardPages.Data(context, caller, requests.Token(context), accountOptions.Value, notice: null, error);
     }
 
     /// <summary><c>POST …/data/close</c> with <c>confirm</c> (the account id, typed): <c>POST /v1/account/close</c>.</summary>
@@ -191,8 +191,8 @@ public sealed class AccountDataHandlers(
             return refusal!;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var (closed, error) = await accountHandlers.CloseAsync(caller, form["confirm"].ToString().Trim(), context.RequestAborted);
-        return closed is null
+        var closed = await accountHandlers.CloseAsync(caller, form["confirm"].ToString().Trim(), context.RequestAborted);
+        return closed.Error is { } error
             ? DashboardPages.Data(context, caller, requests.Token(context), accountOptions.Value, notice: null, error)
             : Results.Redirect(DashboardPages.DataPath(accountId) + "?closed");
     }
@@ -218,16 +218,17 @@ public sealed class AccountDataHandlers(
     }
 
     /// <summary>A whole number of days from a form field, or the API's 400 naming the field; empty keeps the current value.</summary>
-    private static (int? Days, ApiError? Error) Days(IFormCollection form, string field)
+    /// <summary>A field of whole days; a success with no value when the field was left empty (keep the current setting).</summary>
+    private static Outcome<int?> Days(IFormCollection form, string field)
     {
         var text = form[field].ToString().Trim();
         if (text.Length == 0)
         {
-            return (null, null);
+            return (int?)null;
         }
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var days)
-            ? (days, null)
-            : (null, ApiError.InvalidRequest($"'{field}' must be a whole number of days.", field));
+            ? (int?)days
+            : ApiError.InvalidRequest($"'{field}' must be a whole number of days.", field);
     }
 
     private static bool Ticked(IFormCollection form, string field) => form[field].ToString() is "on" or "true";

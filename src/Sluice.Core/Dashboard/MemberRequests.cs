@@ -23,8 +23,9 @@ public sealed class MemberRequests(MemberAuthenticator authenticator, IAntiforge
         {
             return (null, person, DashboardPages.FormRejected(context));
         }
-        var (caller, error) = await authenticator.AuthenticateAsync(context, Identity(person), accountId, purpose, minimumRole);
-        return caller is null ? (null, person, DashboardPages.Refused(context, error!)) : (caller, person, null);
+        return (await authenticator.AuthenticateAsync(context, Identity(person), accountId, purpose, minimumRole)).TryGet(out var caller, out var error)
+            ? (caller, person, null)
+            : (null, person, DashboardPages.Refused(context, error));
     }
 
     public string? Token(HttpContext context) => antiforgery.GetAndStoreTokens(context).RequestToken;

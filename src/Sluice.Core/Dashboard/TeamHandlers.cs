@@ -61,10 +61,10 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
             return refusal!;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var (invitation, error) = await lifecycle.InviteAsync(caller, form["email"], form["role"], context.RequestAborted);
-        return invitation is null
-            ? await TeamPageAsync(context, accountId, null, error)
-            : Results.Redirect(DashboardPages.TeamPath(accountId) + "?invited");
+        var invited = await lifecycle.InviteAsync(caller, form["email"], form["role"], context.RequestAborted);
+        return invited.Succeeded
+            ? Results.Redirect(DashboardPages.TeamPath(accountId) + "?invited")
+            : await TeamPageAsync(context, accountId, null, invited.Error);
     }
 
     /// <summary><c>POST …/team/members/{memberId}/role</c> with <c>role</c>.</summary>
@@ -80,8 +80,8 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
             return DashboardPages.Refused(context, ApiError.NotFound("The member"));
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var (changed, error) = await lifecycle.ChangeRoleAsync(caller, target, form["role"], context.RequestAborted);
-        return changed is null ? await TeamPageAsync(context, accountId, null, error) : Results.Redirect(DashboardPages.TeamPath(accountId) + "?changed");
+        var changed = await lifecycle.ChangeRoleAsync(caller, target, form["role"], context.RequestAborted);
+        return changed.Succeeded ? Results.Redirect(DashboardPages.TeamPath(accountId) + "?changed") : await TeamPageAsync(context, accountId, null, changed.Error);
     }
 
     /// <summary><c>POST …/team/members/{memberId}/remove</c>: removes a member (or lets a member leave).</summary>
@@ -133,10 +133,10 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
         {
             return DashboardPages.Refused(context, ApiError.NotFound("The invitation"));
         }
-        var (member, error) = await lifecycle.AcceptAsync(account, invitationId, MemberRequests.Identity(person),
+        var accepted = await lifecycle.AcceptAsync(account, invitationId, MemberRequests.Identity(person),
             ClientAddress.Of(context, forwardedFor.Value),
             accountOptions.Value, context.RequestAborted);
-        return member is null ? DashboardPages.Refused(context, error!) : Results.Redirect(DashboardPages.AccountPath(accountId));
+        return accepted.Succeeded ? Results.Redirect(DashboardPages.AccountPath(accountId)) : DashboardPages.Refused(context, accepted.Error);
     }
 
     /// <summary><c>POST /dashboard/accounts/{accountId}/export</c>: the account's data as the API's NDJSON export.</summary>

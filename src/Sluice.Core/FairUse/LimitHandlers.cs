@@ -24,10 +24,9 @@ public sealed class LimitHandlers(
 
     public async Task<IResult> GetAccountAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var all = await store.ReadAsync(caller.Account.Id, context.RequestAborted);
         return TypedResults.Json(View(caller.Account.Id, all, options.Value), FairUseJson.Wire.AccountLimitsView);
@@ -37,10 +36,9 @@ public sealed class LimitHandlers(
 
     public async Task<IResult> GetKeyAsync(HttpContext context, string keyId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (await keys.GetAsync(caller.Account.Id, keyId, context.RequestAborted) is null)
         {
@@ -55,15 +53,13 @@ public sealed class LimitHandlers(
 
     private async Task<IResult> PutAsync(HttpContext context, string? keyId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, FairUseJson.Wire.LimitsBody);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, FairUseJson.Wire.LimitsBody)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
         if (Invalid(body, options.Value) is { } invalid)
         {

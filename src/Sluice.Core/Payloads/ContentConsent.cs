@@ -20,7 +20,7 @@ internal static class ContentConsent
     public const string DaysHeader = "x-sluice-content-retention-days";
 
     /// <summary>Days to keep this request's content; 0 means store none.</summary>
-    public static (int Days, ApiError? Error) Decide(RetentionPolicy policy, bool? store, IHeaderDictionary headers)
+    public static Outcome<int> Decide(RetentionPolicy policy, bool? store, IHeaderDictionary headers)
     {
         int? requested = store == false ? 0 : null;
 
@@ -29,9 +29,9 @@ internal static class ContentConsent
         {
             if (!string.Equals(storeHeader.Trim(), "none", StringComparison.OrdinalIgnoreCase))
             {
-                return (0, ApiError.InvalidRequest(
+                return ApiError.InvalidRequest(
                     $"'{StoreHeader}' accepts only 'none' (store no content for this request); a request can only tighten the account's retention.",
-                    StoreHeader));
+                    StoreHeader);
             }
             requested = 0;
         }
@@ -41,13 +41,13 @@ internal static class ContentConsent
         {
             if (!int.TryParse(daysHeader.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var days) || days > 365)
             {
-                return (0, ApiError.InvalidRequest(
+                return ApiError.InvalidRequest(
                     $"'{DaysHeader}' must be a whole number of days from 0 to 365; it can only shorten the account's content retention.",
-                    DaysHeader));
+                    DaysHeader);
             }
             requested = Math.Min(requested ?? int.MaxValue, days);
         }
 
-        return (policy.EffectiveContentDays(requested), null);
+        return policy.EffectiveContentDays(requested);
     }
 }

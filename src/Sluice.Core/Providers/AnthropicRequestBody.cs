@@ -86,9 +86,9 @@ internal static class AnthropicRequestBody
             {
                 continue;
             }
-            foreach (var (text, error) in Texts(content, $"messages[{i}].content"))
+            foreach (var part in Texts(content, $"messages[{i}].content"))
             {
-                if (error is not null)
+                if (!part.TryGet(out var text, out var error))
                 {
                     return error;
                 }
@@ -229,9 +229,9 @@ internal static class AnthropicRequestBody
     {
         if (content.ValueKind is JsonValueKind.String or JsonValueKind.Array)
         {
-            foreach (var (text, error) in Texts(content, path + ".content", alsoRefusal: true))
+            foreach (var part in Texts(content, path + ".content", alsoRefusal: true))
             {
-                if (error is not null)
+                if (!part.TryGet(out var text, out var error))
                 {
                     return error;
                 }
@@ -323,9 +323,9 @@ internal static class AnthropicRequestBody
         else if (content.ValueKind == JsonValueKind.Array)
         {
             w.WriteStartArray("content"u8);
-            foreach (var (text, error) in Texts(content, path + ".content"))
+            foreach (var part in Texts(content, path + ".content"))
             {
-                if (error is not null)
+                if (!part.TryGet(out var text, out var error))
                 {
                     return error;
                 }
@@ -431,13 +431,13 @@ internal static class AnthropicRequestBody
 
     /// <summary>The text of a string content, or of each text part of an array (refusal parts too for assistant
     /// messages); a part of another type is an error. Empty texts are skipped: Anthropic refuses empty blocks.</summary>
-    private static IEnumerable<(JsonElement Text, ApiError? Error)> Texts(JsonElement content, string path, bool alsoRefusal = false)
+    private static IEnumerable<Outcome<JsonElement>> Texts(JsonElement content, string path, bool alsoRefusal = false)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
             if (!content.ValueEquals(""u8))
             {
-                yield return (content, null);
+                yield return content;
             }
             yield break;
         }
@@ -453,17 +453,17 @@ internal static class AnthropicRequestBody
             var field = type.ValueEquals("text"u8) ? "text" : alsoRefusal && type.ValueEquals("refusal"u8) ? "refusal" : null;
             if (field is null)
             {
-                yield return (default, ApiError.InvalidRequest($"'{path}[{j}].type' must be 'text' here.", $"{path}[{j}].type"));
+                yield return ApiError.InvalidRequest($"'{path}[{j}].type' must be 'text' here.", $"{path}[{j}].type");
                 yield break;
             }
             if (!part.TryGetProperty(field, out var text) || text.ValueKind != JsonValueKind.String)
             {
-                yield return (default, ApiError.InvalidRequest($"'{path}[{j}].{field}' must be a string.", $"{path}[{j}].{field}"));
+                yield return ApiError.InvalidRequest($"'{path}[{j}].{field}' must be a string.", $"{path}[{j}].{field}");
                 yield break;
             }
             if (!text.ValueEquals(""u8))
             {
-                yield return (text, null);
+                yield return text;
             }
         }
     }

@@ -20,8 +20,6 @@ public readonly record struct Pricing(decimal InputPerMillion, decimal OutputPer
 {
     public long CostNanoUsd(long promptTokens, long completionTokens) =>
         (long)decimal.Round((promptTokens * InputPerMillion + completionTokens * OutputPerMillion) * 1000m, MidpointRounding.AwayFromZero);
-
-    public static decimal NanoToUsd(long nanoUsd) => nanoUsd / 1_000_000_000m;
 }
 
 /// <summary>An upstream secret. Its <see cref="ToString"/> never shows the value, so a route or a record that holds

@@ -16,15 +16,15 @@ public sealed class ModelsHandler(GatewayAuthenticator authenticator, ModelCatal
 {
     public async Task<IResult> HandleAsync(HttpContext context)
     {
-        var (caller, policy, error) = await AuthorizeAsync(context);
-        if (error is not null)
+        if (!(await AuthorizeAsync(context)).TryGet(out var authorized, out var error))
         {
             return error;
         }
+        var (caller, policy) = authorized;
         var data = new List<ModelEntry>();
         foreach (var (model, routes) in catalog.Models)
         {
-            if (Entry(model, routes, caller!, policy!) is { } entry)
+            if (Entry(model, routes, caller, policy) is { } entry)
             {
                 data.Add(entry);
             }
@@ -36,25 +36,25 @@ public sealed class ModelsHandler(GatewayAuthenticator authenticator, ModelCatal
     /// cannot use, exactly as for one that does not exist, so the answer says nothing of other accounts' routes.</summary>
     public async Task<IResult> RetrieveAsync(HttpContext context, string id)
     {
-        var (caller, policy, error) = await AuthorizeAsync(context);
-        if (error is not null)
+        if (!(await AuthorizeAsync(context)).TryGet(out var authorized, out var error))
         {
             return error;
         }
-        return catalog.TryGetRoutes(id, out var routes) && Entry(id, routes, caller!, policy!) is { } entry
+        var (caller, policy) = authorized;
+        return catalog.TryGetRoutes(id, out var routes) && Entry(id, routes, caller, policy) is { } entry
             ? TypedResults.Json(entry, ProxyJson.Wire.ModelEntry)
             : ApiError.ModelNotFound(id);
     }
 
-    private async Task<(Caller? Caller, DataPolicy? Policy, ApiError? Error)> AuthorizeAsync(HttpContext context)
+    private async Task<Outcome<(Caller Caller, DataPolicy Policy)>> AuthorizeAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy)).TryGet(out var caller, out var error))
         {
-            return (null, null, error);
+            return error;
         }
-        var (policy, policyError) = selector.EffectivePolicy(caller.Account, context.Request.Headers);
-        return policy is null ? (null, null, policyError) : (caller, policy, null);
+        return selector.EffectivePolicy(caller.Account, context.Request.Headers).TryGet(out var policy, out var policyError)
+            ? (caller, policy)
+            : policyError;
     }
 
     /// <summary>The model as the caller sees it: the routes its data policy allows, or null when its key may not use the

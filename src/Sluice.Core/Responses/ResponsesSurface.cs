@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -25,7 +26,7 @@ public sealed class ResponsesSurface(PayloadStore payloads) : Surface
 {
     public override string Endpoint => "responses";
 
-    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, out SurfaceRequest? request, out ApiError? error)
+    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
         if (!ResponsesRequest.TryParse(body, out var parsed, out error))
@@ -59,8 +60,7 @@ internal sealed class ResponsesSurfaceRequest(ResponsesRequest request, PayloadS
         {
             return null;
         }
-        var (previous, error) = await StoredResponse.ReadAsync(payloads, context.Account, previousId, "previous_response_id", cancellationToken);
-        if (previous is null)
+        if (!(await StoredResponse.ReadAsync(payloads, context.Account, previousId, "previous_response_id", cancellationToken)).TryGet(out var previous, out var error))
         {
             return error;
         }
@@ -74,10 +74,13 @@ internal sealed class ResponsesSurfaceRequest(ResponsesRequest request, PayloadS
 
     public override int EstimatePromptTokens(TokenEstimator estimator)
     {
-        var (chat, _) = ResponsesChat.Translate(request, _history);
+        if (!ResponsesChat.Translate(request, _history).TryGet(out var chat, out _))
+        {
+            return Body.Length / 4;
+        }
         using (chat)
         {
-            return chat is not null ? estimator.CountPrompt(chat) : Body.Length / 4;
+            return estimator.CountPrompt(chat);
         }
     }
 
@@ -91,15 +94,14 @@ internal sealed class ResponsesSurfaceRequest(ResponsesRequest request, PayloadS
             return await ResponsesPassThroughAnswer.ReadAsync(message, request, _identity, cancellationToken);
         }
 
-        var (chat, refused) = ResponsesChat.Translate(request, _history);
-        if (refused is not null)
+        if (!ResponsesChat.Translate(request, _history).TryGet(out var chat, out var refused))
         {
             return SurfaceAnswer.Refused(refused);
         }
         UpstreamResponse hub;
         using (chat)
         {
-            hub = await route.Provider.SendAsync(chat!, route, cancellationToken);
+            hub = await route.Provider.SendAsync(chat, route, cancellationToken);
         }
         if (hub.Error is { } error)
         {
@@ -143,16 +145,16 @@ internal sealed class ResponsesSurfaceRequest(ResponsesRequest request, PayloadS
 internal static class ResponsesChat
 {
     /// <summary>The chat request a chat-only route gets, or the 400 for what it cannot express.</summary>
-    public static (ChatRequest? Request, ApiError? Error) Translate(ResponsesRequest request, IReadOnlyList<JsonElement> history)
+    public static Outcome<ChatRequest> Translate(ResponsesRequest request, IReadOnlyList<JsonElement> history)
     {
         using var body = new PooledBufferWriter(request.Body.Length + 256);
         if (ResponsesToChat.Write(request, history, body) is { } refused)
         {
-            return (null, refused);
+            return refused;
         }
         var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(body.WrittenCount);
         body.WrittenSpan.CopyTo(rented);
-        return ChatRequest.TryParse(rented, body.WrittenCount, out var chat, out var error) ? (chat, null) : (null, error);
+        return ChatRequest.TryParse(rented, body.WrittenCount, out var chat, out var error) ? chat : error;
     }
 }
 

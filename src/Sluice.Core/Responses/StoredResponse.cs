@@ -49,25 +49,25 @@ public sealed class StoredResponse : IDisposable
     /// the caller's terms: a <c>metadata_only</c> account keeps no content (400: it never will); a response never stored,
     /// erased or past its period is not found (404).
     /// </summary>
-    public static async Task<(StoredResponse? Response, ApiError? Error)> ReadAsync(PayloadStore payloads, Account account, string responseId,
+    public static async Task<Outcome<StoredResponse>> ReadAsync(PayloadStore payloads, Account account, string responseId,
         string param, CancellationToken cancellationToken)
     {
         if (account.Retention.ContentMode != ContentMode.RetainAll)
         {
-            return (null, KeepsNoContent(param));
+            return KeepsNoContent(param);
         }
         if (ResponseIdentity.RequestIdOf(responseId) is not { } requestId || !RequestId.TryParse(requestId, out var id))
         {
-            return (null, NotFound(responseId, param));
+            return NotFound(responseId, param);
         }
         var (plaintext, failure) = await payloads.ReadAsync(account.Id, id, cancellationToken);
         if (failure is { } f)
         {
-            return (null, f == PayloadFailure.DataKeyDestroyed ? NotFound(responseId, param) : f.ToApiError());
+            return f == PayloadFailure.DataKeyDestroyed ? NotFound(responseId, param) : f.ToApiError();
         }
         if (plaintext is null)
         {
-            return (null, NotFound(responseId, param));
+            return NotFound(responseId, param);
         }
         var stored = new StoredResponse(plaintext);
         try
@@ -75,10 +75,10 @@ public sealed class StoredResponse : IDisposable
             if (!stored.Parse())
             {
                 stored.Dispose();
-                return (null, new ApiError(404, "invalid_request_error", "response_content_incomplete",
-                    $"Response '{ApiError.Echo(responseId)}' was stored only in part (it exceeded the content size Sluice keeps per request), so it cannot be read or continued. Send the full input instead.", param));
+                return new ApiError(404, "invalid_request_error", "response_content_incomplete",
+                    $"Response '{ApiError.Echo(responseId)}' was stored only in part (it exceeded the content size Sluice keeps per request), so it cannot be read or continued. Send the full input instead.", param);
             }
-            return (stored, null);
+            return stored;
         }
         catch
         {

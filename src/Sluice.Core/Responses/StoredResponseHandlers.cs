@@ -34,28 +34,25 @@ public sealed class StoredResponseHandlers(
 {
     public async Task<IResult> GetAsync(HttpContext context, string responseId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (stored, readError) = await StoredResponse.ReadAsync(payloads, caller.Account, responseId, "response_id", context.RequestAborted);
-        if (stored is null)
+        if (!(await StoredResponse.ReadAsync(payloads, caller.Account, responseId, "response_id", context.RequestAborted)).TryGet(out var stored, out var readError))
         {
-            return readError!;
+            return readError;
         }
         using (stored)
         {
-            return Json(context, stored.Response);
+            return Json(stored.Response);
         }
     }
 
     public async Task<IResult> DeleteAsync(HttpContext context, string responseId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (caller.Account.Retention.ContentMode != ContentMode.RetainAll)
         {
@@ -83,10 +80,9 @@ public sealed class StoredResponseHandlers(
     /// <c>limit</c> (1–100, default 20) at a time, after the item <c>after</c>.</summary>
     public async Task<IResult> InputItemsAsync(HttpContext context, string responseId)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var query = context.Request.Query;
         var limit = 20;
@@ -100,10 +96,9 @@ public sealed class StoredResponseHandlers(
         {
             return ApiError.InvalidRequest("'order' must be 'asc' or 'desc'.", "order");
         }
-        var (stored, readError) = await StoredResponse.ReadAsync(payloads, caller.Account, responseId, "response_id", context.RequestAborted);
-        if (stored is null)
+        if (!(await StoredResponse.ReadAsync(payloads, caller.Account, responseId, "response_id", context.RequestAborted)).TryGet(out var stored, out var readError))
         {
-            return readError!;
+            return readError;
         }
         using (stored)
         {
@@ -139,57 +134,52 @@ public sealed class StoredResponseHandlers(
     /// with the gateway's tokenizer (o200k_base) the way chat input is counted; not sent to any provider.</summary>
     public async Task<IResult> InputTokensAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, bodyBudget, context.RequestAborted);
-        if (bodyError is not null)
+        if (!(await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, bodyBudget, context.RequestAborted)).TryGet(out var body, out var bodyError))
         {
             return bodyError;
         }
-        if (!ResponsesRequest.TryParse(body!, out var parsed, out var invalid))
+        if (!ResponsesRequest.TryParse(body, out var parsed, out var invalid))
         {
-            return invalid!;
+            return invalid;
         }
-        using var request = parsed!;
+        using var request = parsed;
         // Counted for a model the caller may use, as a create would be: a Restricted key's list and the data policy
         // apply (the same 403/404 as the create), though nothing is sent upstream.
-        var (policy, policyError) = routes.EffectivePolicy(caller.Account, context.Request.Headers);
-        if (policyError is not null)
+        if (!routes.EffectivePolicy(caller.Account, context.Request.Headers).TryGet(out var policy, out var policyError))
         {
             return policyError;
         }
-        if (routes.Select(request.Model, caller.Key, policy!).Error is { } routeError)
+        if (routes.Select(request.Model, caller.Key, policy).Error is { } routeError)
         {
             return routeError;
         }
         StoredResponse? previous = null;
         if (request.PreviousResponseId is { } previousId)
         {
-            (previous, var previousError) = await StoredResponse.ReadAsync(payloads, caller.Account, previousId, "previous_response_id", context.RequestAborted);
-            if (previousError is not null)
+            if (!(await StoredResponse.ReadAsync(payloads, caller.Account, previousId, "previous_response_id", context.RequestAborted)).TryGet(out previous, out var previousError))
             {
                 return previousError;
             }
         }
         using (previous)
         {
-            var (chat, refused) = ResponsesChat.Translate(request, previous?.Conversation() ?? []);
-            if (refused is not null)
+            if (!ResponsesChat.Translate(request, previous?.Conversation() ?? []).TryGet(out var chat, out var refused))
             {
                 return refused;
             }
             using (chat)
             {
-                var tokens = estimator.CountPrompt(chat!);
+                var tokens = estimator.CountPrompt(chat);
                 return Results.Text(string.Create(CultureInfo.InvariantCulture, $$"""{"object":"response.input_tokens","input_tokens":{{tokens}}}"""), "application/json");
             }
         }
     }
 
-    private static IResult Json(HttpContext context, JsonElement value)
+    private static IResult Json(JsonElement value)
     {
         using var buffer = new PooledBufferWriter(4096);
         using (var w = new Utf8JsonWriter(buffer, ResponseObject.WriterOptions))

@@ -44,8 +44,9 @@ public sealed partial class DataExport(
 
     public async Task<IResult> ExportAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "export the account's data");
-        return caller is null ? error! : await ExportAsync(context, caller);
+        return (await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "export the account's data")).TryGet(out var caller, out var error)
+            ? await ExportAsync(context, caller)
+            : error;
     }
 
     /// <summary>Writes the export for an authenticated Owner or Admin, key or member (the dashboard's download).</summary>

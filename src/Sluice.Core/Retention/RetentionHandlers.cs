@@ -31,10 +31,9 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read retention settings");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read retention settings")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var account = await accounts.GetAsync(caller.Account.Id, context.RequestAborted) ?? caller.Account;
         return TypedResults.Json(View(account.Retention), RetentionJson.Wire.RetentionSettingsView);
@@ -42,45 +41,43 @@ public sealed partial class RetentionHandlers(
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "change retention settings");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "change retention settings")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (body, bodyError) = await JsonBody.ReadAsync(context, RetentionJson.Wire.RetentionSettingsRequest);
-        if (body is null)
+        if (!(await JsonBody.ReadAsync(context, RetentionJson.Wire.RetentionSettingsRequest)).TryGet(out var body, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
-        var (policy, changeError) = await ChangeAsync(caller, body, context.RequestAborted);
-        return policy is null ? changeError! : TypedResults.Json(View(policy), RetentionJson.Wire.RetentionSettingsView);
+        return (await ChangeAsync(caller, body, context.RequestAborted)).TryGet(out var policy, out var changeError)
+            ? TypedResults.Json(View(policy), RetentionJson.Wire.RetentionSettingsView)
+            : changeError;
     }
 
     /// <summary>Validates and applies a change of the caller's retention settings (the API's PUT and the dashboard's
     /// form alike): within the deployment's limits, written with the account's ETag, audited old → new. The caller is
     /// authenticated for <see cref="CallerPurpose.Manage"/> with <see cref="RoleRules.AccountData"/>.</summary>
-    internal async Task<(RetentionPolicy? Policy, ApiError? Error)> ChangeAsync(Caller caller, RetentionSettingsRequest body, CancellationToken ct)
+    internal async Task<Outcome<RetentionPolicy>> ChangeAsync(Caller caller, RetentionSettingsRequest body, CancellationToken ct)
     {
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var account = await accounts.GetAsync(caller.Account.Id, ct);
             if (account is null)
             {
-                return (null, ApiError.NotFound("The account"));
+                return ApiError.NotFound("The account");
             }
-            var (next, invalid) = Apply(account.Retention, body);
-            if (next is null)
+            if (!Apply(account.Retention, body).TryGet(out var next, out var invalid))
             {
-                return (null, invalid!);
+                return invalid;
             }
             if (next == account.Retention)
             {
-                return (next, null);
+                return next;
             }
             if (next.ContentMode == ContentMode.RetainAll && next.ContentRetentionDays > 0 && keys.Master().Key is null)
             {
-                return (null, ApiError.Conflict("content_storage_unavailable",
-                    "This deployment cannot store content: it has no valid payload master key (Sluice:Payloads:MasterKey). Contact the operator."));
+                return ApiError.Conflict("content_storage_unavailable",
+                    "This deployment cannot store content: it has no valid payload master key (Sluice:Payloads:MasterKey). Contact the operator.");
             }
             if (await accounts.TryUpdateAsync(account with { Retention = next }, ct) is null)
             {
@@ -90,36 +87,36 @@ public sealed partial class RetentionHandlers(
             await audit.WriteAsync(account.Id, caller.Actor, "retention.changed", account.Id, caller.ClientIp,
                 Describe(account.Retention, next), CancellationToken.None);
             Log.Changed(logger, account.Id, next.ContentMode.ToWire(), next.ContentRetentionDays, next.UsageRetentionDays);
-            return (next, null);
+            return next;
         }
-        return (null, ApiError.Conflict("concurrent_update", "The account was changed by someone else at the same moment; try again."));
+        return ApiError.Conflict("concurrent_update", "The account was changed by someone else at the same moment; try again.");
     }
 
     /// <summary>Erases all stored content of the account now: its data keys are destroyed first (everything becomes
     /// unreadable at once), then its blobs are deleted and the rows' references cleared; the rows are kept.</summary>
     public async Task<IResult> EraseContentAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase the account's content");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase the account's content")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (erasure, eraseError) = await EraseContentAsync(caller, context.RequestAborted);
-        return erasure is null
-            ? eraseError!
-            : TypedResults.Json(new ContentErasureView("sluice.content_erasure", caller.Account.Id, null, erasure.DataKeysDestroyed,
-                erasure.BlobsDeleted, erasure.Remaining), RetentionJson.Wire.ContentErasureView,
-                statusCode: erasure.Remaining ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
+        if (!(await EraseContentAsync(caller, context.RequestAborted)).TryGet(out var erasure, out var eraseError))
+        {
+            return eraseError;
+        }
+        return TypedResults.Json(new ContentErasureView("sluice.content_erasure", caller.Account.Id, null, erasure.DataKeysDestroyed,
+            erasure.BlobsDeleted, erasure.Remaining), RetentionJson.Wire.ContentErasureView,
+            statusCode: erasure.Remaining ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
     }
 
     /// <summary>The withdrawal of consent for the caller's account (API and dashboard alike), refused under a legal
     /// hold and audited. The caller is authenticated for <see cref="CallerPurpose.Manage"/> with
     /// <see cref="RoleRules.AccountData"/>.</summary>
-    internal async Task<(ContentErasure? Erasure, ApiError? Error)> EraseContentAsync(Caller caller, CancellationToken ct)
+    internal async Task<Outcome<ContentErasure>> EraseContentAsync(Caller caller, CancellationToken ct)
     {
         if ((await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account).LegalHold is not null)
         {
-            return (null, LegalHoldBlocks());
+            return LegalHoldBlocks();
         }
         var o = purgeOptions.CurrentValue;
         var run = new PurgeRun("erase_" + Guid.NewGuid().ToString("N")[..12], time.GetUtcNow(), o.MaxDeletesPerRun, o.PurgeBatchSize);
@@ -129,41 +126,41 @@ public sealed partial class RetentionHandlers(
             string.Create(CultureInfo.InvariantCulture, $"data_keys={erasure.DataKeysDestroyed} blobs={erasure.BlobsDeleted} remaining={erasure.Remaining}"),
             CancellationToken.None);
         Log.Erased(logger, caller.Account.Id, erasure.DataKeysDestroyed, erasure.BlobsDeleted, erasure.Remaining);
-        return (erasure, null);
+        return erasure;
     }
 
     internal static ApiError LegalHoldBlocks() => ApiError.Conflict("legal_hold",
         "A legal hold on this account blocks erasing its data until the operator releases it.");
 
-    private (RetentionPolicy? Policy, ApiError? Error) Apply(RetentionPolicy current, RetentionSettingsRequest body)
+    private Outcome<RetentionPolicy> Apply(RetentionPolicy current, RetentionSettingsRequest body)
     {
         var o = options.CurrentValue;
         var mode = current.ContentMode;
         if (body.ContentMode is not null && !ContentModeNames.TryParse(body.ContentMode, out mode))
         {
-            return (null, ApiError.InvalidRequest("'content_mode' must be metadata_only or retain_all.", "content_mode"));
+            return ApiError.InvalidRequest("'content_mode' must be metadata_only or retain_all.", "content_mode");
         }
         var contentDays = body.ContentRetentionDays ?? current.ContentRetentionDays;
         var usageDays = body.UsageRetentionDays ?? current.UsageRetentionDays;
         if (contentDays < o.MinContentRetentionDays || contentDays > o.MaxContentRetentionDays)
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"'content_retention_days' must be from {o.MinContentRetentionDays} to {o.MaxContentRetentionDays} on this deployment.",
-                "content_retention_days"));
+                "content_retention_days");
         }
         if (usageDays < o.MinUsageRetentionDays || usageDays > o.MaxUsageRetentionDays)
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"'usage_retention_days' must be from {o.MinUsageRetentionDays} to {o.MaxUsageRetentionDays} on this deployment.",
-                "usage_retention_days"));
+                "usage_retention_days");
         }
         if (contentDays > usageDays)
         {
-            return (null, ApiError.InvalidRequest(
+            return ApiError.InvalidRequest(
                 $"'content_retention_days' ({contentDays}) must not exceed 'usage_retention_days' ({usageDays}): content never outlives its metadata row.",
-                "content_retention_days"));
+                "content_retention_days");
         }
-        return (new RetentionPolicy(mode, contentDays, usageDays), null);
+        return new RetentionPolicy(mode, contentDays, usageDays);
     }
 
     /// <summary>The settings with the deployment's limits, as the API shows them.</summary>

@@ -34,23 +34,24 @@ public sealed class StoredRequestHandlers(
 {
     public async Task<IResult> GetAsync(HttpContext context, string requestId)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read stored requests");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read stored requests")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (!RequestId.TryParse(requestId, out var id))
         {
             return InvalidId();
         }
-        var (view, readError) = await ReadAsync(caller, id, await usage.GetAsync(caller.Account.Id, id, context.RequestAborted), context.RequestAborted);
-        return view is null ? readError! : TypedResults.Json(view, RetentionJson.Wire.StoredRequestView);
+        return (await ReadAsync(caller, id, await usage.GetAsync(caller.Account.Id, id, context.RequestAborted), context.RequestAborted))
+            .TryGet(out var view, out var readError)
+            ? TypedResults.Json(view, RetentionJson.Wire.StoredRequestView)
+            : readError;
     }
 
     /// <summary>One request of the caller's account with its decrypted content (the API's GET and the dashboard's
     /// Requests page alike), given its usage row if it has one. The caller is authenticated for
     /// <see cref="CallerPurpose.ReadOwnData"/> with <see cref="RoleRules.AccountData"/>.</summary>
-    internal async Task<(StoredRequestView? View, ApiError? Error)> ReadAsync(Caller caller, RequestId id, (UsageRecord Record, Azure.Data.Tables.TableEntity Entity)? row,
+    internal async Task<Outcome<StoredRequestView>> ReadAsync(Caller caller, RequestId id, (UsageRecord Record, Azure.Data.Tables.TableEntity Entity)? row,
         CancellationToken ct)
     {
         var (plaintext, failure) = await payloads.ReadAsync(caller.Account.Id, id, ct);
@@ -58,11 +59,11 @@ public sealed class StoredRequestHandlers(
         {
             if (failure is { } f && f != PayloadFailure.DataKeyDestroyed)
             {
-                return (null, f.ToApiError());
+                return f.ToApiError();
             }
             if (row is null && plaintext is null && failure is null)
             {
-                return (null, ApiError.NotFound("The request"));
+                return ApiError.NotFound("The request");
             }
             var status = plaintext is not null ? "stored" : failure is null ? "not_stored" : "erased";
             JsonElement? content = null;
@@ -71,49 +72,47 @@ public sealed class StoredRequestHandlers(
                 using var document = JsonDocument.Parse(plaintext.Json);
                 content = document.RootElement.Clone();
             }
-            return (new StoredRequestView(id.Value, "sluice.request", row is { } r ? UsageRowView.From(r.Record) : null, status, content), null);
+            return new StoredRequestView(id.Value, "sluice.request", row is { } r ? UsageRowView.From(r.Record) : null, status, content);
         }
     }
 
     public async Task<IResult> DeleteAsync(HttpContext context, string requestId)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase stored requests");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, "erase stored requests")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         if (!RequestId.TryParse(requestId, out var id))
         {
             return InvalidId();
         }
-        var (deleted, eraseError) = await EraseAsync(caller, id, context.RequestAborted);
-        return eraseError is not null
-            ? eraseError
-            : TypedResults.Json(new ContentErasureView("sluice.request_content_erasure", caller.Account.Id, id.Value, 0, deleted ? 1 : 0, false),
-                RetentionJson.Wire.ContentErasureView);
+        return (await EraseAsync(caller, id, context.RequestAborted)).TryGet(out var deleted, out var eraseError)
+            ? TypedResults.Json(new ContentErasureView("sluice.request_content_erasure", caller.Account.Id, id.Value, 0, deleted ? 1 : 0, false),
+                RetentionJson.Wire.ContentErasureView)
+            : eraseError;
     }
 
     /// <summary>Erases one request's content and keeps its metadata (the API's DELETE and the dashboard's erase button
     /// alike): refused under a legal hold, audited when something was erased. The caller is authenticated for
     /// <see cref="CallerPurpose.Manage"/> with <see cref="RoleRules.AccountData"/>.</summary>
-    internal async Task<(bool Deleted, ApiError? Error)> EraseAsync(Caller caller, RequestId id, CancellationToken ct)
+    internal async Task<Outcome<bool>> EraseAsync(Caller caller, RequestId id, CancellationToken ct)
     {
         if ((await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account).LegalHold is not null)
         {
-            return (false, RetentionHandlers.LegalHoldBlocks());
+            return RetentionHandlers.LegalHoldBlocks();
         }
         var row = await usage.GetAsync(caller.Account.Id, id, ct);
         var deleted = await eraser.EraseRequestAsync(caller.Account.Id, id, CancellationToken.None);
         if (row is null && !deleted)
         {
-            return (false, ApiError.NotFound("The request"));
+            return ApiError.NotFound("The request");
         }
         if (deleted)
         {
             await audit.WriteAsync(caller.Account.Id, caller.Actor, "request_content.erased", id.Value, caller.ClientIp,
                 null, CancellationToken.None);
         }
-        return (deleted, null);
+        return deleted;
     }
 
     internal static ApiError InvalidId() => ApiError.InvalidRequest(

@@ -28,37 +28,37 @@ public sealed class DataPolicyHandlers(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, What);
-        return caller is null ? error! : View(caller.Account);
+        return (await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, What)).TryGet(out var caller, out var error)
+            ? View(caller.Account)
+            : error;
     }
 
     public async Task<IResult> PutAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, What);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.Manage, What)).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
-        var (update, bodyError) = await JsonBody.ReadAsync(context, RoutingJson.Wire.DataPolicyUpdate);
-        if (update is null)
+        if (!(await JsonBody.ReadAsync(context, RoutingJson.Wire.DataPolicyUpdate)).TryGet(out var update, out var bodyError))
         {
-            return bodyError!;
+            return bodyError;
         }
-        var (account, changeError) = await ChangeAsync(caller, update, context.RequestAborted);
-        return account is null ? changeError! : View(account);
+        return (await ChangeAsync(caller, update, context.RequestAborted)).TryGet(out var account, out var changeError)
+            ? View(account)
+            : changeError;
     }
 
     /// <summary>Validates and applies a change of the caller's data policy (the API's PUT and the dashboard's form
     /// alike): held to the deployment's floors, written with the account's ETag, audited old → new. The caller is
     /// authenticated for <see cref="CallerPurpose.Manage"/> with <see cref="RoleRules.AccountData"/>.</summary>
-    internal async Task<(Account? Account, ApiError? Error)> ChangeAsync(Caller caller, DataPolicyUpdate update, CancellationToken ct)
+    internal async Task<Outcome<Account>> ChangeAsync(Caller caller, DataPolicyUpdate update, CancellationToken ct)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var account = await accounts.GetAsync(caller.Account.Id, ct);
             if (account is null)
             {
-                return (null, ApiError.NotFound("The account"));
+                return ApiError.NotFound("The account");
             }
             // Settings left out keep the value in force now, which already honours the floors.
             var current = selector.AccountPolicy(account);
@@ -68,11 +68,11 @@ public sealed class DataPolicyHandlers(
                 update.AllowTraining ?? current.AllowTraining);
             if (BelowFloor(requested) is { } floorError)
             {
-                return (null, floorError);
+                return floorError;
             }
             if (account.DataPolicy == requested)
             {
-                return (account, null);
+                return account;
             }
             var updated = await accounts.TryUpdateAsync(account with { DataPolicy = requested }, ct);
             if (updated is null)
@@ -83,9 +83,9 @@ public sealed class DataPolicyHandlers(
             // The change is made: record it even if the caller has gone away meanwhile.
             await audit.WriteAsync(account.Id, caller.Actor, AuditAction, account.Id, caller.ClientIp,
                 $"{Describe(account.DataPolicy)} -> {Describe(requested)}", CancellationToken.None);
-            return (updated, null);
+            return updated;
         }
-        return (null, ApiError.Conflict("concurrent_update", "The account was changed by someone else while this update was applied; try again."));
+        return ApiError.Conflict("concurrent_update", "The account was changed by someone else while this update was applied; try again.");
     }
 
     /// <summary>The first setting of <paramref name="requested"/> looser than a floor the deployment enforces, as a

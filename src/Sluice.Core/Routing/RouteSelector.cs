@@ -29,13 +29,13 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
     }
 
     /// <summary>The account's policy tightened by the request's <see cref="PolicyHeader"/>, if any.</summary>
-    public (DataPolicy? Policy, ApiError? Error) EffectivePolicy(Account account, IHeaderDictionary headers)
+    public Outcome<DataPolicy> EffectivePolicy(Account account, IHeaderDictionary headers)
     {
         var policy = AccountPolicy(account);
         var header = headers[PolicyHeader].ToString();
         if (header.Length == 0)
         {
-            return (policy, null);
+            return policy;
         }
         foreach (var token in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -51,24 +51,24 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
                     policy = policy with { AllowTraining = false };
                     break;
                 default:
-                    return (null, ApiError.InvalidRequest(
-                        $"'{PolicyHeader}' accepts in-region, zero-retention and no-training (comma-separated); a request can only tighten the account's policy.",
-                        PolicyHeader));
+                    return ApiError.InvalidRequest(
+                        $"'{PolicyHeader}' accepts in-region, zero-retention and no-training (comma-separated; a request can only tighten the account's policy.",
+                        PolicyHeader);
             }
         }
-        return (policy, null);
+        return policy;
     }
 
     /// <summary>The routes allowed to serve <paramref name="model"/> for this caller, in preference order.</summary>
-    public (ImmutableArray<ModelRoute> Routes, ApiError? Error) Select(string model, ApiKey key, DataPolicy policy)
+    public Outcome<ImmutableArray<ModelRoute>> Select(string model, ApiKey key, DataPolicy policy)
     {
         if (!catalog.TryGetRoutes(model, out var routes))
         {
-            return ([], ApiError.ModelNotFound(model));
+            return ApiError.ModelNotFound(model);
         }
         if (!key.AllowsModel(model))
         {
-            return ([], ApiError.Forbidden("model_not_allowed", $"This API key may not use the model '{ApiError.Echo(model)}'."));
+            return ApiError.Forbidden("model_not_allowed", $"This API key may not use the model '{ApiError.Echo(model)}'.");
         }
         // Usually every route is allowed: then the catalog's own array is the answer, with nothing allocated.
         ImmutableArray<ModelRoute>.Builder? allowed = null;
@@ -97,17 +97,17 @@ public sealed class RouteSelector(ModelCatalog catalog, IOptions<StampOptions> s
         }
         if (allowed is null)
         {
-            return (routes, null);
+            return routes;
         }
         if (allowed.Count == 0)
         {
             // Names every rule that excluded a route, never a silent fallback: the caller learns which setting to
             // change (or which route to ask the operator for), and that nothing left the gateway.
-            return ([], ApiError.Forbidden("data_policy_violation",
+            return ApiError.Forbidden("data_policy_violation",
                 $"No route for the model '{ApiError.Echo(model)}' satisfies the data policy in force: {violations} excluded " +
                 (routes.Length == 1 ? "its only route" : $"all {routes.Length} of its routes") +
-                ". The request was not sent to any provider."));
+                ". The request was not sent to any provider.");
         }
-        return (allowed.ToImmutable(), null);
+        return allowed.ToImmutable();
     }
 }

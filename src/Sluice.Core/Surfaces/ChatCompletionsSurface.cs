@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
 using Sluice.Proxy;
@@ -18,7 +19,7 @@ public sealed class ChatCompletionsSurface : Surface
 
     public override string Endpoint => Name;
 
-    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, out SurfaceRequest? request, out ApiError? error)
+    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
         if (!ChatRequest.TryParse(body, out var chat, out error))

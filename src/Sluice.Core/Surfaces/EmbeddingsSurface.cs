@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
@@ -24,11 +25,10 @@ public sealed class EmbeddingsSurface : Surface
 
     public override string Endpoint => Name;
 
-    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, out SurfaceRequest? request, out ApiError? error)
+    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        var document = ChatRequest.Parse(body, out error);
-        if (document is null)
+        if (!RequestJson.Parse(body).TryGet(out var document, out error))
         {
             body.Dispose();
             return false;

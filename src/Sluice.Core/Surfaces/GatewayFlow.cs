@@ -59,10 +59,9 @@ public sealed partial class GatewayFlow(
         var aborted = context.RequestAborted;
 
         // :: Step 1: authenticate. A request without an account has no one to bill, so it writes no row.
-        var (caller, authError) = await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy);
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Proxy)).TryGet(out var caller, out var authError))
         {
-            await surface.WriteErrorAsync(context, authError!);
+            await surface.WriteErrorAsync(context, authError);
             return Results.Empty;
         }
         var row = new UsageRecord
@@ -77,33 +76,29 @@ public sealed partial class GatewayFlow(
         };
 
         // :: Step 2: read and validate the body.
-        var (body, bodyError) = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, bodyBudget, aborted);
-        if (bodyError is not null)
+        if (!(await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, bodyBudget, aborted)).TryGet(out var body, out var bodyError))
         {
             return await RejectAsync(context, surface, bodyError, row, started);
         }
-        if (!surface.TryCreateRequest(body!, context.Request, out var parsed, out var invalid))
+        if (!surface.TryCreateRequest(body, context.Request, out var parsed, out var invalid))
         {
-            return await RejectAsync(context, surface, invalid!, row, started);
+            return await RejectAsync(context, surface, invalid, row, started);
         }
-        using var request = parsed!;
+        using var request = parsed;
         row = row with { Model = request.Model, Streamed = request.Stream };
 
         // :: Step 3: resolve the model to the routes the data policy allows.
-        var (policy, policyError) = routeSelector.EffectivePolicy(caller.Account, context.Request.Headers);
-        if (policyError is not null)
+        if (!routeSelector.EffectivePolicy(caller.Account, context.Request.Headers).TryGet(out var policy, out var policyError))
         {
             return await RejectAsync(context, surface, policyError, row, started);
         }
-        var (routes, routeError) = routeSelector.Select(request.Model, caller.Key, policy!);
-        if (routeError is not null)
+        if (!routeSelector.Select(request.Model, caller.Key, policy).TryGet(out var routes, out var routeError))
         {
             return await RejectAsync(context, surface, routeError, row, started);
         }
         // Decided before anything is relayed: a request that stores nothing gets no capture at all, so its content
         // never reaches any buffer but the one that streams it to the client.
-        var (contentDays, consentError) = ContentConsent.Decide(caller.Account.Retention, request.Store, context.Request.Headers);
-        if (consentError is not null)
+        if (!ContentConsent.Decide(caller.Account.Retention, request.Store, context.Request.Headers).TryGet(out var contentDays, out var consentError))
         {
             return await RejectAsync(context, surface, consentError, row, started);
         }
@@ -126,15 +121,15 @@ public sealed partial class GatewayFlow(
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
-        var (answer, route, forwardError) = await ForwardAsync(request, routes, context.Request, aborted);
+        var (forwarded, route) = await ForwardAsync(request, routes, context.Request, aborted);
         row = WithRoute(row, route);
-        if (answer is null)
+        if (!forwarded.TryGet(out var answer, out var forwardError))
         {
-            if (forwardError!.Status == ApiError.StatusClientClosedRequest)
+            if (forwardError.Status == ApiError.StatusClientClosedRequest)
             {
                 // The client hung up while an upstream worked on its request, which the upstream may bill: the row
                 // carries the prompt, estimated within the estimator's budget.
-                Log.ClientLeftBeforeAnswer(logger, row.RequestId.Value, route!.Id);
+                Log.ClientLeftBeforeAnswer(logger, row.RequestId.Value, route.Id);
                 var prompt = request.EstimatePromptTokens(estimator);
                 row = row with { PromptTokens = prompt, CostNanoUsd = route.Pricing.CostNanoUsd(prompt, 0), UsageEstimated = true };
             }
@@ -162,7 +157,7 @@ public sealed partial class GatewayFlow(
             }
 
             // :: Step 5: relay the answer as it arrives.
-            return await RelayAsync(context, request, answer, route!, row, capture, started);
+            return await RelayAsync(context, request, answer, route, row, capture, started);
         }
     }
 
@@ -178,7 +173,7 @@ public sealed partial class GatewayFlow(
 
         // :: Step 6: meter. Estimate with the tokenizer when the upstream gave no usage. Runs where the whole answer is
         // relayed but its end not yet written (when the end waits for the row), or once the relay is over.
-        async Task MeterAsync(int status, string? errorCode)
+        async Task MeterAsync(RelayError outcome, string? upstreamCode = null)
         {
             metered = true;
             var usage = meter.Usage;
@@ -196,8 +191,8 @@ public sealed partial class GatewayFlow(
             }
             await RecordAsync(row with
             {
-                Status = status,
-                ErrorCode = errorCode,
+                Status = outcome.RowStatus(),
+                ErrorCode = upstreamCode ?? outcome.RowErrorCode(),
                 PromptTokens = u.PromptTokens,
                 CompletionTokens = u.CompletionTokens,
                 CostNanoUsd = route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens),
@@ -210,11 +205,11 @@ public sealed partial class GatewayFlow(
         }
         // A failure the upstream reported in the stream went out after a 200: the row says 502, with its code.
         Func<Task>? beforeEnd = HoldsAnswerEnd
-            ? () => InBandFailure(meter) is { } failure ? MeterAsync(StatusCodes.Status502BadGateway, failure) : MeterAsync(StatusCodes.Status200OK, null)
+            ? () => InBandFailure(meter) is { } failure ? MeterAsync(RelayError.UpstreamFailed, failure) : MeterAsync(RelayError.None)
             : null;
 
-        int status;
-        string? errorCode = null;
+        RelayError outcome;
+        string? upstreamCode = null;
         try
         {
             if (upstream.Events is not null)
@@ -226,19 +221,19 @@ public sealed partial class GatewayFlow(
                 {
                     // Whole, or ended by the upstream's failure in the client's shape (a failure event is an end).
                     await context.Response.CompleteAsync();
-                    errorCode = InBandFailure(meter);
-                    status = errorCode is null ? StatusCodes.Status200OK : StatusCodes.Status502BadGateway;
-                    if (errorCode is not null)
+                    upstreamCode = InBandFailure(meter);
+                    outcome = upstreamCode is null ? RelayError.None : RelayError.UpstreamFailed;
+                    if (upstreamCode is not null)
                     {
-                        Log.StreamFailed(logger, row.RequestId.Value, route.Id, errorCode);
+                        Log.StreamFailed(logger, row.RequestId.Value, route.Id, upstreamCode);
                     }
                 }
                 else
                 {
                     // The upstream broke off mid-stream (perhaps after saying why). Abort so the client cannot take
                     // a cut answer as complete.
-                    status = StatusCodes.Status502BadGateway;
-                    errorCode = InBandFailure(meter) ?? "upstream_stream_broken";
+                    outcome = RelayError.UpstreamStreamBroken;
+                    upstreamCode = InBandFailure(meter);
                     Log.StreamBroken(logger, row.RequestId.Value, route.Id);
                     context.Abort();
                 }
@@ -247,19 +242,17 @@ public sealed partial class GatewayFlow(
             {
                 await ResponseRelay.RelayJsonAsync(context, upstream, meter, observe, beforeEnd, aborted);
                 await context.Response.CompleteAsync();
-                status = StatusCodes.Status200OK;
+                outcome = RelayError.None;
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            status = 499;
-            errorCode = "client_disconnected";
+            outcome = RelayError.ClientDisconnected;
             Log.ClientDisconnected(logger, row.RequestId.Value);
         }
         catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException)
         {
-            status = StatusCodes.Status502BadGateway;
-            errorCode = "upstream_stream_broken";
+            outcome = RelayError.UpstreamStreamBroken;
             Log.StreamBroken(logger, row.RequestId.Value, route.Id);
             context.Abort();
         }
@@ -268,7 +261,7 @@ public sealed partial class GatewayFlow(
         // but its last bytes).
         if (!metered)
         {
-            await MeterAsync(status, errorCode);
+            await MeterAsync(outcome, upstreamCode);
         }
         return Results.Empty;
     }
@@ -283,13 +276,13 @@ public sealed partial class GatewayFlow(
     /// HTTP pipeline has already retried the same route); any other answer is final. Returns the last error when no
     /// route answered. Nothing has been sent to the client yet, so trying again can never replay a started stream.
     /// </summary>
-    private async Task<(SurfaceAnswer? Answer, ModelRoute? Route, ApiError? Error)> ForwardAsync(
+    private async Task<(Outcome<SurfaceAnswer> Answer, ModelRoute Route)> ForwardAsync(
         SurfaceRequest request, ImmutableArray<ModelRoute> routes, HttpRequest http, CancellationToken aborted)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         deadline.CancelAfter(options.Value.UpstreamTimeout);
         ApiError? lastError = null;
-        ModelRoute? lastRoute = null;
+        var lastRoute = routes[0];
         for (var i = 0; i < routes.Length; i++)
         {
             var route = routes[i];
@@ -302,12 +295,12 @@ public sealed partial class GatewayFlow(
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
                 // The client hung up. The upstream call was cancelled with it, but had started: the caller meters it.
-                return (null, route, ApiError.ClientClosedRequest());
+                return (ApiError.ClientClosedRequest(), route);
             }
             catch (Exception e) when (e is OperationCanceledException or TimeoutException || e.InnerException is TimeoutException)
             {
                 Log.UpstreamFailed(logger, route.Id, "timeout");
-                return (null, route, ApiError.UpstreamTimeout());
+                return (ApiError.UpstreamTimeout(), route);
             }
             catch (HttpRequestException)
             {
@@ -330,9 +323,9 @@ public sealed partial class GatewayFlow(
             }
             // The deadline covered getting an answer; the body may stream for as long as the client stays.
             deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-            return (response, route, null);
+            return (response, route);
         }
-        return (null, lastRoute, lastError);
+        return (lastError ?? ApiError.UpstreamUnreachable(), lastRoute);
     }
 
     private async Task<IResult> RejectAsync(HttpContext context, Surface surface, ApiError error, UsageRecord row, long started)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
@@ -20,11 +21,10 @@ public sealed class MessagesCountTokensSurface(TokenEstimator estimator) : Surfa
 
     public override string Endpoint => Name;
 
-    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, out SurfaceRequest? request, out ApiError? error)
+    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        var document = MessagesRequest.Parse(body, requireMaxTokens: false, out var model, out _, out var store, out error);
-        if (document is null)
+        if (!MessagesRequest.TryParse(body, requireMaxTokens: false, out var document, out var model, out _, out var store, out error))
         {
             return false;
         }
@@ -57,11 +57,11 @@ public sealed class MessagesCountTokensSurface(TokenEstimator estimator) : Surfa
                 var response = await native.SendNativeAsync(NativeOperation.MessagesCountTokens, route, passed, PassThrough.AnthropicBeta(http), cancellationToken);
                 return await PassThrough.ReadAsync(response, stream: false, FreeMeter.Instance, cancellationToken);
             }
-            using var chat = messages.ToChat(out var refusal);
-            if (chat is null)
+            if (!messages.ToChat().TryGet(out var chat, out var refusal))
             {
-                return SurfaceAnswer.Refused(refusal!);
+                return SurfaceAnswer.Refused(refusal);
             }
+            using var owned = chat;
             var count = estimator.CountPrompt(chat);
             return PassThrough.LocalJson(System.Text.Encoding.UTF8.GetBytes($"{{\"input_tokens\":{count}}}"), FreeMeter.Instance);
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
@@ -23,11 +24,10 @@ public sealed class MessagesSurface : Surface
 
     public override string Endpoint => Name;
 
-    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, out SurfaceRequest? request, out ApiError? error)
+    public override bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        var document = MessagesRequest.Parse(body, requireMaxTokens: true, out var model, out var stream, out var store, out error);
-        if (document is null)
+        if (!MessagesRequest.TryParse(body, requireMaxTokens: true, out var document, out var model, out var stream, out var store, out error))
         {
             return false;
         }
@@ -50,30 +50,34 @@ internal sealed class MessagesRequest(BufferedBody body, JsonDocument document) 
     public override JsonElement Root => document.RootElement;
 
     /// <summary>The Messages request as a Chat Completions request, for the estimator and for translated routes.</summary>
-    public ChatRequest? ToChat(out ApiError? error)
+    public Outcome<ChatRequest> ToChat()
     {
         using var translated = new PooledBufferWriter(body.Length + 256);
         if (MessagesToChat.Write(Root, Model, Stream, translated) is { } refusal)
         {
-            error = refusal;
-            return null;
+            return refusal;
         }
         if (!body.TryHold(translated.WrittenCount))
         {
-            error = ApiError.GatewayBusy();
-            return null;
+            return ApiError.GatewayBusy();
         }
         var array = BodyArrays.Rent(translated.WrittenCount);
         translated.WrittenSpan.CopyTo(array);
-        return ChatRequest.TryParse(array, translated.WrittenCount, out var chat, out error) ? chat : null;
+        return ChatRequest.TryParse(array, translated.WrittenCount, out var chat, out var error) ? chat : error;
     }
 
     public override int EstimatePromptTokens(TokenEstimator estimator)
     {
         // Every text the model reads, counted like a chat prompt. A request a translation refuses is still counted:
         // its JSON text, which bounds what the model read.
-        using var chat = ToChat(out _);
-        return chat is not null ? estimator.CountPrompt(chat) : estimator.Count(System.Text.Encoding.UTF8.GetString(Body.Span));
+        if (!ToChat().TryGet(out var chat, out _))
+        {
+            return estimator.Count(System.Text.Encoding.UTF8.GetString(Body.Span));
+        }
+        using (chat)
+        {
+            return estimator.CountPrompt(chat);
+        }
     }
 
     public override async Task<SurfaceAnswer> SendAsync(ModelRoute route, HttpRequest http, CancellationToken cancellationToken)
@@ -88,12 +92,12 @@ internal sealed class MessagesRequest(BufferedBody body, JsonDocument document) 
 
         // :: Translated: Messages → Chat Completions → the route's provider → back to Messages.
         UpstreamResponse hub;
-        using (var chat = ToChat(out var refusal))
+        if (!ToChat().TryGet(out var chat, out var refusal))
         {
-            if (chat is null)
-            {
-                return SurfaceAnswer.Refused(refusal!);
-            }
+            return SurfaceAnswer.Refused(refusal);
+        }
+        using (chat)
+        {
             hub = await route.Provider.SendAsync(chat, route, cancellationToken);
         }
         var meter = new ChatAnswerMeter();
@@ -142,23 +146,24 @@ internal sealed class MessagesRequest(BufferedBody body, JsonDocument document) 
 
     /// <summary>Parses and validates a Messages body: what a translation reads must be there and of the right type;
     /// anything else (new block types, new fields) passes, for Anthropic routes to judge. Disposes nothing.</summary>
-    public static JsonDocument? Parse(BufferedBody body, bool requireMaxTokens, out string? model, out bool stream, out bool? store, out ApiError? error)
+    public static bool TryParse(BufferedBody body, bool requireMaxTokens, [NotNullWhen(true)] out JsonDocument? document,
+        out string? model, out bool stream, out bool? store, [NotNullWhen(false)] out ApiError? error)
     {
         model = null; stream = false; store = null;
-        var document = ChatRequest.Parse(body, out error);
-        if (document is null)
+        if (!RequestJson.Parse(body).TryGet(out document, out error))
         {
             body.Dispose();
-            return null;
+            return false;
         }
         error = Validate(document.RootElement, requireMaxTokens, out model, out stream, out store);
         if (error is not null)
         {
             document.Dispose();
             body.Dispose();
-            return null;
+            document = null;
+            return false;
         }
-        return document;
+        return true;
     }
 
     private static ApiError? Validate(JsonElement root, bool requireMaxTokens, out string? model, out bool stream, out bool? store)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http;
 using Sluice.Providers;
 using Sluice.Proxy;
@@ -34,7 +35,7 @@ public abstract class Surface
 
     /// <summary>Parses and validates a request body, taking ownership of <paramref name="body"/> (disposed with the
     /// request, or at once on failure).</summary>
-    public abstract bool TryCreateRequest(BufferedBody body, HttpRequest http, out SurfaceRequest? request, out ApiError? error);
+    public abstract bool TryCreateRequest(BufferedBody body, HttpRequest http, [NotNullWhen(true)] out SurfaceRequest? request, [NotNullWhen(false)] out ApiError? error);
 
     /// <summary>Writes a gateway error in this surface's shape, with the error's status (and its Retry-After).</summary>
     public virtual Task WriteErrorAsync(HttpContext context, ApiError error) => error.ExecuteAsync(context);

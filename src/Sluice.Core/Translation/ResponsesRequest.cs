@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using Sluice.Wire;
@@ -44,11 +45,10 @@ public sealed class ResponsesRequest : IDisposable
 
     /// <summary>Parses and validates <paramref name="body"/>, taking ownership of it (disposed with the request, or at
     /// once on failure).</summary>
-    public static bool TryParse(BufferedBody body, out ResponsesRequest? request, out ApiError? error)
+    public static bool TryParse(BufferedBody body, [NotNullWhen(true)] out ResponsesRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        var document = ChatRequest.Parse(body, out error);
-        if (document is null)
+        if (!RequestJson.Parse(body).TryGet(out var document, out error))
         {
             body.Dispose();
             return false;

@@ -29,10 +29,9 @@ public sealed class UsageHandler(
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read usage");
-        if (caller is null)
+        if (!(await authenticator.AuthenticateAdminAsync(context, CallerPurpose.ReadOwnData, "read usage")).TryGet(out var caller, out var error))
         {
-            return error!;
+            return error;
         }
         var query = context.Request.Query;
         var now = time.GetUtcNow();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -46,16 +47,15 @@ public sealed class ChatRequest : IDisposable
 
     /// <summary>Parses and validates <paramref name="length"/> bytes of <paramref name="rented"/>, taking ownership of the
     /// pooled array (returned to the pool on dispose or on failure, when it is 1 MiB or less).</summary>
-    public static bool TryParse(byte[] rented, int length, out ChatRequest? request, out ApiError? error) =>
+    public static bool TryParse(byte[] rented, int length, [NotNullWhen(true)] out ChatRequest? request, [NotNullWhen(false)] out ApiError? error) =>
         TryParse(BufferedBody.FromPooled(rented, length), out request, out error);
 
     /// <summary>Parses and validates <paramref name="body"/>, taking ownership of it (disposed with the request, or at
     /// once on failure).</summary>
-    public static bool TryParse(BufferedBody body, out ChatRequest? request, out ApiError? error)
+    public static bool TryParse(BufferedBody body, [NotNullWhen(true)] out ChatRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
         request = null;
-        var document = Parse(body, out error);
-        if (document is null)
+        if (!RequestJson.Parse(body).TryGet(out var document, out error))
         {
             body.Dispose();
             return false;
@@ -77,28 +77,6 @@ public sealed class ChatRequest : IDisposable
             MaxTokens = maxTokens,
         };
         return true;
-    }
-
-    /// <summary>Checks the body's text (UTF-8, no lone surrogates) and parses it, as every API shape's body is read;
-    /// null and the error when it is not JSON. Does not take ownership of <paramref name="body"/>.</summary>
-    public static JsonDocument? Parse(BufferedBody body, out ApiError? error)
-    {
-        if (JsonText.Invalid(body.Span) is { } textError)
-        {
-            error = textError;
-            return null;
-        }
-        try
-        {
-            error = null;
-            return JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            // JsonException messages give a position (line, byte), never content.
-            error = ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}).");
-            return null;
-        }
     }
 
     private static ApiError? Validate(JsonElement root, out string? model, out bool stream, out bool wantsUsage, out bool? store, out int? maxTokens)

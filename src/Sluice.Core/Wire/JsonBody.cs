@@ -9,31 +9,30 @@ internal static class JsonBody
 {
     public const long DefaultLimit = 64 * 1024;
 
-    public static async Task<(T? Value, ApiError? Error)> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type, long limit = DefaultLimit)
+    public static async Task<Outcome<T>> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type, long limit = DefaultLimit)
         where T : class
     {
-        var (body, error) = await RequestBody.ReadAsync(context.Request, limit, budget: null, context.RequestAborted);
-        if (error is not null)
+        if (!(await RequestBody.ReadAsync(context.Request, limit, budget: null, context.RequestAborted)).TryGet(out var body, out var error))
         {
-            return (null, error);
+            return error;
         }
         using (body)
         {
-            if (JsonText.Invalid(body!.Span) is { } textError)
+            if (JsonText.Invalid(body.Span) is { } textError)
             {
-                return (null, textError);
+                return textError;
             }
             try
             {
                 var value = JsonSerializer.Deserialize(body.Span, type);
-                return value is null ? (null, ApiError.InvalidRequest("The request body must be a JSON object.")) : (value, null);
+                return value is null ? ApiError.InvalidRequest("The request body must be a JSON object.") : value;
             }
             catch (JsonException e)
             {
                 // The message names the field path (e.g. "$.expires_at"), never its value; a path can hold a client's
                 // key name, so it is echoed like any client value.
                 var path = e.Path is null ? null : ApiError.Echo(e.Path);
-                return (null, ApiError.InvalidRequest($"The request body is not valid for this endpoint (at {path ?? "$"}).", path));
+                return ApiError.InvalidRequest($"The request body is not valid for this endpoint (at {path ?? "$"}).", path);
             }
         }
     }

@@ -15,19 +15,19 @@ internal static class RequestBody
     /// <summary>First buffer of a body of unknown length (chunked); it doubles as the body grows.</summary>
     private const int InitialChunkedCapacity = 16 * 1024;
 
-    public static async Task<(BufferedBody? Body, ApiError? Error)> ReadAsync(HttpRequest request, long limit, RequestBodyBudget? budget,
+    public static async Task<Outcome<BufferedBody>> ReadAsync(HttpRequest request, long limit, RequestBodyBudget? budget,
         CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
         if (declared > limit)
         {
-            return (null, ApiError.BodyTooLarge(limit));
+            return ApiError.BodyTooLarge(limit);
         }
         // One spare byte past a declared length, so the read that finds the end needs no larger array.
         var body = BufferedBody.TryCreate(declared is > 0 ? (int)declared.Value + 1 : InitialChunkedCapacity, budget);
         if (body is null)
         {
-            return (null, ApiError.GatewayBusy());
+            return ApiError.GatewayBusy();
         }
         try
         {
@@ -36,7 +36,7 @@ internal static class RequestBody
                 if (body.IsFull && !body.TryGrow((int)Math.Min((long)body.Capacity * 2, limit + 1)))
                 {
                     body.Dispose();
-                    return (null, ApiError.GatewayBusy());
+                    return ApiError.GatewayBusy();
                 }
                 var read = await request.Body.ReadAsync(body.Free, cancellationToken);
                 if (read == 0)
@@ -54,19 +54,19 @@ internal static class RequestBody
             // A body of declared length is refused with 400 only for ending early, which only a closed connection does,
             // whether or not Kestrel's abort has reached the token yet. No one is left to answer.
             body.Dispose();
-            return (null, ApiError.ClientClosedRequest());
+            return ApiError.ClientClosedRequest();
         }
         catch (BadHttpRequestException e)
         {
             // The server's own checks: its body limit (Kestrel counts chunk framing against it), malformed chunked
             // framing, a minimum data rate. Its messages are not repeated.
             body.Dispose();
-            return (null, e.StatusCode switch
+            return e.StatusCode switch
             {
                 StatusCodes.Status413PayloadTooLarge => ApiError.BodyTooLarge(limit),
                 StatusCodes.Status408RequestTimeout => ApiError.BodyTooSlow(),
                 _ => ApiError.UnreadableBody(),
-            });
+            };
         }
         catch
         {
@@ -76,18 +76,18 @@ internal static class RequestBody
         if (body.Length > limit)
         {
             body.Dispose();
-            return (null, ApiError.BodyTooLarge(limit));
+            return ApiError.BodyTooLarge(limit);
         }
         if (body.Length == 0)
         {
             body.Dispose();
-            return (null, ApiError.InvalidRequest("The request body is empty; send a JSON chat-completions request."));
+            return ApiError.InvalidRequest("The request body is empty; send a JSON chat-completions request.");
         }
         if (budget is not null && !body.TryHold(RequestBodyBudget.WorkingSet(body.Span)))
         {
             body.Dispose();
-            return (null, ApiError.GatewayBusy());
+            return ApiError.GatewayBusy();
         }
-        return (body, null);
+        return body;
     }
 }

@@ -68,13 +68,12 @@ internal static class DevEnvironment
                 || !found.IsUsableAt(DateTimeOffset.UtcNow))
             {
                 var lifecycle = services.GetRequiredService<AccountLifecycle>();
-                var (account, key, error) = await lifecycle.CreateAsync("demo", null, "dev", null, CancellationToken.None);
-                if (account is null)
+                if (!(await lifecycle.CreateAsync("demo", null, "dev", null, CancellationToken.None)).TryGet(out var created, out var error))
                 {
-                    Console.Error.WriteLine($"Could not create the demo account: {error!.Message}");
+                    Console.Error.WriteLine($"Could not create the demo account: {error.Message}");
                     return;
                 }
-                demo = new DemoAccount(account.Id, key!.Key);
+                demo = new DemoAccount(created.Account.Id, created.OwnerKey.Key);
                 File.WriteAllText(stateFile, JsonSerializer.Serialize(demo));
             }
             if (s_identityProvider is not null)

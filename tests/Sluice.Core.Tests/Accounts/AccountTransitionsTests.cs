@@ -1,4 +1,5 @@
 using Sluice.Accounts;
+using Sluice.Testing;
 
 namespace Sluice.Core.Tests.Accounts;
 

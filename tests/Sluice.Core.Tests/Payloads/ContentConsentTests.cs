@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Sluice.Accounts;
 using Sluice.Payloads;
+using Sluice.Testing;
 using Sluice.Wire;
 
 namespace Sluice.Core.Tests.Payloads;
@@ -10,7 +11,7 @@ public sealed class ContentConsentTests
     private static readonly RetentionPolicy s_retainAll30 = new(ContentMode.RetainAll, 30, 90);
     private static readonly RetentionPolicy s_metadataOnly = new(ContentMode.MetadataOnly, 30, 90);
 
-    private static (int Days, Sluice.Wire.ApiError? Error) Decide(RetentionPolicy policy, bool? store, string? storeHeader = null, string? daysHeader = null)
+    private static Sluice.Wire.Outcome<int> Decide(RetentionPolicy policy, bool? store, string? storeHeader = null, string? daysHeader = null)
     {
         var headers = new HeaderDictionary();
         if (storeHeader is not null)

@@ -4,6 +4,7 @@ using Sluice.Accounts;
 using Sluice.Providers;
 using Sluice.Routing;
 using Sluice.Stamp;
+using Sluice.Testing;
 
 namespace Sluice.Core.Tests.Routing;
 
