@@ -14,6 +14,9 @@ internal static class DashboardServices
         services.AddSingleton<DashboardHandlers>();
         services.AddSingleton<MemberRequests>();
         services.AddSingleton<TeamHandlers>();
+        services.AddSingleton<UsagePageHandlers>();
+        services.AddSingleton<KeyPageHandlers>();
+        services.AddSingleton<AuditPageHandlers>();
         services.AddRazorComponents();
         return services;
     }
