@@ -8,7 +8,7 @@ namespace Sluice.Dashboard;
 /// computed here and formatted invariantly, so the page renders the same bytes in every culture. The chart is an
 /// image with a title and a description; the page's table holds every figure it draws.
 /// </summary>
-public sealed record UsageChart(string Id, string Title, string Description, IReadOnlyList<UsageChart.Column> Columns, string Highest)
+public sealed record UsageChart(string Id, string Title, string Description, IReadOnlyList<UsageChart.Column> Columns, string Range, string Highest)
 {
     public const int Width = 600;
     public const int Height = 160;
@@ -33,7 +33,7 @@ public sealed record UsageChart(string Id, string Title, string Description, IRe
             ? $"{title} from {UsageReport.Format(report.First)} to {UsageReport.Format(report.Last)}: none."
             : $"{title} from {UsageReport.Format(report.First)} to {UsageReport.Format(report.Last)}, one column per day: {format(total)} in all, " +
               $"the most on {busiest.Label} ({format(max)}). The table “Usage by day” lists every figure.";
-        return new UsageChart(id, title, description, columns, format(max));
+        return new UsageChart(id, title, description, columns, $"{UsageReport.Format(report.First)} to {UsageReport.Format(report.Last)}", format(max));
     }
 
     private static string N(double value) => Math.Round(value, 2).ToString("0.##", CultureInfo.InvariantCulture);

@@ -79,7 +79,7 @@ public sealed partial class AuditPageTests
         [.. Row().Matches(Regex.Replace(body, ">\\s+<", "><")).Select(m => (m.Groups["time"].Value, WebUtility.HtmlDecode(m.Groups["actor"].Value),
             m.Groups["action"].Value, m.Groups["target"].Value))];
 
-    [GeneratedRegex("<tr><td>(?<time>[0-9-]+ [0-9:]+)</td><td>(?<actor>[^<]*)</td><td><code>(?<action>[^<]*)</code></td><td>(?:<code>(?<target>[^<]*)</code>)?</td></tr>")]
+    [GeneratedRegex("<tr><td class=\"when\">(?<time>[0-9-]+ [0-9:]+)</td><td>(?<actor>[^<]*)</td><td><code>(?<action>[^<]*)</code></td><td>(?:<code>(?<target>[^<]*)</code>)?</td></tr>")]
     private static partial Regex Row();
 
     [GeneratedRegex("<a href=\"(?<href>[^\"]*)\" rel=\"next\">")]

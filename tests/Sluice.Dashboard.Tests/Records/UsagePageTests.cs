@@ -53,7 +53,7 @@ public sealed partial class UsagePageTests
         Assert.Contains(Row(today, "gpt-a", "1", "7", "3", "10", "$0.00000025", "0"), body, StringComparison.Ordinal);
         Assert.Contains(Row(today, "@SUM(A1:A9)", "1", "2", "2", "4", "$1", "0"), body, StringComparison.Ordinal);
         // A day without requests is a row of zeros, so the table has every day the charts draw.
-        Assert.Contains($"<tr><th scope=\"row\">{Day(today.AddDays(-3))}</th><td>none</td>", body, StringComparison.Ordinal);
+        Assert.Contains($"<tr><th scope=\"row\" class=\"day\">{Day(today.AddDays(-3))}</th><td>none</td>", body, StringComparison.Ordinal);
         // Per model: the most expensive first.
         var perModel = body[body.IndexOf("<caption>Usage per model", StringComparison.Ordinal)..];
         Assert.True(perModel.IndexOf("@SUM(A1:A9)", StringComparison.Ordinal) < perModel.IndexOf("gpt-a", StringComparison.Ordinal));
@@ -123,7 +123,7 @@ public sealed partial class UsagePageTests
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Row(DateOnly day, string model, params string[] figures) =>
-        $"<th scope=\"row\">{Day(day)}</th><td>{model}</td>" + string.Concat(figures.Select(f => $"<td class=\"num\">{f}</td>"));
+        $"<th scope=\"row\" class=\"day\">{Day(day)}</th><td>{model}</td>" + string.Concat(figures.Select(f => $"<td class=\"num\">{f}</td>"));
 
     [GeneratedRegex("<svg viewBox=\"[^\"]*\" role=\"img\" aria-labelledby=\"(?<id>[a-z-]+)-title [a-z-]+-desc\"[^>]*>\\s*<title id=\"\\k<id>-title\">(?<title>[^<]*)</title>\\s*<desc id=\"\\k<id>-desc\">(?<desc>[^<]*)</desc>.*?</svg>", RegexOptions.Singleline)]
     private static partial Regex Chart();
