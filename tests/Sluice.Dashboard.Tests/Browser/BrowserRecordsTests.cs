@@ -15,8 +15,6 @@ namespace Sluice.Dashboard.Tests.Browser;
 /// </summary>
 public sealed class BrowserRecordsTests
 {
-    private static readonly string s_screenshots = Path.Combine(SignInFixture.ProjectDirectory, "TestResults", "screenshots");
-
     [Fact]
     public async Task AnOwner_ReadsUsageAndDownloadsItsCsv_CreatesAndRevokesAKey_AndFindsItInTheAuditLog()
     {
@@ -32,15 +30,7 @@ public sealed class BrowserRecordsTests
         var browser = await Chromium.BrowserAsync();
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = s.App.BaseAddress.ToString(), AcceptDownloads = true });
         var page = await context.NewPageAsync();
-        var external = new List<string>();
-        var provider = new Uri((await SignInFixture.ProviderAsync()).Authority, "connect/").ToString();
-        page.Request += (_, request) =>
-        {
-            if (new Uri(request.Url).Authority != s.App.BaseAddress.Authority && !request.Url.StartsWith(provider, StringComparison.Ordinal))
-            {
-                external.Add(request.Url);
-            }
-        };
+        var recorder = PageRecorder.Watch(page, s.App.BaseAddress, new Uri((await SignInFixture.ProviderAsync()).Authority, "connect/").ToString());
 
         await page.GotoAsync("dashboard");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with Test provider" }).ClickAsync();
@@ -54,9 +44,9 @@ public sealed class BrowserRecordsTests
         await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Requests per day" })).ToBeVisibleAsync();
         var perModel = page.GetByRole(AriaRole.Table, new() { NameRegex = new Regex("^Usage per model") });
         await Assertions.Expect(perModel.GetByRole(AriaRole.Row, new() { NameRegex = new Regex("^mock 3 ") })).ToBeVisibleAsync();
-        await Shot(page, "usage-1-page");
+        await recorder.ShotAsync("usage-1-page");
         await page.SetViewportSizeAsync(390, 844);
-        await Shot(page, "usage-2-phone");
+        await recorder.ShotAsync("usage-2-phone");
         await page.SetViewportSizeAsync(1280, 720);
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download CSV" }).ClickAsync());
@@ -67,7 +57,7 @@ public sealed class BrowserRecordsTests
 
         // Keys: create one; its secret is on this page only.
         await page.GetByRole(AriaRole.Link, new() { Name = "Keys" }).ClickAsync();
-        await Shot(page, "keys-1-list");
+        await recorder.ShotAsync("keys-1-list");
         await page.GetByLabel("Name").FillAsync("browser test");
         await page.GetByLabel("Role").SelectOptionAsync("developer");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
@@ -75,7 +65,7 @@ public sealed class BrowserRecordsTests
         await Assertions.Expect(secretField).ToBeVisibleAsync();
         var secret = await secretField.InputValueAsync();
         Assert.StartsWith("sk-sluice-", secret, StringComparison.Ordinal);
-        await Shot(page, "keys-2-created");
+        await recorder.ShotAsync("keys-2-created");
         var key = await s.Get<KeyStore>().FindByHashAsync(GatewayKey.Hash(secret), CancellationToken.None);
         Assert.Equal("browser test", key!.Name);
 
@@ -83,11 +73,11 @@ public sealed class BrowserRecordsTests
         Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
         await page.GetByRole(AriaRole.Link, new() { Name = "Revoke browser test" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Revoke key “browser test”?");
-        await Shot(page, "keys-3-confirm-revoke");
+        await recorder.ShotAsync("keys-3-confirm-revoke");
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke this key" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("The key is revoked");
         await Assertions.Expect(page.GetByRole(AriaRole.Row, new() { NameRegex = new Regex("^browser test ") })).ToContainTextAsync("Revoked ");
-        await Shot(page, "keys-4-revoked");
+        await recorder.ShotAsync("keys-4-revoked");
         Assert.NotNull((await s.Get<KeyStore>().GetAsync(s.Account.Id, key.Id, CancellationToken.None))!.RevokedAt);
 
         // Audit log: the key's creation and revocation, by Alice.
@@ -95,15 +85,9 @@ public sealed class BrowserRecordsTests
         var created = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "key.created" }).Filter(new() { HasText = key.Id });
         await Assertions.Expect(created).ToContainTextAsync("Alice Example");
         await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "key.revoked" }).Filter(new() { HasText = key.Id })).ToBeVisibleAsync();
-        await Shot(page, "audit-1-log");
+        await recorder.ShotAsync("audit-1-log");
 
         // Every request the pages made went to Sluice or, during sign-in, to the identity provider.
-        Assert.Empty(external);
-    }
-
-    private static async Task Shot(IPage page, string name)
-    {
-        Directory.CreateDirectory(s_screenshots);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(s_screenshots, name + ".png"), FullPage = true });
+        Assert.Empty(recorder.ExternalRequests);
     }
 }
