@@ -140,6 +140,27 @@ public sealed partial class KeysPageTests
         Assert.NotNull((await s.Get<KeyStore>().GetAsync(s.Account.Id, s.Owner.Key.Id, CancellationToken.None))!.RevokedAt);
     }
 
+    [Fact]
+    public async Task AClosedAccountsKeys_AreListed_ButNeitherCreatedNorRevoked()
+    {
+        await using var s = await RecordsScenario.StartAsync();
+        var alice = await s.JoinAsync(TestIdentityProvider.Alice, "owner");
+        var open = (await alice.GetAsync($"{s.AccountPath}/keys")).Last;
+        var (_, closeError) = await s.Get<AccountLifecycle>().CloseAsync(s.Account.Id, "test", null, CancellationToken.None);
+        Assert.Null(closeError);
+
+        var closed = (await alice.GetAsync($"{s.AccountPath}/keys")).Last;
+        var create = (await alice.PostFormAsync($"{s.AccountPath}/keys", [open.Csrf(), new("name", "late"), new("role", "developer")])).Last;
+        var revoke = (await alice.PostFormAsync($"{s.AccountPath}/keys/{s.Owner.Key.Id}/revoke", [open.Csrf(), new("confirm", s.Owner.Key.Id)])).Last;
+
+        Assert.Equal(HttpStatusCode.OK, closed.Status);
+        Assert.Contains(s.Owner.Key.Id, closed.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Create key", closed.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("/revoke\"", closed.Body, StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (create.Status, revoke.Status));
+        Assert.Single(await MemberSignInTests.ListAsync(s.Get<KeyStore>().ListAsync(s.Account.Id, CancellationToken.None)), k => k.RevokedAt is null);
+    }
+
     [GeneratedRegex("<input id=\"new-key-secret\" class=\"secret-value\" type=\"text\" readonly value=\"(?<secret>[^\"]+)\"")]
     private static partial Regex SecretField();
 }
