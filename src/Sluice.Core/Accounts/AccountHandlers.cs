@@ -142,19 +142,8 @@ public sealed class AccountHandlers(
         {
             return ApiError.InvalidRequest($"'limit' must be a whole number from 1 to {MaxAuditLimit}.", "limit");
         }
-        var entries = new List<AuditEntryView>();
-        var more = false;
-        await foreach (var entry in audit.QueryAsync(caller.Account.Id, since, until, context.RequestAborted))
-        {
-            if (entries.Count == limit)
-            {
-                more = true;
-                break;
-            }
-            entries.Add(AuditEntryView.From(entry));
-        }
-        // Rows come newest window first; within a window, order by the latest action.
-        return TypedResults.Json(new AuditList([.. entries.OrderByDescending(e => e.LastTime)], more), AccountsJson.Wire.AuditList);
+        var page = await AuditPage.ReadAsync(audit, caller.Account.Id, since, until, skip: 0, take: limit, context.RequestAborted);
+        return TypedResults.Json(new AuditList([.. page.Entries.Select(AuditEntryView.From)], page.HasMore), AccountsJson.Wire.AuditList);
     }
 
     private static ApiError InvalidBound(string param) =>

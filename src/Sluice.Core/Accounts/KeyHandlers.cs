@@ -13,7 +13,7 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
     /// <summary><c>GET /v1/keys</c>.</summary>
     public async Task<IResult> ListKeysAsync(HttpContext context)
     {
-        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Admin)).TryGet(out var caller, out var error))
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, RoleRules.ManagePrincipals)).TryGet(out var caller, out var error))
         {
             return error;
         }
@@ -28,7 +28,7 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
     /// <summary><c>POST /v1/keys</c> with <c>{"role","name","expires_at","allowed_models"}</c>: 201 with the secret, once.</summary>
     public async Task<IResult> CreateKeyAsync(HttpContext context)
     {
-        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, RoleRules.ManagePrincipals)).TryGet(out var caller, out var error))
         {
             return error;
         }
@@ -44,7 +44,7 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
     /// <summary><c>PATCH /v1/keys/{keyId}</c> with <c>{"role","allowed_models","name"}</c>.</summary>
     public async Task<IResult> UpdateKeyAsync(HttpContext context, string keyId)
     {
-        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, RoleRules.ManagePrincipals)).TryGet(out var caller, out var error))
         {
             return error;
         }
@@ -64,7 +64,7 @@ public sealed class KeyHandlers(GatewayAuthenticator authenticator, AccountLifec
     /// <summary><c>DELETE /v1/keys/{keyId}</c>: revokes the key (it stays listed, with <c>revoked_at</c>, for the record).</summary>
     public async Task<IResult> RevokeKeyAsync(HttpContext context, string keyId)
     {
-        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, KeyRole.Admin)).TryGet(out var caller, out var error))
+        if (!(await authenticator.AuthenticateAsync(context, CallerPurpose.Manage, RoleRules.ManagePrincipals)).TryGet(out var caller, out var error))
         {
             return error;
         }

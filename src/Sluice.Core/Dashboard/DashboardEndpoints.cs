@@ -33,6 +33,13 @@ internal static class DashboardEndpoints
         app.MapGet("/" + SluiceRoutes.DashboardData, (HttpContext c, string accountId, AccountDataHandlers h) => h.DataAsync(c, accountId));
         app.MapPost("/" + SluiceRoutes.DashboardDataEraseContent, (HttpContext c, string accountId, AccountDataHandlers h) => h.EraseContentAsync(c, accountId));
         app.MapPost("/" + SluiceRoutes.DashboardDataClose, (HttpContext c, string accountId, AccountDataHandlers h) => h.CloseAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardUsage, (HttpContext c, string accountId, UsagePageHandlers h) => h.UsageAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardUsageCsv, (HttpContext c, string accountId, UsagePageHandlers h) => h.CsvAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardKeys, (HttpContext c, string accountId, KeyPageHandlers h) => h.KeysAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardKeys, (HttpContext c, string accountId, KeyPageHandlers h) => h.CreateAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardKeyRevoke, (HttpContext c, string accountId, string keyId, KeyPageHandlers h) => h.ConfirmRevokeAsync(c, accountId, keyId));
+        app.MapPost("/" + SluiceRoutes.DashboardKeyRevoke, (HttpContext c, string accountId, string keyId, KeyPageHandlers h) => h.RevokeAsync(c, accountId, keyId));
+        app.MapGet("/" + SluiceRoutes.DashboardAudit, (HttpContext c, string accountId, AuditPageHandlers h) => h.AuditAsync(c, accountId));
         return app;
     }
 }

@@ -15,6 +15,9 @@ internal static class DashboardServices
         services.AddSingleton<MemberRequests>();
         services.AddSingleton<TeamHandlers>();
         services.AddSingleton<AccountDataHandlers>();
+        services.AddSingleton<UsagePageHandlers>();
+        services.AddSingleton<KeyPageHandlers>();
+        services.AddSingleton<AuditPageHandlers>();
         services.AddRazorComponents();
         return services;
     }

@@ -25,7 +25,7 @@ public sealed class UsageHandler(
 {
     public const int DefaultLimit = 1000;
     public const int MaxLimit = 10_000;
-    public const int MaxDays = 400;
+    public const int MaxDays = UsageRange.MaxDays;
 
     public async Task<IResult> GetAsync(HttpContext context)
     {
@@ -41,9 +41,9 @@ public sealed class UsageHandler(
         }
         var to = toBound ?? now;
         var from = fromBound ?? to.AddDays(-7);
-        if (from >= to || to - from > TimeSpan.FromDays(MaxDays))
+        if (UsageRange.Check(from, to) is { } rangeError)
         {
-            return ApiError.InvalidRequest($"'from' must be before 'to', at most {MaxDays} days apart.", "from");
+            return rangeError;
         }
         var limit = DefaultLimit;
         if (query["limit"].ToString() is { Length: > 0 } text

@@ -80,6 +80,16 @@ public static class SluiceRoutes
     public const string DashboardDataEraseContent = "dashboard/accounts/{accountId}/data/erase-content";
     public const string DashboardDataClose = "dashboard/accounts/{accountId}/data/close";
 
+    /// <summary>Usage by day and model (GET with <c>?from=&amp;to=</c> dates, both days included), and the same figures as CSV.</summary>
+    public const string DashboardUsage = "dashboard/accounts/{accountId}/usage";
+    public const string DashboardUsageCsv = "dashboard/accounts/{accountId}/usage/csv";
+    /// <summary>GET lists the account's keys; POST (anti-forgery) creates one and shows its secret once.</summary>
+    public const string DashboardKeys = "dashboard/accounts/{accountId}/keys";
+    /// <summary>GET asks to confirm; POST (anti-forgery, <c>confirm</c> = the key id) revokes.</summary>
+    public const string DashboardKeyRevoke = "dashboard/accounts/{accountId}/keys/{keyId}/revoke";
+    /// <summary>The account's audit log, newest first, paged.</summary>
+    public const string DashboardAudit = "dashboard/accounts/{accountId}/audit";
+
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";
 

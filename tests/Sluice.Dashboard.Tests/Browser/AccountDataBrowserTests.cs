@@ -37,19 +37,19 @@ public sealed class AccountDataBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Accept" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Account {account.Id}");
         await Assertions.Expect(page.GetByText("State: Active.")).ToBeVisibleAsync();
-        await Shot(page, "data-1-account");
+        await PageRecorder.ShotAsync(page, "data-1-account");
 
         // Settings → Policies, with the keyboard: type the days and press Enter in the field.
         await page.GetByRole(AriaRole.Link, new() { Name = "Settings → Policies" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Settings → Policies");
-        await Shot(page, "data-2-policies");
+        await PageRecorder.ShotAsync(page, "data-2-policies");
         var days = page.GetByLabel("Content retention (days)");
         await days.FocusAsync();
         await days.FillAsync("7");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved.");
         await Assertions.Expect(page.GetByLabel("Content retention (days)")).ToHaveValueAsync("7");
-        await Shot(page, "data-3-policies-saved");
+        await PageRecorder.ShotAsync(page, "data-3-policies-saved");
         var member = await MemberAsync(sluice, account.Id);
         var audit = await ListAsync(sluice.Services.GetRequiredService<AuditLog>().QueryAsync(account.Id, DateTimeOffset.MinValue, DateTimeOffset.MaxValue, CancellationToken.None));
         var changed = Assert.Single(audit, e => e.Action == "retention.changed" && e.Actor == member.Id);
@@ -60,32 +60,32 @@ public sealed class AccountDataBrowserTests
         await page.GetByText("Content", new() { Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Content of " + requestId, new() { Exact = true })).ToContainTextAsync(canary + " <b>bold?</b>");
         Assert.Equal(0, await page.Locator("pre b").CountAsync());
-        await Shot(page, "data-4-requests");
+        await PageRecorder.ShotAsync(page, "data-4-requests");
         await page.GetByRole(AriaRole.Button, new() { Name = "Erase the content of " + requestId }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("The request's content was erased");
         Assert.DoesNotContain(canary, await page.ContentAsync(), StringComparison.Ordinal);
 
         // Data: erase all content, then close the account, refused until the id is typed.
         await page.GetByRole(AriaRole.Link, new() { Name = "Data" }).ClickAsync();
-        await Shot(page, "data-5-data");
+        await PageRecorder.ShotAsync(page, "data-5-data");
         await page.GetByRole(AriaRole.Button, new() { Name = "Erase all stored content" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("All stored content of this account was erased");
         await page.GetByLabel($"Type the account id, {account.Id}, to confirm").FillAsync("close it");
         await page.GetByRole(AriaRole.Button, new() { Name = "Close the account" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The confirmation must be the account's id");
         Assert.Equal(AccountState.Active, (await AccountAsync(sluice, account.Id)).State);
-        await Shot(page, "data-6-close-refused");
+        await PageRecorder.ShotAsync(page, "data-6-close-refused");
         await page.GetByLabel($"Type the account id, {account.Id}, to confirm").FillAsync(account.Id);
         await page.GetByRole(AriaRole.Button, new() { Name = "Close the account" }).ClickAsync();
         await Assertions.Expect(page.GetByText(new Regex("State: Closed on .* \\(purge_after\\)"))).ToBeVisibleAsync();
         Assert.Equal(AccountState.Expired, (await AccountAsync(sluice, account.Id)).State);
-        await Shot(page, "data-7-closed");
+        await PageRecorder.ShotAsync(page, "data-7-closed");
 
         // At a phone's width the page fits: nothing wider than the screen.
         await page.SetViewportSizeAsync(390, 844);
         await page.GotoAsync($"dashboard/accounts/{account.Id}/settings/policies");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
-        await Shot(page, "data-8-policies-phone");
+        await PageRecorder.ShotAsync(page, "data-8-policies-phone");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/dashboard/signin\\?signedout$"));
@@ -110,7 +110,7 @@ public sealed class AccountDataBrowserTests
         Assert.Equal(403, response!.Status);
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This needs the admin role or higher; your role in this account is developer.");
         await Assertions.Expect(page.GetByLabel("Content retention (days)")).ToHaveCountAsync(0);
-        await Shot(page, "data-9-developer-refused");
+        await PageRecorder.ShotAsync(page, "data-9-developer-refused");
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to your accounts" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Assertions.Expect(page.GetByText("You are signed out.")).ToBeVisibleAsync();

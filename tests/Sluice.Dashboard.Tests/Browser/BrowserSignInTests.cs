@@ -13,8 +13,6 @@ namespace Sluice.Dashboard.Tests.Browser;
 /// </summary>
 public sealed class BrowserSignInTests
 {
-    private static readonly string s_screenshots = Path.Combine(SignInFixture.ProjectDirectory, "TestResults", "screenshots");
-
     [Fact]
     public async Task APerson_SignsInThroughTheProvidersLoginPage_SeesWhoTheyAre_AndSignsOut()
     {
@@ -22,23 +20,15 @@ public sealed class BrowserSignInTests
         var browser = await Chromium.BrowserAsync();
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = sluice.BaseAddress.ToString() });
         var page = await context.NewPageAsync();
-        var external = new List<string>();
-        page.Request += (_, request) =>
-        {
-            var url = new Uri(request.Url);
-            if (url.Authority != sluice.BaseAddress.Authority && !request.Url.StartsWith(new Uri((SignInFixture.ProviderAsync().Result).Authority, "connect/").ToString(), StringComparison.Ordinal))
-            {
-                external.Add(request.Url);
-            }
-        };
+        var recorder = PageRecorder.Watch(page, sluice.BaseAddress, new Uri((await SignInFixture.ProviderAsync()).Authority, "connect/").ToString());
 
         await page.GotoAsync("dashboard");
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/dashboard/signin$"));
-        await Shot(page, "1-sign-in");
+        await recorder.ShotAsync("1-sign-in");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with Test provider" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/connect/authorize\\?"));
-        await Shot(page, "2-provider-login");
+        await recorder.ShotAsync("2-provider-login");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in as Alice Example (alice@example.com)" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/dashboard$"));
@@ -48,21 +38,15 @@ public sealed class BrowserSignInTests
         Assert.True(session.HttpOnly);
         Assert.Equal(SameSiteAttribute.Lax, session.SameSite);
         Assert.Equal(-1, session.Expires);
-        await Shot(page, "3-signed-in");
+        await recorder.ShotAsync("3-signed-in");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/dashboard/signin\\?signedout$"));
         await Assertions.Expect(page.GetByText("You are signed out.")).ToBeVisibleAsync();
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == SignInCookies.Session);
-        await Shot(page, "4-signed-out");
+        await recorder.ShotAsync("4-signed-out");
 
         // Every request the pages made went to Sluice or, during sign-in, to the identity provider.
-        Assert.Empty(external);
-    }
-
-    internal static async Task Shot(IPage page, string name)
-    {
-        Directory.CreateDirectory(s_screenshots);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(s_screenshots, name + ".png"), FullPage = true });
+        Assert.Empty(recorder.ExternalRequests);
     }
 }

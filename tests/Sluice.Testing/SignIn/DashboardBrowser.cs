@@ -53,7 +53,7 @@ public sealed partial class DashboardBrowser : IDisposable
                 _setCookies.AddRange(setCookies);
             }
             steps.Add(new Step(method, url, response.StatusCode, response.Headers.Location, setCookies, body,
-                response.Content.Headers.ContentType?.ToString(), response.Headers.ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase)));
+                response.Content.Headers.ContentType?.ToString(), response.Headers.Concat(response.Content.Headers).ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase)));
             if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is null)
             {
                 break;
