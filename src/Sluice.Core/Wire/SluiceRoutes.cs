@@ -30,6 +30,7 @@ public static class SluiceRoutes
     public const string AccountExport = "v1/account/export";
     public const string AccountLimits = "v1/account/limits";
     public const string KeyLimits = "v1/keys/{keyId}/limits";
+    public const string MemberLimits = "v1/members/{memberId}/limits";
     public const string StoredRequest = "v1/requests/{requestId}";
 
     public const string OperatorAccounts = "operator/accounts";
