@@ -25,6 +25,8 @@ internal static class DashboardEndpoints
         app.MapPost("/" + SluiceRoutes.DashboardTeamInvitationRevoke, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.RevokeInvitationAsync(c, accountId, invitationId));
         app.MapPost("/" + SluiceRoutes.DashboardInvitationAccept, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.AcceptAsync(c, accountId, invitationId));
         app.MapPost("/" + SluiceRoutes.DashboardExport, (HttpContext c, string accountId, TeamHandlers h) => h.ExportAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardLimits, (HttpContext c, string accountId, LimitPageHandlers h) => h.PageAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardLimitsSet, (HttpContext c, string accountId, string subjectId, LimitPageHandlers h) => h.SetAsync(c, accountId, subjectId));
         return app;
     }
 }

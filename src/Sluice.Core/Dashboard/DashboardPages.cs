@@ -86,7 +86,7 @@ internal static class DashboardPages
     public static IResult FormRejected(HttpContext context) =>
         Render<FormRejectedPage>(context, StatusCodes.Status400BadRequest, []);
 
-    private static RazorComponentResult<TPage> Render<TPage>(HttpContext context, int status, Dictionary<string, object?> parameters)
+    internal static RazorComponentResult<TPage> Render<TPage>(HttpContext context, int status, Dictionary<string, object?> parameters)
         where TPage : Microsoft.AspNetCore.Components.IComponent
     {
         var headers = context.Response.Headers;

@@ -67,6 +67,11 @@ public static class SluiceRoutes
     /// <summary>The data export, as a download (POST: it is audited, so it takes an anti-forgery token).</summary>
     public const string DashboardExport = "dashboard/accounts/{accountId}/export";
 
+    /// <summary>Budgets and rate limits of the account, its keys and members (Owner and Admin).</summary>
+    public const string DashboardLimits = "dashboard/accounts/{accountId}/limits";
+    /// <summary>POST (anti-forgery): replaces one subject's limits; <c>{subjectId}</c> is <c>account</c>, a key id or a member id.</summary>
+    public const string DashboardLimitsSet = "dashboard/accounts/{accountId}/limits/{subjectId}";
+
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";
 
