@@ -92,35 +92,22 @@ internal static class LimitForm
     public static (LimitsBody? Body, ApiError? Error) Read(IFormCollection form)
     {
         var error = (ApiError?)null;
-        decimal? Usd(string field)
+        T? Field<T>(string field, string shape) where T : struct, IParsable<T>
         {
             var text = form[field].ToString().Trim();
             if (text.Length == 0 || error is not null)
             {
                 return null;
             }
-            if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var usd))
+            if (T.TryParse(text, CultureInfo.InvariantCulture, out var value))
             {
-                return usd;
+                return value;
             }
-            error = ApiError.InvalidRequest($"'{field}' must be an amount in US dollars, like 12.50, or empty for the deployment's default.", field);
+            error = ApiError.InvalidRequest($"'{field}' must be {shape}, or empty for the deployment's default.", field);
             return null;
         }
-        int? Rate(string field)
-        {
-            var text = form[field].ToString().Trim();
-            if (text.Length == 0 || error is not null)
-            {
-                return null;
-            }
-            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var rate))
-            {
-                return rate;
-            }
-            error = ApiError.InvalidRequest($"'{field}' must be a whole number, or empty for the deployment's default.", field);
-            return null;
-        }
-        var body = new LimitsBody(Usd(DailyBudget), Usd(MonthlyBudget), Rate(RequestsPerMinute), Rate(TokensPerMinute));
+        var body = new LimitsBody(Field<decimal>(DailyBudget, "an amount in US dollars, like 12.50"), Field<decimal>(MonthlyBudget, "an amount in US dollars, like 12.50"),
+            Field<int>(RequestsPerMinute, "a whole number"), Field<int>(TokensPerMinute, "a whole number"));
         return error is null ? (body, null) : (null, error);
     }
 }
