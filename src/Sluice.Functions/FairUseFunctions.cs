@@ -23,4 +23,12 @@ public sealed class FairUseFunctions(LimitHandlers limits)
     [Function(nameof(PutKeyLimits))]
     public Task<IResult> PutKeyLimits([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = SluiceRoutes.KeyLimits)] HttpRequest request, string keyId) =>
         limits.PutKeyAsync(request.HttpContext, keyId);
+
+    [Function(nameof(GetMemberLimits))]
+    public Task<IResult> GetMemberLimits([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.MemberLimits)] HttpRequest request, string memberId) =>
+        limits.GetMemberAsync(request.HttpContext, memberId);
+
+    [Function(nameof(PutMemberLimits))]
+    public Task<IResult> PutMemberLimits([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = SluiceRoutes.MemberLimits)] HttpRequest request, string memberId) =>
+        limits.PutMemberAsync(request.HttpContext, memberId);
 }

@@ -50,7 +50,7 @@ public sealed class AccountLifecycle(
             CreatedAt = now,
             Retention = retention.Value.DefaultPolicy(),
         }, cancellationToken);
-        var (key, secret) = await keys.CreateAsync(account.Id, stampRegion, KeyRole.Owner, "owner", now, null, [], cancellationToken);
+        var (key, secret) = await keys.CreateAsync(account.Id, stampRegion, KeyRole.Owner, "owner", now, null, [], null, cancellationToken);
         authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "account.created", account.Id, sourceIp, null, cancellationToken);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, "role=owner", cancellationToken);
@@ -84,7 +84,9 @@ public sealed class AccountLifecycle(
         {
             return ApiError.InvalidRequest("A restricted key needs 'allowed_models': the models it may call.", "allowed_models");
         }
-        var (key, secret) = await keys.CreateAsync(account.Id, account.Region, role, request.Name, now, request.ExpiresAt, models, cancellationToken);
+        // A member acting (the dashboard) owns the key it makes: its calls count against that member's limits too.
+        var member = actor.StartsWith(MemberIds.Prefix, StringComparison.Ordinal) ? actor : null;
+        var (key, secret) = await keys.CreateAsync(account.Id, account.Region, role, request.Name, now, request.ExpiresAt, models, member, cancellationToken);
         authenticator.Forget(key);
         await audit.WriteAsync(account.Id, actor, "key.created", key.Id, sourceIp, $"role={role.ToWire()}", cancellationToken);
         return ToCreated(key, secret);

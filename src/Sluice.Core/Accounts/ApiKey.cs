@@ -20,6 +20,10 @@ public sealed record ApiKey
     /// <summary>For Restricted keys: the only models the key may call. Empty means every model.</summary>
     public IReadOnlyList<string> AllowedModels { get; init; } = [];
 
+    /// <summary>The member who created the key (from the dashboard), if a member did: the key's calls count against that
+    /// member's spend budgets and rate limits too. Null for keys made with another key or by the operator.</summary>
+    public string? CreatedByMember { get; init; }
+
     internal string Hash { get; init; } = "";
 
     /// <summary>The stored version of the key's record, for conditional writes.</summary>

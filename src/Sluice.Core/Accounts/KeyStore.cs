@@ -24,7 +24,7 @@ public sealed class KeyStore(SluiceStorage storage)
 
     /// <summary>Mints a key for an account and returns it with its secret, which is shown once and never again.</summary>
     public async Task<(ApiKey Key, string Secret)> CreateAsync(string accountId, string region, KeyRole role, string? name,
-        DateTimeOffset now, DateTimeOffset? expiresAt, IReadOnlyList<string> allowedModels, CancellationToken cancellationToken)
+        DateTimeOffset now, DateTimeOffset? expiresAt, IReadOnlyList<string> allowedModels, string? createdByMember, CancellationToken cancellationToken)
     {
         var secret = GatewayKey.Generate(region);
         var key = new ApiKey
@@ -37,6 +37,7 @@ public sealed class KeyStore(SluiceStorage storage)
             CreatedAt = now,
             ExpiresAt = expiresAt,
             AllowedModels = allowedModels,
+            CreatedByMember = createdByMember,
             Hash = GatewayKey.Hash(secret),
         };
         // The record first: a key that authenticates but cannot be listed could never be revoked.
@@ -185,6 +186,7 @@ public sealed class KeyStore(SluiceStorage storage)
         ["ExpiresAt"] = k.ExpiresAt,
         ["RevokedAt"] = k.RevokedAt,
         ["AllowedModels"] = string.Join('\n', k.AllowedModels),
+        ["CreatedByMember"] = k.CreatedByMember,
         ["Hash"] = k.Hash,
     };
 
@@ -202,6 +204,7 @@ public sealed class KeyStore(SluiceStorage storage)
             ExpiresAt = e.GetDateTimeOffset("ExpiresAt"),
             RevokedAt = e.GetDateTimeOffset("RevokedAt"),
             AllowedModels = (e.GetString("AllowedModels") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            CreatedByMember = e.GetString("CreatedByMember"),
             Hash = e.GetString("Hash") ?? "",
             ETag = e.ETag,
         };

@@ -40,6 +40,8 @@ internal static class DashboardEndpoints
         app.MapGet("/" + SluiceRoutes.DashboardKeyRevoke, (HttpContext c, string accountId, string keyId, KeyPageHandlers h) => h.ConfirmRevokeAsync(c, accountId, keyId));
         app.MapPost("/" + SluiceRoutes.DashboardKeyRevoke, (HttpContext c, string accountId, string keyId, KeyPageHandlers h) => h.RevokeAsync(c, accountId, keyId));
         app.MapGet("/" + SluiceRoutes.DashboardAudit, (HttpContext c, string accountId, AuditPageHandlers h) => h.AuditAsync(c, accountId));
+        app.MapGet("/" + SluiceRoutes.DashboardLimits, (HttpContext c, string accountId, LimitPageHandlers h) => h.PageAsync(c, accountId));
+        app.MapPost("/" + SluiceRoutes.DashboardLimitsSet, (HttpContext c, string accountId, string subjectId, LimitPageHandlers h) => h.SetAsync(c, accountId, subjectId));
         return app;
     }
 }

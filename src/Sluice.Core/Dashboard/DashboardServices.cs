@@ -18,6 +18,7 @@ internal static class DashboardServices
         services.AddSingleton<UsagePageHandlers>();
         services.AddSingleton<KeyPageHandlers>();
         services.AddSingleton<AuditPageHandlers>();
+        services.AddSingleton<LimitPageHandlers>();
         services.AddRazorComponents();
         return services;
     }

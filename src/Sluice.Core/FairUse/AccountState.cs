@@ -13,6 +13,7 @@ internal sealed class AccountState(string accountId)
     private readonly Dictionary<LimitSubject, SpendTotals> _mine = [];
     private readonly HashSet<LimitSubject> _dirty = [];
     private readonly HashSet<string> _noted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _creators = new(StringComparer.Ordinal);
 
     public string AccountId => accountId;
 
@@ -44,6 +45,12 @@ internal sealed class AccountState(string accountId)
             _own = new Dictionary<LimitSubject, Limits>(_own) { [subject] = limits };
         }
     }
+
+    /// <summary>Remembers the member who created a key (it never changes), so the key's usage rows count against that
+    /// member's spend as well.</summary>
+    public void RememberCreator(string keyId, string memberId) => _creators.TryAdd(keyId, memberId);
+
+    public string? CreatorOf(string keyId) => _creators.GetValueOrDefault(keyId);
 
     public RateBucket Bucket(LimitSubject subject, RateResource resource) =>
         _buckets.GetOrAdd((subject, resource), static (k, id) => new RateBucket(id, k.Item1, k.Item2), accountId);

@@ -16,6 +16,17 @@ public sealed class Admission
 {
     public static Admission Unlimited { get; } = new(null, []);
 
+    /// <summary>How long a caller refused for an unreachable limit store is asked to wait: long enough for the SDK's own
+    /// retries to have been spent in vain again, short enough to follow a storage blip.</summary>
+    internal static readonly TimeSpan LimitsUnavailableRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>503 <c>limits_unavailable</c>: the limits (or the shared count) that apply cannot be read now.</summary>
+    internal static Admission LimitsUnavailable { get; } = new(
+        new FairUseRefusal(503, "api_error", "limits_unavailable",
+            "The gateway cannot read this account's spend and rate limits right now (its storage is unreachable), so it does not send the request on. Retry shortly.",
+            LimitsUnavailableRetry),
+        [new("retry-after-ms", ((long)LimitsUnavailableRetry.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))]);
+
     internal Admission(FairUseRefusal? refusal, IReadOnlyList<KeyValuePair<string, string>> headers)
     {
         Refusal = refusal;

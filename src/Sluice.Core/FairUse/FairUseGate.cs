@@ -58,10 +58,25 @@ public sealed partial class FairUseGate(
         {
             return Admission.Unlimited;
         }
-        var state = await AccountAsync(caller.Account.Id, cancellationToken);
+        AccountState state;
+        try
+        {
+            state = await AccountAsync(caller.Account.Id, cancellationToken);
+        }
+        catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
+        {
+            // Fail closed: this instance knows none of the account's limits yet, and one of them may be the budget an
+            // Owner set to stop a runaway key. Once loaded, a failed refresh keeps the last limits in force instead.
+            Log.LimitsUnknown(logger, caller.Account.Id, e.GetType().Name);
+            return Admission.LimitsUnavailable;
+        }
         var now = time.GetUtcNow();
         state.LastSeen = now;
         var subjects = LimitSubject.Of(caller);
+        if (caller.Member is null && caller.Key.CreatedByMember is { } creator)
+        {
+            state.RememberCreator(caller.Key.Id, creator);
+        }
         var limits = new Limits[subjects.Length];
         var anyRate = false;
         for (var i = 0; i < subjects.Length; i++)
@@ -96,11 +111,17 @@ public sealed partial class FairUseGate(
                 }
                 var bucket = state.Bucket(subjects[i], resource);
                 var chunk = Math.Max(1, (max + o.LeaseShares - 1) / o.LeaseShares);
-                if (!await bucket.TakeAsync(cost, max, chunk, window, counters, cancellationToken))
+                var took = await bucket.TakeAsync(cost, max, chunk, window, counters, cancellationToken);
+                if (took != RateTake.Taken)
                 {
                     foreach (var (t, c) in taken)
                     {
                         t.Refund(c, window);
+                    }
+                    if (took == RateTake.Unknown)
+                    {
+                        Log.RateCountUnknown(logger, caller.Account.Id);
+                        return Admission.LimitsUnavailable;
                     }
                     var headers = RateHeaders(state, subjects, limits, window, reset, retry: true);
                     return new Admission(RateRefusal(subjects[i], resource, max, cost, reset), headers);
@@ -128,6 +149,10 @@ public sealed partial class FairUseGate(
         if (row.CostNanoUsd != 0)
         {
             state.AddSpend(LimitSubject.Key(row.KeyId), now, row.CostNanoUsd);
+            if (state.CreatorOf(row.KeyId) is { } member)
+            {
+                state.AddSpend(LimitSubject.Member(member), now, row.CostNanoUsd);
+            }
             state.AddSpend(LimitSubject.Account(row.AccountId), now, row.CostNanoUsd);
         }
         if (_pending.TryRemove(row.RequestId.Value, out var pending))
@@ -169,7 +194,7 @@ public sealed partial class FairUseGate(
                 }
                 await LoadAsync(state, cancellationToken);
             }
-            catch (Exception e) when (e is Azure.RequestFailedException or IOException or HttpRequestException)
+            catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
             {
                 Log.RefreshFailed(logger, id, e.GetType().Name);
             }
@@ -299,7 +324,7 @@ public sealed partial class FairUseGate(
                     CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or IOException or HttpRequestException)
+        catch (Exception e) when (StorageFailure.Is(e, CancellationToken.None))
         {
             // Not worth refusing a request over: the next request past the threshold tries again.
             state.Unnote(subject, period, periodKey);
@@ -364,5 +389,11 @@ public sealed partial class FairUseGate(
 
         [LoggerMessage(2, LogLevel.Warning, "Fair use: the budget threshold note of account {AccountId} could not be written ({Error}); retried on the next request.")]
         public static partial void ThresholdNoteFailed(ILogger logger, string accountId, string error);
+
+        [LoggerMessage(3, LogLevel.Warning, "Fair use: the limits of account {AccountId} could not be loaded ({Error}); its requests on this instance are refused with 503 until they can.")]
+        public static partial void LimitsUnknown(ILogger logger, string accountId, string error);
+
+        [LoggerMessage(4, LogLevel.Warning, "Fair use: a rate counter of account {AccountId} cannot be reached and this instance has used its unleased share of the minute; refused with 503.")]
+        public static partial void RateCountUnknown(ILogger logger, string accountId);
     }
 }

@@ -35,7 +35,8 @@ public sealed record LimitsView(string Object, string Subject, string Id, Limits
         LimitsBody.From(own ?? Limits.None), LimitsBody.From(options.Effective(subject.Kind, own)));
 }
 
-/// <summary><c>GET /v1/account/limits</c>: the account's own, every key that set its own, and the deployment's.</summary>
-public sealed record AccountLimitsView(string Object, LimitsView Account, IReadOnlyList<LimitsView> Keys, DeploymentLimits Deployment);
+/// <summary><c>GET /v1/account/limits</c>: the account's own, every key and member that set their own, and the deployment's.</summary>
+public sealed record AccountLimitsView(string Object, LimitsView Account, IReadOnlyList<LimitsView> Keys, IReadOnlyList<LimitsView> Members,
+    DeploymentLimits Deployment);
 
 public sealed record DeploymentLimits(LimitsBody KeyDefault, LimitsBody AccountDefault, LimitsBody Maximum);

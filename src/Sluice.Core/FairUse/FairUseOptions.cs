@@ -41,20 +41,33 @@ public sealed class FairUseOptions
     public int MaxRequestsPerMinute { get; set; }
     public int MaxTokensPerMinute { get; set; }
 
-    /// <summary>What a subject that set nothing gets from the deployment.</summary>
-    internal Limits DefaultFor(LimitSubjectKind kind) => kind == LimitSubjectKind.Account
-        ? new Limits(Usd(DefaultAccountDailyBudgetUsd), Usd(DefaultAccountMonthlyBudgetUsd), Rate(DefaultAccountRequestsPerMinute), Rate(DefaultAccountTokensPerMinute))
-        : new Limits(Usd(DefaultKeyDailyBudgetUsd), Usd(DefaultKeyMonthlyBudgetUsd), Rate(DefaultKeyRequestsPerMinute), Rate(DefaultKeyTokensPerMinute));
+    /// <summary>What a subject that set nothing gets from the deployment. Members get nothing: their keys and their
+    /// account already carry the deployment's defaults, and a member is limited only when an Owner or Admin says so.</summary>
+    internal Limits DefaultFor(LimitSubjectKind kind) => kind switch
+    {
+        LimitSubjectKind.Account => new Limits(Usd(DefaultAccountDailyBudgetUsd), Usd(DefaultAccountMonthlyBudgetUsd), Rate(DefaultAccountRequestsPerMinute), Rate(DefaultAccountTokensPerMinute)),
+        LimitSubjectKind.Key => new Limits(Usd(DefaultKeyDailyBudgetUsd), Usd(DefaultKeyMonthlyBudgetUsd), Rate(DefaultKeyRequestsPerMinute), Rate(DefaultKeyTokensPerMinute)),
+        _ => Limits.None,
+    };
+
+    /// <summary>The maximum of only the limits <paramref name="set"/> sets.</summary>
+    private Limits Ceilings(Limits set)
+    {
+        var max = Maximum;
+        return new Limits(set.DailyBudgetUsd is null ? null : max.DailyBudgetUsd, set.MonthlyBudgetUsd is null ? null : max.MonthlyBudgetUsd,
+            set.RequestsPerMinute is null ? null : max.RequestsPerMinute, set.TokensPerMinute is null ? null : max.TokensPerMinute);
+    }
 
     /// <summary>The ceilings (null: none).</summary>
     internal Limits Maximum => new(Usd(MaxDailyBudgetUsd), Usd(MaxMonthlyBudgetUsd), Rate(MaxRequestsPerMinute), Rate(MaxTokensPerMinute));
 
-    /// <summary>The limits in force for a subject: its own, else the default; never above the maximum.</summary>
+    /// <summary>The limits in force for a subject: its own, else the default; never above the maximum (which a member's
+    /// limit left unset does not take: the member's keys and account already do).</summary>
     internal Limits Effective(LimitSubjectKind kind, Limits? own)
     {
         var set = own ?? Limits.None;
         var fallback = DefaultFor(kind);
-        var max = Maximum;
+        var max = kind == LimitSubjectKind.Member ? Ceilings(set) : Maximum;
         return new Limits(
             Min(set.DailyBudgetUsd ?? fallback.DailyBudgetUsd, max.DailyBudgetUsd),
             Min(set.MonthlyBudgetUsd ?? fallback.MonthlyBudgetUsd, max.MonthlyBudgetUsd),

@@ -14,6 +14,8 @@ public static class LimitEndpoints
         app.MapPut("/" + SluiceRoutes.AccountLimits, (HttpContext c, LimitHandlers h) => h.PutAccountAsync(c));
         app.MapGet("/" + SluiceRoutes.KeyLimits, (HttpContext c, string keyId, LimitHandlers h) => h.GetKeyAsync(c, keyId));
         app.MapPut("/" + SluiceRoutes.KeyLimits, (HttpContext c, string keyId, LimitHandlers h) => h.PutKeyAsync(c, keyId));
+        app.MapGet("/" + SluiceRoutes.MemberLimits, (HttpContext c, string memberId, LimitHandlers h) => h.GetMemberAsync(c, memberId));
+        app.MapPut("/" + SluiceRoutes.MemberLimits, (HttpContext c, string memberId, LimitHandlers h) => h.PutMemberAsync(c, memberId));
         return app;
     }
 }

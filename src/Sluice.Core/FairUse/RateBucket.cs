@@ -15,6 +15,7 @@ internal sealed class RateBucket(string accountId, LimitSubject subject, RateRes
     private long _allowance;
     private long _used;
     private long _sharedGranted;
+    private long _unleasedWindow = -1;
     private RateCounters.Seen? _seen;
 
     public RateResource Resource => resource;
@@ -22,12 +23,13 @@ internal sealed class RateBucket(string accountId, LimitSubject subject, RateRes
     public LimitSubject Subject => subject;
 
     /// <summary>Takes <paramref name="cost"/> from this minute's share, leasing more when it does not cover it.
-    /// False when the minute's limit has less than that left.</summary>
-    public async ValueTask<bool> TakeAsync(long cost, long limit, long chunk, long window, RateCounters counters, CancellationToken cancellationToken)
+    /// <see cref="RateTake.Refused"/> when the minute's limit has less than that left; <see cref="RateTake.Unknown"/>
+    /// when the shared counter cannot be reached and this instance has used its one unleased share of the minute.</summary>
+    public async ValueTask<RateTake> TakeAsync(long cost, long limit, long chunk, long window, RateCounters counters, CancellationToken cancellationToken)
     {
         if (TryTakeLocal(cost, window))
         {
-            return true;
+            return RateTake.Taken;
         }
         await _leasing.WaitAsync(cancellationToken);
         try
@@ -35,7 +37,7 @@ internal sealed class RateBucket(string accountId, LimitSubject subject, RateRes
             // Another request of this instance may have leased while this one waited.
             if (TryTakeLocal(cost, window))
             {
-                return true;
+                return RateTake.Taken;
             }
             long need;
             RateCounters.Seen? seen;
@@ -44,7 +46,15 @@ internal sealed class RateBucket(string accountId, LimitSubject subject, RateRes
                 need = _used + cost - _allowance;
                 seen = _seen;
             }
-            var lease = await counters.LeaseAsync(accountId, subject, resource, window, need, chunk, limit, seen, cancellationToken);
+            RateCounters.Lease lease;
+            try
+            {
+                lease = await counters.LeaseAsync(accountId, subject, resource, window, need, chunk, limit, seen, cancellationToken);
+            }
+            catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
+            {
+                return TakeUnleased(cost, limit, chunk, window);
+            }
             lock (_lock)
             {
                 Roll(window);
@@ -52,21 +62,50 @@ internal sealed class RateBucket(string accountId, LimitSubject subject, RateRes
                 if (_window != window)
                 {
                     // A later minute began while the lease was out: the lease was taken in this request's minute.
-                    return lease.Granted > 0;
+                    return lease.Granted > 0 ? RateTake.Taken : RateTake.Refused;
                 }
                 _sharedGranted = lease.TotalGranted;
                 _allowance += lease.Granted;
                 if (lease.Granted == 0 || _used + cost > _allowance)
                 {
-                    return false;
+                    return RateTake.Refused;
                 }
                 _used += cost;
-                return true;
+                return RateTake.Taken;
             }
         }
         finally
         {
             _leasing.Release();
+        }
+    }
+
+    /// <summary>
+    /// The shared counter cannot be reached: the limit is known, only what other instances leased is not. This instance
+    /// admits from one share it grants itself, once per minute (the share a lease would have given it, or the one request
+    /// when that is larger), so with N instances the minute can overshoot the limit by at most N such shares while
+    /// storage is away; past that share it cannot know, and says so.
+    /// </summary>
+    private RateTake TakeUnleased(long cost, long limit, long chunk, long window)
+    {
+        if (cost > limit)
+        {
+            return RateTake.Refused;
+        }
+        lock (_lock)
+        {
+            Roll(window);
+            if (_window == window && _unleasedWindow != window)
+            {
+                _unleasedWindow = window;
+                _allowance += Math.Min(limit, Math.Max(chunk, _used + cost - _allowance));
+            }
+            if (_window != window || _used + cost > _allowance)
+            {
+                return RateTake.Unknown;
+            }
+            _used += cost;
+            return RateTake.Taken;
         }
     }
 
@@ -132,4 +171,14 @@ internal sealed class RateBucket(string accountId, LimitSubject subject, RateRes
             _sharedGranted = 0;
         }
     }
+}
+
+/// <summary>What <see cref="RateBucket.TakeAsync"/> made of a request.</summary>
+internal enum RateTake
+{
+    Taken,
+    Refused,
+
+    /// <summary>The shared counter could not be reached and this instance's unleased share of the minute is used up.</summary>
+    Unknown,
 }

@@ -30,6 +30,7 @@ public static class SluiceRoutes
     public const string AccountExport = "v1/account/export";
     public const string AccountLimits = "v1/account/limits";
     public const string KeyLimits = "v1/keys/{keyId}/limits";
+    public const string MemberLimits = "v1/members/{memberId}/limits";
     public const string StoredRequest = "v1/requests/{requestId}";
 
     public const string OperatorAccounts = "operator/accounts";
@@ -89,6 +90,11 @@ public static class SluiceRoutes
     public const string DashboardKeyRevoke = "dashboard/accounts/{accountId}/keys/{keyId}/revoke";
     /// <summary>The account's audit log, newest first, paged.</summary>
     public const string DashboardAudit = "dashboard/accounts/{accountId}/audit";
+
+    /// <summary>Budgets and rate limits of the account, its keys and members (Owner and Admin).</summary>
+    public const string DashboardLimits = "dashboard/accounts/{accountId}/limits";
+    /// <summary>POST (anti-forgery): replaces one subject's limits; <c>{subjectId}</c> is <c>account</c>, a key id or a member id.</summary>
+    public const string DashboardLimitsSet = "dashboard/accounts/{accountId}/limits/{subjectId}";
 
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";

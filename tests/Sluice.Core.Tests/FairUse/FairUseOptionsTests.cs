@@ -12,8 +12,10 @@ public sealed class FairUseOptionsTests
         Assert.Equal(new Limits(50, null, 60, null), options.Effective(LimitSubjectKind.Key, null));
         Assert.Equal(new Limits(10, null, 80, null), options.Effective(LimitSubjectKind.Key, new Limits(10, null, 80, null)));
         Assert.Equal(new Limits(50, 500, 100, null), options.Effective(LimitSubjectKind.Account, null));
-        // A member (once accounts have them) takes the key defaults and the same ceilings.
-        Assert.Equal(new Limits(50, null, 60, null), options.Effective(LimitSubjectKind.Member, null));
+        // A member is limited only by what was set on them (their keys and account carry the deployment's defaults),
+        // and what is set is capped by the maximum.
+        Assert.Equal(Limits.None, options.Effective(LimitSubjectKind.Member, null));
+        Assert.Equal(new Limits(50, null, 100, null), options.Effective(LimitSubjectKind.Member, new Limits(75, null, 150, null)));
     }
 
     [Theory]

@@ -23,6 +23,19 @@ internal sealed class LoadStack : IAsyncDisposable
         ["Sluice__Usage__WaitForCommit"] = "true", ["Sluice__Usage__GatherDelay"] = "00:00:00", ["Sluice__Usage__HoldAnswerEndUntilCommit"] = "true",
     };
 
+    /// <summary>The fair-use pair's settings: off, and every limit on for every key and account (far above what the
+    /// run sends, so nothing is refused: 1,000 requests/s is 60,000 a minute).</summary>
+    public static readonly IReadOnlyDictionary<string, string> LimitsOff = new Dictionary<string, string> { ["Sluice__FairUse__Enabled"] = "false" };
+
+    public static readonly IReadOnlyDictionary<string, string> LimitsOn = new Dictionary<string, string>
+    {
+        ["Sluice__FairUse__Enabled"] = "true",
+        ["Sluice__FairUse__DefaultKeyDailyBudgetUsd"] = "1000000", ["Sluice__FairUse__DefaultKeyMonthlyBudgetUsd"] = "1000000",
+        ["Sluice__FairUse__DefaultAccountDailyBudgetUsd"] = "1000000", ["Sluice__FairUse__DefaultAccountMonthlyBudgetUsd"] = "1000000",
+        ["Sluice__FairUse__DefaultKeyRequestsPerMinute"] = "10000000", ["Sluice__FairUse__DefaultAccountRequestsPerMinute"] = "10000000",
+        ["Sluice__FairUse__DefaultKeyTokensPerMinute"] = "2000000000", ["Sluice__FairUse__DefaultAccountTokensPerMinute"] = "2000000000",
+    };
+
     private readonly AzuriteProcess _azurite;
     private readonly string _root;
     private readonly string _logs;

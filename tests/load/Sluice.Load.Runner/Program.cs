@@ -9,6 +9,7 @@ using Sluice.Wire;
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
 //   --rates 250,500,1000  --rate-duration SECONDS per open-loop run (10)  --skip-rates  --no-functions-setting
 //   --sluice-env K=V[;K=V]: one more constant-rate target, this build with those environment settings
+//   --no-fair-use: drop the fair-use pair (this build with limits off and with every limit on; added p50/p99 of on vs off)
 //   --skip-saturation
 //   --streams 250,1000,4000  --streams-window SECONDS (60)  --stream-targets direct,yarp,sluice  --skip-streams
 //   --upstream-ttfb-ms N, --upstream-interval-ms N (0): the fake upstream's wait before its first byte and between events
@@ -82,9 +83,18 @@ if (!options.SkipRates)
         (variant, var url) = await stack.StartBuildAsync("sluice-variant", stack.ThisBuild, variantSettings);
         rateTargets.Add(new RateTarget(RateTargets.Variant(variantSettings), Target.Sluice, url, variant));
     }
+    ChildProcess? limitsOff = null, limitsOn = null;
+    if (options.FairUse)
+    {
+        // The request-path cost of fair use: the same build with it off, and with every limit in force.
+        (limitsOff, var offUrl) = await stack.StartBuildAsync("sluice-limits-off", stack.ThisBuild, LoadStack.LimitsOff);
+        (limitsOn, var onUrl) = await stack.StartBuildAsync("sluice-limits-on", stack.ThisBuild, LoadStack.LimitsOn);
+        rateTargets.Add(new RateTarget(RateTargets.LimitsOff, Target.Sluice, offUrl, limitsOff));
+        rateTargets.Add(new RateTarget(RateTargets.LimitsOn, Target.Sluice, onUrl, limitsOn));
+    }
     Console.WriteLine("Open-loop runs at constant rates…");
     rateRuns = await RatePhase.RunAsync(rateTargets, loadKey, options.Rates, options.RateDuration, options.Rounds, stack.AzuritePid);
-    foreach (var extra in new[] { functionsSetting, variant })
+    foreach (var extra in new[] { functionsSetting, variant, limitsOff, limitsOn })
     {
         if (extra is not null)
         {
@@ -329,6 +339,7 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
     public TimeSpan RateDuration { get; init; } = TimeSpan.FromSeconds(10);
     public bool SkipRates { get; init; }
     public bool FunctionsSetting { get; init; } = true;
+    public bool FairUse { get; init; } = true;
     public bool SkipSaturation { get; init; }
     public int[] Streams { get; init; } = [250, 1000, 4000];
     public TimeSpan StreamsWindow { get; init; } = TimeSpan.FromSeconds(60);
@@ -367,6 +378,7 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             RateDuration = TimeSpan.FromSeconds(Int("--rate-duration", 10)),
             SkipRates = args.Contains("--skip-rates"),
             FunctionsSetting = !args.Contains("--no-functions-setting"),
+            FairUse = !args.Contains("--no-fair-use"),
             SkipSaturation = args.Contains("--skip-saturation"),
             Streams = Value("--streams") is { } n ? Ints(n) : [250, 1000, 4000],
             StreamsWindow = TimeSpan.FromSeconds(Int("--streams-window", 60)),

@@ -10,6 +10,12 @@ internal static class RateTargets
     public const string Sluice = "(c) Sluice";
     public const string FunctionsSetting = "(c′) Sluice, Functions setting";
 
+    /// <summary>The fair-use pair (<c>--no-fair-use</c> drops it): the same build with fair use off, and with budgets and
+    /// both rate limits in force on every key and account (high enough never to refuse), so their difference is the
+    /// request-path cost of the limit checks.</summary>
+    public const string LimitsOff = "(f0) Sluice, limits off";
+    public const string LimitsOn = "(f1) Sluice, limits on";
+
     /// <summary>The A/B target: this build with other environment settings.</summary>
     public static string Variant(IReadOnlyDictionary<string, string> settings) =>
         "(c″) Sluice, " + string.Join(", ", settings.Select(kv => $"{kv.Key}={kv.Value}"));

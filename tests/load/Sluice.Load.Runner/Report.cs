@@ -32,6 +32,7 @@ internal sealed partial class Report(RunOptions options, List<Run> runs, List<Me
         {
             RateSection(md);
             RateTargetsSection(md);
+            FairUseSection(md);
         }
         if (runs.Count == 0)
         {
