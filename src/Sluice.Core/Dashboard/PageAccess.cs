@@ -1,0 +1,57 @@
+using Sluice.Accounts;
+
+namespace Sluice.Dashboard;
+
+/// <summary>Who a dashboard route is for.</summary>
+public enum PageAudience
+{
+    /// <summary>Everyone, signed in or not: the sign-in pages, sign-out, the assets.</summary>
+    Anyone,
+
+    /// <summary>Any signed-in person, member of an account or not (the home page, accepting an invitation).</summary>
+    SignedIn,
+
+    /// <summary>A member of the route's <c>{accountId}</c>, through <see cref="MemberAuthenticator"/>: the account's
+    /// state for <see cref="PageAccess.Purpose"/> and at least <see cref="PageAccess.MinimumRole"/>.</summary>
+    Member,
+}
+
+/// <summary>
+/// Who may use one dashboard route, declared once in <see cref="DashboardAccess"/>. The route's handler passes it to
+/// <see cref="MemberRequests.BeginAsync(Microsoft.AspNetCore.Http.HttpContext, string, PageAccess)"/>, and the local
+/// host attaches the same value to the route's endpoint, where the route × role matrix test reads it: a route mapped
+/// without one fails that test.
+/// </summary>
+public sealed record PageAccess(PageAudience Audience, CallerPurpose Purpose, KeyRole MinimumRole, bool ChangesState)
+{
+    public static PageAccess Member(CallerPurpose purpose, KeyRole minimumRole, bool changesState) =>
+        new(PageAudience.Member, purpose, minimumRole, changesState);
+}
+
+/// <summary>The access of every dashboard route (one entry per route, or per group of routes with the same rule).</summary>
+public static class DashboardAccess
+{
+    /// <summary>Sign-in page, sign-in start and callback, sign-out, assets: the sign-in protocol guards them itself.</summary>
+    public static readonly PageAccess Anyone = new(PageAudience.Anyone, CallerPurpose.ReadOwnData, KeyRole.Restricted, ChangesState: false);
+
+    /// <summary>The home page: who you are, your accounts and invitations.</summary>
+    public static readonly PageAccess Home = new(PageAudience.SignedIn, CallerPurpose.ReadOwnData, KeyRole.Restricted, ChangesState: false);
+
+    /// <summary>Accepting an invitation: a signed-in person who is not yet a member.</summary>
+    public static readonly PageAccess AcceptInvitation = new(PageAudience.SignedIn, CallerPurpose.Manage, KeyRole.Restricted, ChangesState: true);
+
+    /// <summary>The account page: its state and your role, for every member.</summary>
+    public static readonly PageAccess Account = PageAccess.Member(CallerPurpose.ReadOwnData, KeyRole.Restricted, changesState: false);
+
+    /// <summary>The Team page: members, invitations, and the member boundary.</summary>
+    public static readonly PageAccess Team = PageAccess.Member(CallerPurpose.ReadOwnData, RoleRules.ManagePrincipals, changesState: false);
+
+    /// <summary>Inviting, changing a role, revoking an invitation.</summary>
+    public static readonly PageAccess ManageTeam = PageAccess.Member(CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
+
+    /// <summary>Removing a member: any member may leave; removing someone else is checked by <see cref="MemberLifecycle"/>.</summary>
+    public static readonly PageAccess RemoveMember = PageAccess.Member(CallerPurpose.Manage, KeyRole.Restricted, changesState: true);
+
+    /// <summary>The data export: Owner and Admins, also while a closed account awaits its purge.</summary>
+    public static readonly PageAccess Export = PageAccess.Member(CallerPurpose.ReadOwnData, KeyRole.Admin, changesState: true);
+}
