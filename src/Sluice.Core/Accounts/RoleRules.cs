@@ -7,6 +7,9 @@ public static class RoleRules
     /// <summary>Managing keys, members and invitations needs at least this role.</summary>
     public const KeyRole ManagePrincipals = KeyRole.Admin;
 
+    /// <summary>Binding the account's members to a tenant or email domain (<see cref="MemberBoundary"/>) needs at least this role.</summary>
+    public const KeyRole ChangeMemberBoundary = KeyRole.Admin;
+
     public static bool MayGrant(KeyRole actor, KeyRole role) => role <= actor;
 
     public static bool MayChange(KeyRole actor, KeyRole target) => target <= actor;

@@ -23,6 +23,7 @@ internal static class DashboardEndpoints
         app.MapPost("/" + SluiceRoutes.DashboardTeamInvite, (HttpContext c, string accountId, TeamHandlers h) => h.InviteAsync(c, accountId)).WithMetadata(DashboardAccess.ManageTeam);
         app.MapPost("/" + SluiceRoutes.DashboardTeamMemberRole, (HttpContext c, string accountId, string memberId, TeamHandlers h) => h.ChangeRoleAsync(c, accountId, memberId)).WithMetadata(DashboardAccess.ManageTeam);
         app.MapPost("/" + SluiceRoutes.DashboardTeamMemberRemove, (HttpContext c, string accountId, string memberId, TeamHandlers h) => h.RemoveAsync(c, accountId, memberId)).WithMetadata(DashboardAccess.RemoveMember);
+        app.MapPost("/" + SluiceRoutes.DashboardTeamBoundary, (HttpContext c, string accountId, TeamHandlers h) => h.SetBoundaryAsync(c, accountId)).WithMetadata(DashboardAccess.SetMemberBoundary);
         app.MapPost("/" + SluiceRoutes.DashboardTeamInvitationRevoke, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.RevokeInvitationAsync(c, accountId, invitationId)).WithMetadata(DashboardAccess.ManageTeam);
         app.MapPost("/" + SluiceRoutes.DashboardInvitationAccept, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.AcceptAsync(c, accountId, invitationId)).WithMetadata(DashboardAccess.AcceptInvitation);
         app.MapPost("/" + SluiceRoutes.DashboardExport, (HttpContext c, string accountId, TeamHandlers h) => h.ExportAsync(c, accountId)).WithMetadata(DashboardAccess.Export);

@@ -49,6 +49,9 @@ public static class DashboardAccess
     /// <summary>Inviting, changing a role, revoking an invitation.</summary>
     public static readonly PageAccess ManageTeam = PageAccess.Member(CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
 
+    /// <summary>Binding the account's members to a tenant or email domain (<see cref="MemberBoundary"/>).</summary>
+    public static readonly PageAccess SetMemberBoundary = PageAccess.Member(CallerPurpose.Manage, RoleRules.ChangeMemberBoundary, changesState: true);
+
     /// <summary>Removing a member: any member may leave; removing someone else is checked by <see cref="MemberLifecycle"/>.</summary>
     public static readonly PageAccess RemoveMember = PageAccess.Member(CallerPurpose.Manage, KeyRole.Restricted, changesState: true);
 

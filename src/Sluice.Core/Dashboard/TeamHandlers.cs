@@ -14,7 +14,7 @@ namespace Sluice.Dashboard;
 /// <see cref="MemberLifecycle"/> and <see cref="DataExport"/>, the rules the API's key callers go through.
 /// </summary>
 public sealed class TeamHandlers(MemberRequests requests, MemberStore members, MemberLifecycle lifecycle, AccountStore accounts,
-    DataExport export, IAntiforgery antiforgery, IOptions<AccountOptions> accountOptions, IOptions<ForwardedForOptions> forwardedFor)
+    AccountLifecycle accountLifecycle, DataExport export, IAntiforgery antiforgery, IOptions<AccountOptions> accountOptions, IOptions<ForwardedForOptions> forwardedFor)
 {
     /// <summary><c>GET /dashboard/accounts/{accountId}</c>.</summary>
     public async Task<IResult> AccountAsync(HttpContext context, string accountId)
@@ -102,6 +102,19 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
             return caller.IsAtLeast(RoleRules.ManagePrincipals) ? await TeamPageAsync(context, accountId, null, error) : DashboardPages.Refused(context, error);
         }
         return Results.Redirect(target.Id == caller.Actor ? DashboardPages.HomePath : DashboardPages.TeamPath(accountId) + "?removed");
+    }
+
+    /// <summary><c>POST …/team/boundary</c> with <c>tenant</c> and <c>email_domain</c>: who may join (the API's rule).</summary>
+    public async Task<IResult> SetBoundaryAsync(HttpContext context, string accountId)
+    {
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.SetMemberBoundary);
+        if (caller is null)
+        {
+            return refusal!;
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var (account, error) = await MemberBoundary.SetAsync(accountLifecycle, caller, form["tenant"], form["email_domain"], context.RequestAborted);
+        return account is null ? await TeamPageAsync(context, accountId, null, error) : Results.Redirect(DashboardPages.TeamPath(accountId) + "?boundary");
     }
 
     /// <summary><c>POST …/team/invitations/{invitationId}/revoke</c>.</summary>
