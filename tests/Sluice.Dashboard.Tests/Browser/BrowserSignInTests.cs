@@ -13,14 +13,11 @@ namespace Sluice.Dashboard.Tests.Browser;
 /// </summary>
 public sealed class BrowserSignInTests
 {
-    private static readonly string s_screenshots = Path.Combine(SignInFixture.ProjectDirectory, "TestResults", "screenshots");
-
     [Fact]
     public async Task APerson_SignsInThroughTheProvidersLoginPage_SeesWhoTheyAre_AndSignsOut()
     {
         await using var sluice = await SignInFixture.StartSluiceAsync();
-        var browser = await Chromium.BrowserAsync();
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = sluice.BaseAddress.ToString() });
+        await using var context = await Chromium.NewContextAsync(sluice.BaseAddress);
         var page = await context.NewPageAsync();
         var external = new List<string>();
         page.Request += (_, request) =>
@@ -60,9 +57,5 @@ public sealed class BrowserSignInTests
         Assert.Empty(external);
     }
 
-    private static async Task Shot(IPage page, string name)
-    {
-        Directory.CreateDirectory(s_screenshots);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(s_screenshots, name + ".png"), FullPage = true });
-    }
+    private static Task Shot(IPage page, string name) => Chromium.ShotAsync(page, name);
 }

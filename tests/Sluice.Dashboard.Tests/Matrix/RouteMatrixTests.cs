@@ -10,7 +10,8 @@ namespace Sluice.Dashboard.Tests.Matrix;
 /// The tenant × role matrix over every dashboard route the local host maps (read from its endpoint data source, so a
 /// new route is in the matrix the moment it is mapped): each route must declare its <see cref="PageAccess"/>, and
 /// each persona — nobody, the four roles, a member of another account, a removed member, the Owner of a suspended
-/// and of a closed account — gets exactly the answer that declaration and the account-state rules give.
+/// and of a closed account — gets exactly the answer that declaration and the account-state rules give; and every
+/// cookie those responses set is on docs/cookies.md's list.
 /// </summary>
 public sealed partial class RouteMatrixTests
 {
@@ -59,6 +60,8 @@ public sealed partial class RouteMatrixTests
 
         Assert.True(wrong.Length == 0, wrong.ToString());
         Assert.Equal(routes.Count * world.Personas.Count, cells);
+        // Every cookie any of these responses set is on docs/cookies.md's list, with the attributes it promises.
+        Assert.NotEmpty(SignIn.CookieListTests.AssertOnTheList(world.Personas.Select(p => p.Browser).Distinct().SelectMany(b => b.SetCookies)));
     }
 
     /// <summary>The answer the route's declared access gives the persona: the role matrix (one minimum role per route)
