@@ -18,7 +18,7 @@ namespace Sluice.Benchmarks;
 [CategoriesColumn]
 public class AnthropicTranslationBenchmarks
 {
-    private static readonly byte[] s_message = Encoding.UTF8.GetBytes("""
+    internal static readonly byte[] Message = Encoding.UTF8.GetBytes("""
         {"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022",
          "content":[{"type":"text","text":"A gateway that streams bytes keeps memory flat however long the answer runs, because it never holds a whole body. It also gets the first token to the user sooner, since nothing waits for the end of the response. And a client that hangs up stops the upstream call at once instead of after a buffer fills."}],
          "stop_reason":"end_turn","stop_sequence":null,
@@ -92,7 +92,7 @@ public class AnthropicTranslationBenchmarks
     public int AnswerAnthropic()
     {
         _output.Clear();
-        _provider.WriteCompletion(s_message, "claude-3-5-haiku-20241022", _output);
+        _provider.WriteCompletion(Message, "claude-3-5-haiku-20241022", _output);
         return _output.WrittenCount;
     }
 

@@ -13,9 +13,11 @@ namespace Sluice.Benchmarks;
 
 /// <summary>
 /// What <c>/v1/messages</c> costs on a translated route over a pass-through one, in the same run: the request (passed
-/// through with only the model rewritten, against translated to Chat Completions and validated as the hub's), and the
-/// whole relay of the same 50-delta answer to a response body with its usage read (an Anthropic stream copied event by
-/// event, against a Chat Completions stream rewritten into Messages events). Pass-through is each category's baseline.
+/// through with only the model rewritten, against translated to Chat Completions and validated as the hub's), the
+/// whole answer relayed with its usage read (an Anthropic message copied as it is, against a chat.completion rewritten
+/// as a message), and the whole relay of the same 50-delta answer to a response body with its usage read (an Anthropic
+/// stream copied event by event, against a Chat Completions stream rewritten into Messages events). Pass-through is
+/// each category's baseline.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -45,6 +47,11 @@ public class MessagesSurfaceBenchmarks
         if (passed is not { PromptTokens: 41, CompletionTokens: 50 } || translated is not { CompletionTokens: 50 })
         {
             throw new InvalidOperationException($"The relays disagree on usage: {passed} vs {translated}.");
+        }
+        if (AnswerPassThrough().GetAwaiter().GetResult() is not { PromptTokens: 41, CompletionTokens: 67 } whole
+            || AnswerTranslated().GetAwaiter().GetResult() != whole)
+        {
+            throw new InvalidOperationException("The answers disagree on usage.");
         }
     }
 
@@ -78,6 +85,31 @@ public class MessagesSurfaceBenchmarks
         {
             return chat!.Body.Length;
         }
+    }
+
+    [Benchmark(Baseline = true, Description = "pass-through: Anthropic message relayed, usage read")]
+    [BenchmarkCategory("answer")]
+    public async Task<TokenUsage?> AnswerPassThrough()
+    {
+        using var meter = new AnthropicAnswerMeter();
+        await using var upstream = UpstreamResponse.ForJson(new MemoryStream(AnthropicTranslationBenchmarks.Message, writable: false),
+            AnthropicTranslationBenchmarks.Message.Length);
+        await ResponseRelay.RelayJsonAsync(StreamBenchmarks.NullResponse(), upstream, meter, observe: null, beforeEnd: null, CancellationToken.None);
+        return meter.Usage;
+    }
+
+    [Benchmark(Description = "translated: chat.completion → message relayed, usage read")]
+    [BenchmarkCategory("answer")]
+    public async Task<TokenUsage?> AnswerTranslated()
+    {
+        var hub = new ChatAnswerMeter();
+        using var whole = await ChatToMessages.ReadWholeAsync(new MemoryStream(SampleTraffic.Completion, writable: false), CancellationToken.None);
+        hub.Append(whole.WrittenSpan);
+        var message = new PooledBufferWriter(whole.WrittenCount + 512);
+        ChatToMessages.WriteMessage(whole.WrittenMemory, "gpt-4o-mini", message);
+        await using var answer = PassThrough.PooledJson(message, new HubMeter(hub));
+        await ResponseRelay.RelayJsonAsync(StreamBenchmarks.NullResponse(), answer.Response, answer.Meter, observe: null, beforeEnd: null, CancellationToken.None);
+        return answer.Meter.Usage;
     }
 
     [Benchmark(Baseline = true, Description = "pass-through: Anthropic stream relayed, usage read")]

@@ -33,7 +33,7 @@ public class ResponsesTranslationBenchmarks
 
     private static readonly string s_text = "A gateway that streams bytes keeps memory flat however long the answer runs, because it never holds a whole body. It also gets the first token to the user sooner, since nothing waits for the end of the response. And a client that hangs up stops the upstream call at once instead of after a buffer fills.";
 
-    private static readonly byte[] s_response = Encoding.UTF8.GetBytes($$$"""
+    internal static readonly byte[] ResponseJson = Encoding.UTF8.GetBytes($$$"""
         {"id":"resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b","object":"response","created_at":1741476542,"status":"completed","background":false,"error":null,"incomplete_details":null,"instructions":"You are a concise assistant.","max_output_tokens":256,"model":"gpt-4o-mini-2024-07-18",
          "output":[{"type":"message","id":"msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b","status":"completed","role":"assistant","content":[{"type":"output_text","text":"{{{s_text}}}","annotations":[],"logprobs":[]}]}],
          "parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},"store":false,"temperature":0.7,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":1.0,"truncation":"disabled",
@@ -99,7 +99,7 @@ public class ResponsesTranslationBenchmarks
     public int AnswerPassThrough()
     {
         _output.Clear();
-        using var document = JsonDocument.Parse(s_response);
+        using var document = JsonDocument.Parse(ResponseJson);
         using (var w = new Utf8JsonWriter(_output))
         {
             ResponsesPassThroughAnswer.WriteOwnResponse(w, document.RootElement, _request, _identity);
@@ -146,7 +146,7 @@ public class ResponsesTranslationBenchmarks
     }
 
     /// <summary>The same answer as <see cref="SampleTraffic.Stream"/>, as the Responses API streams it.</summary>
-    private static byte[] BuildStream()
+    internal static byte[] BuildStream()
     {
         var words = "A gateway that streams bytes keeps memory flat however long the answer runs because it never holds a whole body".Split(' ');
         var sb = new StringBuilder();

@@ -34,7 +34,7 @@ public sealed class AccountHandlers(
     /// Authenticated as a read, so closing an already closed account answers 409 rather than 403.</summary>
     public async Task<IResult> CloseAccountAsync(HttpContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, KeyRole.Owner);
+        var (caller, error) = await authenticator.AuthenticateAsync(context, CallerPurpose.ReadOwnData, RoleRules.CloseAccount);
         if (caller is null)
         {
             return error!;
@@ -44,14 +44,22 @@ public sealed class AccountHandlers(
         {
             return bodyError!;
         }
-        if (!string.Equals(body.Confirm, caller.Account.Id, StringComparison.Ordinal))
-        {
-            return ApiError.InvalidRequest(
-                $"To close the account, send {{\"confirm\":\"<account id>\"}}. Closing stops every key at once; the data can be exported for " +
-                $"{options.Value.ExpiredRetentionDays} days and is then permanently deleted.", "confirm");
-        }
-        var (account, closeError) = await lifecycle.CloseAsync(caller.Account.Id, caller.Actor, caller.ClientIp, context.RequestAborted);
+        var (account, closeError) = await CloseAsync(caller, body.Confirm, context.RequestAborted);
         return account is null ? closeError! : TypedResults.Json(AccountView.ForCustomer(account, options.Value), AccountsJson.Wire.AccountView);
+    }
+
+    /// <summary>Closes the caller's account if <paramref name="confirm"/> is its id: the one closing rule, for the API
+    /// and the dashboard alike. The caller is authenticated for <see cref="CallerPurpose.ReadOwnData"/> with
+    /// <see cref="RoleRules.CloseAccount"/>.</summary>
+    internal async Task<(Account? Account, ApiError? Error)> CloseAsync(Caller caller, string? confirm, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(confirm, caller.Account.Id, StringComparison.Ordinal))
+        {
+            return (null, ApiError.InvalidRequest(
+                $"The confirmation must be the account's id, {caller.Account.Id}; the account was not closed. Closing stops every key at once; the data can be exported for " +
+                $"{options.Value.ExpiredRetentionDays} days and is then permanently deleted.", "confirm"));
+        }
+        return await lifecycle.CloseAsync(caller.Account.Id, caller.Actor, caller.ClientIp, cancellationToken);
     }
 
     /// <summary><c>GET /v1/account/ip-allowlist</c>: the list and the address this request is seen from.</summary>

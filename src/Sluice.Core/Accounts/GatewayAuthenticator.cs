@@ -38,7 +38,7 @@ public sealed class GatewayAuthenticator(
         {
             return (null, error);
         }
-        return caller.IsAtLeast(KeyRole.Admin)
+        return caller.IsAtLeast(RoleRules.AccountData)
             ? (caller, null)
             : (null, ApiError.Forbidden("insufficient_role", $"Only Owner and Admin keys can {what}."));
     }

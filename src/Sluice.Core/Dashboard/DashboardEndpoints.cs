@@ -27,6 +27,14 @@ internal static class DashboardEndpoints
         app.MapPost("/" + SluiceRoutes.DashboardTeamInvitationRevoke, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.RevokeInvitationAsync(c, accountId, invitationId)).WithMetadata(DashboardAccess.ManageTeam);
         app.MapPost("/" + SluiceRoutes.DashboardInvitationAccept, (HttpContext c, string accountId, string invitationId, TeamHandlers h) => h.AcceptAsync(c, accountId, invitationId)).WithMetadata(DashboardAccess.AcceptInvitation);
         app.MapPost("/" + SluiceRoutes.DashboardExport, (HttpContext c, string accountId, TeamHandlers h) => h.ExportAsync(c, accountId)).WithMetadata(DashboardAccess.Export);
+        app.MapGet("/" + SluiceRoutes.DashboardPolicies, (HttpContext c, string accountId, AccountDataHandlers h) => h.PoliciesAsync(c, accountId)).WithMetadata(DashboardAccess.AccountData);
+        app.MapPost("/" + SluiceRoutes.DashboardPoliciesRetention, (HttpContext c, string accountId, AccountDataHandlers h) => h.SaveRetentionAsync(c, accountId)).WithMetadata(DashboardAccess.ChangeAccountData);
+        app.MapPost("/" + SluiceRoutes.DashboardPoliciesDataPolicy, (HttpContext c, string accountId, AccountDataHandlers h) => h.SaveDataPolicyAsync(c, accountId)).WithMetadata(DashboardAccess.ChangeAccountData);
+        app.MapGet("/" + SluiceRoutes.DashboardRequests, (HttpContext c, string accountId, AccountDataHandlers h) => h.RequestsAsync(c, accountId)).WithMetadata(DashboardAccess.AccountData);
+        app.MapPost("/" + SluiceRoutes.DashboardRequestErase, (HttpContext c, string accountId, string requestId, AccountDataHandlers h) => h.EraseRequestAsync(c, accountId, requestId)).WithMetadata(DashboardAccess.ChangeAccountData);
+        app.MapGet("/" + SluiceRoutes.DashboardData, (HttpContext c, string accountId, AccountDataHandlers h) => h.DataAsync(c, accountId)).WithMetadata(DashboardAccess.AccountData);
+        app.MapPost("/" + SluiceRoutes.DashboardDataEraseContent, (HttpContext c, string accountId, AccountDataHandlers h) => h.EraseContentAsync(c, accountId)).WithMetadata(DashboardAccess.ChangeAccountData);
+        app.MapPost("/" + SluiceRoutes.DashboardDataClose, (HttpContext c, string accountId, AccountDataHandlers h) => h.CloseAsync(c, accountId)).WithMetadata(DashboardAccess.CloseAccount);
         return app;
     }
 }

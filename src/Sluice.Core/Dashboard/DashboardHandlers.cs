@@ -7,7 +7,8 @@ using Sluice.SignIn;
 namespace Sluice.Dashboard;
 
 /// <summary>The dashboard's pages: for now the signed-in page (who you are, and sign out).</summary>
-public sealed class DashboardHandlers(IAntiforgery antiforgery, IOptions<SignInOptions> signIn, MemberStore members)
+public sealed class DashboardHandlers(IAntiforgery antiforgery, IOptions<SignInOptions> signIn, MemberStore members, AccountStore accounts,
+    IOptions<AccountOptions> accountOptions)
 {
     /// <summary><c>GET /dashboard</c>: the signed-in person, or a redirect to the sign-in page.</summary>
     public async Task<IResult> HomeAsync(HttpContext context)
@@ -23,7 +24,17 @@ public sealed class DashboardHandlers(IAntiforgery antiforgery, IOptions<SignInO
         var invitations = person is { EmailVerified: true, Email: { } email }
             ? await members.InvitationsForAsync(email, context.RequestAborted)
             : [];
-        return DashboardPages.Home(context, person, providerName, antiforgery.GetAndStoreTokens(context), memberships, invitations);
+        // Each account's state, so a suspended or closed account says so before it is opened.
+        var states = new Dictionary<string, Account>(StringComparer.Ordinal);
+        foreach (var m in memberships)
+        {
+            if (await accounts.GetAsync(m.AccountId, context.RequestAborted) is { State: not AccountState.Purged } account)
+            {
+                states[m.AccountId] = account;
+            }
+        }
+        return DashboardPages.Home(context, person, providerName, antiforgery.GetAndStoreTokens(context), memberships, invitations,
+            states, accountOptions.Value);
     }
 
     /// <summary><c>GET /dashboard/assets/{file}</c>: the dashboard's own static files, from the assembly.</summary>

@@ -16,7 +16,7 @@ namespace Sluice.Dashboard;
 /// headers: not cached, not framed, and a content security policy that lets the page load nothing but Sluice's own
 /// stylesheet (no script, font, image or connection anywhere else).
 /// </summary>
-internal static class DashboardPages
+internal static partial class DashboardPages
 {
     public const string HomePath = "/" + SluiceRoutes.Dashboard;
     public const string SignInPath = "/" + SluiceRoutes.DashboardSignIn;
@@ -38,9 +38,12 @@ internal static class DashboardPages
         });
 
     public static IResult Home(HttpContext context, SignedInPerson person, string providerName, AntiforgeryTokenSet tokens,
-        IReadOnlyList<Member> memberships, IReadOnlyList<Invitation> invitations) =>
+        IReadOnlyList<Member> memberships, IReadOnlyList<Invitation> invitations,
+        IReadOnlyDictionary<string, Account>? accounts = null, AccountOptions? accountOptions = null) =>
         Render<HomePage>(context, StatusCodes.Status200OK, new()
         {
+            [nameof(HomePage.Accounts)] = accounts,
+            [nameof(HomePage.AccountOptions)] = accountOptions,
             [nameof(HomePage.Person)] = person,
             [nameof(HomePage.ProviderName)] = providerName,
             [nameof(HomePage.Token)] = tokens.RequestToken,

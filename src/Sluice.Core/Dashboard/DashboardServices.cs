@@ -14,6 +14,7 @@ internal static class DashboardServices
         services.AddSingleton<DashboardHandlers>();
         services.AddSingleton<MemberRequests>();
         services.AddSingleton<TeamHandlers>();
+        services.AddSingleton<AccountDataHandlers>();
         services.AddRazorComponents();
         return services;
     }

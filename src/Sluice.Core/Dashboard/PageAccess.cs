@@ -55,6 +55,15 @@ public static class DashboardAccess
     /// <summary>Removing a member: any member may leave; removing someone else is checked by <see cref="MemberLifecycle"/>.</summary>
     public static readonly PageAccess RemoveMember = PageAccess.Member(CallerPurpose.Manage, KeyRole.Restricted, changesState: true);
 
+    /// <summary>Settings → Policies, Requests, Data: reading the account's data and data settings.</summary>
+    public static readonly PageAccess AccountData = PageAccess.Member(CallerPurpose.ReadOwnData, RoleRules.AccountData, changesState: false);
+
+    /// <summary>Changing retention or data policy, erasing a stored request or all content.</summary>
+    public static readonly PageAccess ChangeAccountData = PageAccess.Member(CallerPurpose.Manage, RoleRules.AccountData, changesState: true);
+
+    /// <summary>Closing the account (typed confirmation): the Owner's alone.</summary>
+    public static readonly PageAccess CloseAccount = PageAccess.Member(CallerPurpose.ReadOwnData, RoleRules.CloseAccount, changesState: true);
+
     /// <summary>The data export: Owner and Admins, also while a closed account awaits its purge.</summary>
     public static readonly PageAccess Export = PageAccess.Member(CallerPurpose.ReadOwnData, KeyRole.Admin, changesState: true);
 }

@@ -10,8 +10,8 @@ namespace Sluice.Providers;
 /// <c>input_json_delta</c> → <c>tool_calls</c> chunks (index, id and name first, then argument pieces);
 /// <c>message_delta</c> → the chunk with <c>finish_reason</c>, then a usage chunk with <c>choices: []</c>;
 /// <c>message_stop</c> → the end (<see cref="Completed"/>). <c>ping</c>, thinking and unknown events are skipped, as
-/// Anthropic asks clients to do. An <c>error</c> event, or a stream that ends before <c>message_stop</c>, ends
-/// the stream broken, so the client cannot take a cut answer for a complete one.
+/// Anthropic asks clients to do. An <c>error</c> event becomes OpenAI's in-band error chunk, the last; it, or a stream
+/// that ends before <c>message_stop</c>, ends the stream without <see cref="Completed"/>.
 /// </summary>
 /// <remarks>
 /// Events are parsed by <see cref="SseParser"/>; each chunk is written into one reused buffer, and the only state kept
@@ -163,9 +163,11 @@ internal sealed class AnthropicEventStream(Stream source, TimeProvider time) : I
         }
         if (Is(type, eventType, "error"u8))
         {
-            // Overloaded or failed mid-answer: end without Completed, so the relay aborts rather than finishes.
+            // Overloaded or failed mid-answer: said as OpenAI says it (an error chunk, the stream's last), and never
+            // Completed, so no client takes the answer for a whole one.
             _ended = true;
-            return false;
+            WriteErrorChunk(e.TryGetProperty("error"u8, out var error) ? AnthropicProvider.Text(error, "type"u8) : null);
+            return true;
         }
         // ping, and event types added after this translation was written.
         return false;
@@ -209,6 +211,22 @@ internal sealed class AnthropicEventStream(Stream source, TimeProvider time) : I
     }
 
     /// <summary>Opens a chunk up to its <c>delta</c> object; the caller writes the delta, then <see cref="EndChoice"/>.</summary>
+    /// <summary>OpenAI's in-band error chunk, <c>{"error":{"message","type","param","code"}}</c>, with the gateway's own
+    /// message and Anthropic's error type as the code (a short word, or <c>api_error</c>).</summary>
+    private void WriteErrorChunk(string? errorType)
+    {
+        var code = errorType is { Length: > 0 and <= 64 } && errorType.All(c => char.IsAsciiLetterLower(c) || c == '_') ? errorType : "api_error";
+        using var w = new Utf8JsonWriter(_chunk, AnthropicProvider.WriterOptions);
+        w.WriteStartObject();
+        w.WriteStartObject("error"u8);
+        w.WriteString("message"u8, "The upstream provider failed while answering."u8);
+        w.WriteString("type"u8, "server_error"u8);
+        w.WriteNull("param"u8);
+        w.WriteString("code"u8, code);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     private Utf8JsonWriter StartChoice()
     {
         var w = StartChunk();

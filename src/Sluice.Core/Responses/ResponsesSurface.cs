@@ -443,18 +443,37 @@ internal sealed class ResponsesMeter : IAnswerMeter
             _deltaBytes += data.Length;
             return AnswerEvent.Relay;
         }
-        if (EventType is not ("response.completed" or "response.incomplete" or "response.failed"))
+        if (EventType is not ("response.completed" or "response.incomplete" or "response.failed" or "error"))
         {
             return AnswerEvent.Relay;
         }
         var reader = new Utf8JsonReader(data);
         using var document = JsonDocument.ParseValue(ref reader);
-        if (document.RootElement.TryGetProperty("response"u8, out var response))
+        var root = document.RootElement;
+        if (EventType == "error")
+        {
+            // Said before the stream breaks off (or before response.failed): the row's failure either way.
+            Failure = Code(root);
+            return AnswerEvent.Relay;
+        }
+        if (root.TryGetProperty("response"u8, out var response))
         {
             Read(response);
         }
+        if (EventType == "response.failed")
+        {
+            Failure = response.ValueKind == JsonValueKind.Object && response.TryGetProperty("error"u8, out var error) ? Code(error) : "";
+            return AnswerEvent.Failed;
+        }
         return AnswerEvent.End;
     }
+
+    /// <summary>A Responses failure as the stream reported it.</summary>
+    public string? Failure { get; private set; }
+
+    private static string Code(JsonElement error) =>
+        error.ValueKind == JsonValueKind.Object && error.TryGetProperty("code"u8, out var code) && code.ValueKind == JsonValueKind.String
+            ? code.GetString()! : "";
 
     public void Read(JsonElement response)
     {

@@ -7,6 +7,7 @@ using Sluice.Accounts;
 using Sluice.Payloads;
 using Sluice.Proxy;
 using Sluice.Retention;
+using Sluice.Routing;
 using Sluice.Translation;
 using Sluice.Usage;
 
@@ -28,6 +29,7 @@ public sealed class StoredResponseHandlers(
     AuditLog audit,
     TokenEstimator estimator,
     RequestBodyBudget bodyBudget,
+    RouteSelector routes,
     IOptions<ProxyOptions> options)
 {
     public async Task<IResult> GetAsync(HttpContext context, string responseId)
@@ -152,6 +154,17 @@ public sealed class StoredResponseHandlers(
             return invalid!;
         }
         using var request = parsed!;
+        // Counted for a model the caller may use, as a create would be: a Restricted key's list and the data policy
+        // apply (the same 403/404 as the create), though nothing is sent upstream.
+        var (policy, policyError) = routes.EffectivePolicy(caller.Account, context.Request.Headers);
+        if (policyError is not null)
+        {
+            return policyError;
+        }
+        if (routes.Select(request.Model, caller.Key, policy!).Error is { } routeError)
+        {
+            return routeError;
+        }
         StoredResponse? previous = null;
         if (request.PreviousResponseId is { } previousId)
         {

@@ -52,27 +52,35 @@ public sealed partial class RetentionHandlers(
         {
             return bodyError!;
         }
-        var ct = context.RequestAborted;
+        var (policy, changeError) = await ChangeAsync(caller, body, context.RequestAborted);
+        return policy is null ? changeError! : TypedResults.Json(View(policy), RetentionJson.Wire.RetentionSettingsView);
+    }
+
+    /// <summary>Validates and applies a change of the caller's retention settings (the API's PUT and the dashboard's
+    /// form alike): within the deployment's limits, written with the account's ETag, audited old → new. The caller is
+    /// authenticated for <see cref="CallerPurpose.Manage"/> with <see cref="RoleRules.AccountData"/>.</summary>
+    internal async Task<(RetentionPolicy? Policy, ApiError? Error)> ChangeAsync(Caller caller, RetentionSettingsRequest body, CancellationToken ct)
+    {
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var account = await accounts.GetAsync(caller.Account.Id, ct);
             if (account is null)
             {
-                return ApiError.NotFound("The account");
+                return (null, ApiError.NotFound("The account"));
             }
             var (next, invalid) = Apply(account.Retention, body);
             if (next is null)
             {
-                return invalid!;
+                return (null, invalid!);
             }
             if (next == account.Retention)
             {
-                return TypedResults.Json(View(next), RetentionJson.Wire.RetentionSettingsView);
+                return (next, null);
             }
             if (next.ContentMode == ContentMode.RetainAll && next.ContentRetentionDays > 0 && keys.Master().Key is null)
             {
-                return ApiError.Conflict("content_storage_unavailable",
-                    "This deployment cannot store content: it has no valid payload master key (Sluice:Payloads:MasterKey). Contact the operator.");
+                return (null, ApiError.Conflict("content_storage_unavailable",
+                    "This deployment cannot store content: it has no valid payload master key (Sluice:Payloads:MasterKey). Contact the operator."));
             }
             if (await accounts.TryUpdateAsync(account with { Retention = next }, ct) is null)
             {
@@ -82,9 +90,9 @@ public sealed partial class RetentionHandlers(
             await audit.WriteAsync(account.Id, caller.Actor, "retention.changed", account.Id, caller.ClientIp,
                 Describe(account.Retention, next), CancellationToken.None);
             Log.Changed(logger, account.Id, next.ContentMode.ToWire(), next.ContentRetentionDays, next.UsageRetentionDays);
-            return TypedResults.Json(View(next), RetentionJson.Wire.RetentionSettingsView);
+            return (next, null);
         }
-        return ApiError.Conflict("concurrent_update", "The account was changed by someone else at the same moment; try again.");
+        return (null, ApiError.Conflict("concurrent_update", "The account was changed by someone else at the same moment; try again."));
     }
 
     /// <summary>Erases all stored content of the account now: its data keys are destroyed first (everything becomes
@@ -96,9 +104,22 @@ public sealed partial class RetentionHandlers(
         {
             return error!;
         }
-        if ((await accounts.GetAsync(caller.Account.Id, context.RequestAborted) ?? caller.Account).LegalHold is not null)
+        var (erasure, eraseError) = await EraseContentAsync(caller, context.RequestAborted);
+        return erasure is null
+            ? eraseError!
+            : TypedResults.Json(new ContentErasureView("sluice.content_erasure", caller.Account.Id, null, erasure.DataKeysDestroyed,
+                erasure.BlobsDeleted, erasure.Remaining), RetentionJson.Wire.ContentErasureView,
+                statusCode: erasure.Remaining ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
+    }
+
+    /// <summary>The withdrawal of consent for the caller's account (API and dashboard alike), refused under a legal
+    /// hold and audited. The caller is authenticated for <see cref="CallerPurpose.Manage"/> with
+    /// <see cref="RoleRules.AccountData"/>.</summary>
+    internal async Task<(ContentErasure? Erasure, ApiError? Error)> EraseContentAsync(Caller caller, CancellationToken ct)
+    {
+        if ((await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account).LegalHold is not null)
         {
-            return LegalHoldBlocks();
+            return (null, LegalHoldBlocks());
         }
         var o = purgeOptions.CurrentValue;
         var run = new PurgeRun("erase_" + Guid.NewGuid().ToString("N")[..12], time.GetUtcNow(), o.MaxDeletesPerRun, o.PurgeBatchSize);
@@ -108,9 +129,7 @@ public sealed partial class RetentionHandlers(
             string.Create(CultureInfo.InvariantCulture, $"data_keys={erasure.DataKeysDestroyed} blobs={erasure.BlobsDeleted} remaining={erasure.Remaining}"),
             CancellationToken.None);
         Log.Erased(logger, caller.Account.Id, erasure.DataKeysDestroyed, erasure.BlobsDeleted, erasure.Remaining);
-        return TypedResults.Json(new ContentErasureView("sluice.content_erasure", caller.Account.Id, null, erasure.DataKeysDestroyed,
-            erasure.BlobsDeleted, erasure.Remaining), RetentionJson.Wire.ContentErasureView,
-            statusCode: erasure.Remaining ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
+        return (erasure, null);
     }
 
     internal static ApiError LegalHoldBlocks() => ApiError.Conflict("legal_hold",
@@ -147,7 +166,8 @@ public sealed partial class RetentionHandlers(
         return (new RetentionPolicy(mode, contentDays, usageDays), null);
     }
 
-    private RetentionSettingsView View(RetentionPolicy p)
+    /// <summary>The settings with the deployment's limits, as the API shows them.</summary>
+    internal RetentionSettingsView View(RetentionPolicy p)
     {
         var o = options.CurrentValue;
         return new RetentionSettingsView(p.ContentMode.ToWire(), p.ContentRetentionDays, p.UsageRetentionDays,

@@ -43,18 +43,26 @@ public sealed class StoredRequestHandlers(
         {
             return InvalidId();
         }
-        var ct = context.RequestAborted;
-        var row = await usage.GetAsync(caller.Account.Id, id, ct);
+        var (view, readError) = await ReadAsync(caller, id, await usage.GetAsync(caller.Account.Id, id, context.RequestAborted), context.RequestAborted);
+        return view is null ? readError! : TypedResults.Json(view, RetentionJson.Wire.StoredRequestView);
+    }
+
+    /// <summary>One request of the caller's account with its decrypted content (the API's GET and the dashboard's
+    /// Requests page alike), given its usage row if it has one. The caller is authenticated for
+    /// <see cref="CallerPurpose.ReadOwnData"/> with <see cref="RoleRules.AccountData"/>.</summary>
+    internal async Task<(StoredRequestView? View, ApiError? Error)> ReadAsync(Caller caller, RequestId id, (UsageRecord Record, Azure.Data.Tables.TableEntity Entity)? row,
+        CancellationToken ct)
+    {
         var (plaintext, failure) = await payloads.ReadAsync(caller.Account.Id, id, ct);
         using (plaintext)
         {
             if (failure is { } f && f != PayloadFailure.DataKeyDestroyed)
             {
-                return f.ToApiError();
+                return (null, f.ToApiError());
             }
             if (row is null && plaintext is null && failure is null)
             {
-                return ApiError.NotFound("The request");
+                return (null, ApiError.NotFound("The request"));
             }
             var status = plaintext is not null ? "stored" : failure is null ? "not_stored" : "erased";
             JsonElement? content = null;
@@ -63,8 +71,7 @@ public sealed class StoredRequestHandlers(
                 using var document = JsonDocument.Parse(plaintext.Json);
                 content = document.RootElement.Clone();
             }
-            var view = new StoredRequestView(id.Value, "sluice.request", row is { } r ? UsageRowView.From(r.Record) : null, status, content);
-            return TypedResults.Json(view, RetentionJson.Wire.StoredRequestView);
+            return (new StoredRequestView(id.Value, "sluice.request", row is { } r ? UsageRowView.From(r.Record) : null, status, content), null);
         }
     }
 
@@ -79,26 +86,36 @@ public sealed class StoredRequestHandlers(
         {
             return InvalidId();
         }
-        var ct = context.RequestAborted;
+        var (deleted, eraseError) = await EraseAsync(caller, id, context.RequestAborted);
+        return eraseError is not null
+            ? eraseError
+            : TypedResults.Json(new ContentErasureView("sluice.request_content_erasure", caller.Account.Id, id.Value, 0, deleted ? 1 : 0, false),
+                RetentionJson.Wire.ContentErasureView);
+    }
+
+    /// <summary>Erases one request's content and keeps its metadata (the API's DELETE and the dashboard's erase button
+    /// alike): refused under a legal hold, audited when something was erased. The caller is authenticated for
+    /// <see cref="CallerPurpose.Manage"/> with <see cref="RoleRules.AccountData"/>.</summary>
+    internal async Task<(bool Deleted, ApiError? Error)> EraseAsync(Caller caller, RequestId id, CancellationToken ct)
+    {
         if ((await accounts.GetAsync(caller.Account.Id, ct) ?? caller.Account).LegalHold is not null)
         {
-            return RetentionHandlers.LegalHoldBlocks();
+            return (false, RetentionHandlers.LegalHoldBlocks());
         }
         var row = await usage.GetAsync(caller.Account.Id, id, ct);
         var deleted = await eraser.EraseRequestAsync(caller.Account.Id, id, CancellationToken.None);
         if (row is null && !deleted)
         {
-            return ApiError.NotFound("The request");
+            return (false, ApiError.NotFound("The request"));
         }
         if (deleted)
         {
             await audit.WriteAsync(caller.Account.Id, caller.Actor, "request_content.erased", id.Value, caller.ClientIp,
                 null, CancellationToken.None);
         }
-        return TypedResults.Json(new ContentErasureView("sluice.request_content_erasure", caller.Account.Id, id.Value, 0, deleted ? 1 : 0, false),
-            RetentionJson.Wire.ContentErasureView);
+        return (deleted, null);
     }
 
-    private static ApiError InvalidId() => ApiError.InvalidRequest(
+    internal static ApiError InvalidId() => ApiError.InvalidRequest(
         "A request id is 'req_' followed by 28 lowercase hex digits (the x-request-id header of the completion's response).", "id");
 }

@@ -44,13 +44,21 @@ public sealed class DataPolicyHandlers(
         {
             return bodyError!;
         }
-        var ct = context.RequestAborted;
+        var (account, changeError) = await ChangeAsync(caller, update, context.RequestAborted);
+        return account is null ? changeError! : View(account);
+    }
+
+    /// <summary>Validates and applies a change of the caller's data policy (the API's PUT and the dashboard's form
+    /// alike): held to the deployment's floors, written with the account's ETag, audited old → new. The caller is
+    /// authenticated for <see cref="CallerPurpose.Manage"/> with <see cref="RoleRules.AccountData"/>.</summary>
+    internal async Task<(Account? Account, ApiError? Error)> ChangeAsync(Caller caller, DataPolicyUpdate update, CancellationToken ct)
+    {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var account = await accounts.GetAsync(caller.Account.Id, ct);
             if (account is null)
             {
-                return ApiError.NotFound("The account");
+                return (null, ApiError.NotFound("The account"));
             }
             // Settings left out keep the value in force now, which already honours the floors.
             var current = selector.AccountPolicy(account);
@@ -60,11 +68,11 @@ public sealed class DataPolicyHandlers(
                 update.AllowTraining ?? current.AllowTraining);
             if (BelowFloor(requested) is { } floorError)
             {
-                return floorError;
+                return (null, floorError);
             }
             if (account.DataPolicy == requested)
             {
-                return View(account);
+                return (account, null);
             }
             var updated = await accounts.TryUpdateAsync(account with { DataPolicy = requested }, ct);
             if (updated is null)
@@ -75,9 +83,9 @@ public sealed class DataPolicyHandlers(
             // The change is made: record it even if the caller has gone away meanwhile.
             await audit.WriteAsync(account.Id, caller.Actor, AuditAction, account.Id, caller.ClientIp,
                 $"{Describe(account.DataPolicy)} -> {Describe(requested)}", CancellationToken.None);
-            return View(updated);
+            return (updated, null);
         }
-        return ApiError.Conflict("concurrent_update", "The account was changed by someone else while this update was applied; try again.");
+        return (null, ApiError.Conflict("concurrent_update", "The account was changed by someone else while this update was applied; try again."));
     }
 
     /// <summary>The first setting of <paramref name="requested"/> looser than a floor the deployment enforces, as a
@@ -99,14 +107,16 @@ public sealed class DataPolicyHandlers(
             field);
     }
 
-    private JsonHttpResult<DataPolicyResponse> View(Account account)
+    private JsonHttpResult<DataPolicyResponse> View(Account account) => TypedResults.Json(Settings(account), RoutingJson.Wire.DataPolicyResponse);
+
+    /// <summary>The policy in force for <paramref name="account"/>, where it comes from, and the deployment's defaults.</summary>
+    internal DataPolicyResponse Settings(Account account)
     {
         var options = deployment.CurrentValue;
         var policy = selector.AccountPolicy(account);
-        return TypedResults.Json(new DataPolicyResponse("data_policy", policy.InRegionOnly, policy.ZeroRetentionOnly, policy.AllowTraining,
+        return new DataPolicyResponse("data_policy", policy.InRegionOnly, policy.ZeroRetentionOnly, policy.AllowTraining,
             account.DataPolicy is null ? "deployment" : "account", selector.StampRegion,
-            new DeploymentDataPolicy(options.InRegionOnly, options.ZeroRetentionOnly, options.AllowTraining, options.EnforceAsFloor)),
-            RoutingJson.Wire.DataPolicyResponse);
+            new DeploymentDataPolicy(options.InRegionOnly, options.ZeroRetentionOnly, options.AllowTraining, options.EnforceAsFloor));
     }
 
     private static string Describe(DataPolicy? policy) => policy is null

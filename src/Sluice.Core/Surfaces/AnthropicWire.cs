@@ -97,6 +97,11 @@ internal sealed class AnthropicAnswerMeter(int sampleCharLimit = 16 * 1024) : IA
             {
                 case "message_stop":
                     return AnswerEvent.End;
+                case "error":
+                    // Overloaded or failed mid-answer: the event is the stream's honest end, and the row's failure.
+                    Failure = e.TryGetProperty("error"u8, out var error) && error.ValueKind == JsonValueKind.Object
+                        ? AnthropicProvider.Text(error, "type"u8) ?? "" : "";
+                    return AnswerEvent.Failed;
                 case "message_start" when e.TryGetProperty("message"u8, out var message) && message.ValueKind == JsonValueKind.Object
                     && message.TryGetProperty("usage"u8, out var startUsage):
                     _usage = MessageUsage.From(startUsage, _usage ?? default);
@@ -126,6 +131,8 @@ internal sealed class AnthropicAnswerMeter(int sampleCharLimit = 16 * 1024) : IA
     }
 
     public void Append(ReadOnlySpan<byte> json) => (_scanner ??= new JsonUsageScanner()).Append(json);
+
+    public string? Failure { get; private set; }
 
     public TokenUsage? Usage
     {

@@ -58,7 +58,10 @@ public sealed class ChatAnswerMeter : IAnswerMeter
 
     public ChunkInspector Inspector { get; } = new();
 
-    public AnswerEvent Inspect(ReadOnlySpan<byte> data) => Inspector.Inspect(data) ? AnswerEvent.UsageOnly : AnswerEvent.Relay;
+    public AnswerEvent Inspect(ReadOnlySpan<byte> data) =>
+        Inspector.Inspect(data) ? AnswerEvent.UsageOnly : Inspector.Failure is null ? AnswerEvent.Relay : AnswerEvent.Failed;
+
+    public string? Failure => Inspector.Failure;
 
     public void Append(ReadOnlySpan<byte> json) => (_scanner ??= new JsonUsageScanner()).Append(json);
 

@@ -108,6 +108,13 @@ public sealed partial class GatewayFlow(
             return await RejectAsync(context, surface, consentError, row, started);
         }
 
+        // The state the request continues (Responses' previous_response_id) is loaded first: the model reads it, so the
+        // admission's estimate counts it.
+        if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
+        {
+            return await RejectAsync(context, surface, stateError, row, started);
+        }
+
         // :: Step 3b: fair use. Budgets and rate limits of the key and account, before anything goes upstream.
         var admission = await fairUse.AdmitAsync(caller, requestId, () => request.EstimatePromptTokens(estimator), aborted);
         admission.WriteHeaders(context.Response.Headers);
@@ -117,10 +124,6 @@ public sealed partial class GatewayFlow(
                 row, started);
         }
         using var capture = contentDays > 0 ? payloads.StartCapture(contentDays) : null;
-        if (await request.PrepareAsync(new SurfaceContext(caller.Account, requestId, contentDays), aborted) is { } stateError)
-        {
-            return await RejectAsync(context, surface, stateError, row, started);
-        }
 
         // :: Step 4: forward, failing over between allowed routes before the first byte.
         var (answer, route, forwardError) = await ForwardAsync(request, routes, context.Request, aborted);
@@ -205,7 +208,10 @@ public sealed partial class GatewayFlow(
                 TimeToFirstTokenMs = firstTokenMs,
             }, started);
         }
-        Func<Task>? beforeEnd = HoldsAnswerEnd ? () => MeterAsync(StatusCodes.Status200OK, null) : null;
+        // A failure the upstream reported in the stream went out after a 200: the row says 502, with its code.
+        Func<Task>? beforeEnd = HoldsAnswerEnd
+            ? () => InBandFailure(meter) is { } failure ? MeterAsync(StatusCodes.Status502BadGateway, failure) : MeterAsync(StatusCodes.Status200OK, null)
+            : null;
 
         int status;
         string? errorCode = null;
@@ -218,14 +224,21 @@ public sealed partial class GatewayFlow(
                     options.Value.StreamHeartbeatInterval, time, () => firstTokenMs = ElapsedMs(started), observe, beforeEnd, aborted);
                 if (completed)
                 {
+                    // Whole, or ended by the upstream's failure in the client's shape (a failure event is an end).
                     await context.Response.CompleteAsync();
-                    status = StatusCodes.Status200OK;
+                    errorCode = InBandFailure(meter);
+                    status = errorCode is null ? StatusCodes.Status200OK : StatusCodes.Status502BadGateway;
+                    if (errorCode is not null)
+                    {
+                        Log.StreamFailed(logger, row.RequestId.Value, route.Id, errorCode);
+                    }
                 }
                 else
                 {
-                    // The upstream broke off mid-stream. Abort so the client cannot take a cut answer as complete.
+                    // The upstream broke off mid-stream (perhaps after saying why). Abort so the client cannot take
+                    // a cut answer as complete.
                     status = StatusCodes.Status502BadGateway;
-                    errorCode = "upstream_stream_broken";
+                    errorCode = InBandFailure(meter) ?? "upstream_stream_broken";
                     Log.StreamBroken(logger, row.RequestId.Value, route.Id);
                     context.Abort();
                 }
@@ -259,6 +272,11 @@ public sealed partial class GatewayFlow(
         }
         return Results.Empty;
     }
+
+    /// <summary>The row's code for a failure the upstream reported in the stream after the headers (its own code,
+    /// sanitised), or null when it reported none.</summary>
+    private static string? InBandFailure(IAnswerMeter meter) =>
+        meter.Failure is { } failure ? UpstreamHttp.SanitiseCode(failure.Length > 0 ? failure : "upstream_error", StatusCodes.Status502BadGateway) : null;
 
     /// <summary>
     /// Tries each allowed route in order. A refused connection, 429 or 5xx moves on to the next route (the provider's
@@ -391,6 +409,9 @@ public sealed partial class GatewayFlow(
 
         [LoggerMessage(4, LogLevel.Warning, "Upstream route {RouteId} broke off the stream of request {RequestId}.")]
         public static partial void StreamBroken(ILogger logger, string requestId, string routeId);
+
+        [LoggerMessage(6, LogLevel.Warning, "Upstream route {RouteId} reported {ErrorCode} in the stream of request {RequestId}; the client got the failure in its own shape.")]
+        public static partial void StreamFailed(ILogger logger, string requestId, string routeId, string errorCode);
 
         [LoggerMessage(5, LogLevel.Information, "Client disconnected from request {RequestId} before route {RouteId} answered; the upstream call was cancelled and is metered with an estimated prompt.")]
         public static partial void ClientLeftBeforeAnswer(ILogger logger, string requestId, string routeId);

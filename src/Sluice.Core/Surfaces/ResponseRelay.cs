@@ -80,8 +80,8 @@ internal static class ResponseRelay
     /// and all); events the gateway translated or made are framed here, one <c>data:</c> line of JSON each. Usage-only
     /// chunks are dropped for clients that did not ask for usage (the gateway always asks). Returns whether the stream
     /// ended whole: with its end marker (<c>[DONE]</c>, given as <paramref name="streamEnd"/>, written after
-    /// <paramref name="beforeEnd"/>), or with an event the meter calls <see cref="AnswerEvent.End"/> (written after
-    /// <paramref name="beforeEnd"/> too).
+    /// <paramref name="beforeEnd"/>), or with an event the meter calls <see cref="AnswerEvent.End"/> or
+    /// <see cref="AnswerEvent.Failed"/> (written after <paramref name="beforeEnd"/> too).
     /// </summary>
     public static async Task<bool> RelayEventsAsync(HttpContext context, IChatEventStream events, IAnswerMeter meter,
         bool clientWantsUsage, ReadOnlyMemory<byte> streamEnd, TimeSpan heartbeat, TimeProvider time, Action onFirstEvent,
@@ -154,7 +154,8 @@ internal static class ResponseRelay
                     observe(data.Span);
                     observe(EventEnd);
                 }
-                if (kind == AnswerEvent.End && beforeEnd is not null)
+                var last = kind is AnswerEvent.End or AnswerEvent.Failed;
+                if (last && beforeEnd is not null)
                 {
                     await beforeEnd();
                     beforeEnd = null;
@@ -171,7 +172,7 @@ internal static class ResponseRelay
                     writer.Write(EventEnd);
                 }
                 await writer.FlushAsync(cancellationToken);
-                if (kind == AnswerEvent.End)
+                if (last)
                 {
                     return true;
                 }

@@ -141,6 +141,11 @@ public enum AnswerEvent
     /// <summary>The stream's last event (e.g. Anthropic's <c>message_stop</c>): the stream is complete with it, and it
     /// is written only once the usage row has committed, where the host holds answer ends.</summary>
     End,
+
+    /// <summary>The stream's last event, a failure the upstream reported in the stream (an OpenAI <c>error</c> chunk,
+    /// Anthropic's <c>error</c> event, Responses' <c>response.failed</c>), in the client's shape: the stream ends with
+    /// it like with <see cref="End"/>, and the row records the failure (<see cref="IAnswerMeter.Failure"/>).</summary>
+    Failed,
 }
 
 /// <summary>
@@ -160,6 +165,10 @@ public interface IAnswerMeter : IDisposable
 
     /// <summary>Completion tokens estimated from what was seen, for when <see cref="Usage"/> is null.</summary>
     int EstimateCompletion(TokenEstimator estimator);
+
+    /// <summary>The code of a failure the upstream reported in the stream (as it sent it: the flow sanitises it), once
+    /// an event said so; null while the answer is sound.</summary>
+    string? Failure => null;
 }
 
 /// <summary>For answers that carry no usage (errors).</summary>
@@ -184,11 +193,15 @@ internal sealed class NoUsageMeter : IAnswerMeter
 
 /// <summary>
 /// Meters a translated answer by the hub answer it was made from (the usage is the provider's, in Chat Completions'
-/// shape); <paramref name="isEnd"/> says whether the translated stream's current event is its last.
+/// shape); <paramref name="isEnd"/> says whether the translated stream's current event is its last, which is a failure
+/// event when the hub's stream carried an in-band error.
 /// </summary>
 public sealed class HubMeter(ChatAnswerMeter hub, Func<bool>? isEnd = null) : IAnswerMeter
 {
-    public AnswerEvent Inspect(ReadOnlySpan<byte> data) => isEnd?.Invoke() == true ? AnswerEvent.End : AnswerEvent.Relay;
+    public AnswerEvent Inspect(ReadOnlySpan<byte> data) =>
+        isEnd?.Invoke() != true ? AnswerEvent.Relay : Failure is null ? AnswerEvent.End : AnswerEvent.Failed;
+
+    public string? Failure => hub.Inspector.Failure;
 
     /// <summary>The translated body is not read: the hub's was, whole, before it was translated.</summary>
     public void Append(ReadOnlySpan<byte> json)

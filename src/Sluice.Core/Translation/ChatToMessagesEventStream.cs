@@ -12,7 +12,8 @@ namespace Sluice.Translation;
 /// become a text block (<c>content_block_start</c>, <c>text_delta</c>s); each tool call a <c>tool_use</c> block whose
 /// argument pieces are <c>input_json_delta</c>s; the hub's <c>[DONE]</c> closes the open block and ends with
 /// <c>message_delta</c> (stop reason and usage) and <c>message_stop</c>. A hub stream that breaks off ends without
-/// <c>message_stop</c> and without <see cref="Completed"/>, so the relay aborts the client's connection.
+/// <c>message_stop</c> and without <see cref="Completed"/>, so the relay aborts the client's connection; one that
+/// reports an error in the stream ends with Anthropic's <c>error</c> event, as an Anthropic stream would.
 /// </summary>
 /// <remarks>
 /// Events are framed here (<c>event:</c> and <c>data:</c> lines) and handed out through <see cref="RawEvent"/>. One hub
@@ -70,6 +71,11 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
             }
             var data = hub.Current;
             Inspector.Inspect(data.Span);
+            if (Inspector.Failure is not null)
+            {
+                Fail();
+                break;
+            }
             Translate(data);
             if (_events.Count > 0)
             {
@@ -237,6 +243,20 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
         ChatToMessages.WriteUsage(w, Inspector.Usage ?? default);
         EndEvent(w);
         EndEvent(StartEvent("message_stop"u8));
+        Completed = true;
+    }
+
+    /// <summary>The hub reported an error mid-answer: Anthropic's <c>error</c> event ends the stream, with the
+    /// gateway's own message (as the Responses translation's <c>response.failed</c>).</summary>
+    private void Fail()
+    {
+        _ended = true;
+        var w = StartEvent("error"u8);
+        w.WriteStartObject("error"u8);
+        w.WriteString("type"u8, "api_error"u8);
+        w.WriteString("message"u8, "The upstream provider failed while answering."u8);
+        w.WriteEndObject();
+        EndEvent(w);
         Completed = true;
     }
 

@@ -23,6 +23,13 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
 
     public string Sample => _sample.ToString();
 
+    /// <summary>The <c>code</c> (else <c>type</c>, else empty) of an in-band <c>error</c> chunk, the way OpenAI and
+    /// the OpenAI-compatible servers report a failure after the stream began; null while there was none. As the
+    /// upstream sent it, at most <see cref="MaxFailureLength"/> characters: a longer one reads as empty.</summary>
+    public string? Failure { get; private set; }
+
+    private const int MaxFailureLength = 64;
+
     /// <summary>Inspects one chunk. Returns true when it is a usage-only chunk (no choices, usage set), which the
     /// relay drops for clients that did not ask for usage.</summary>
     public bool Inspect(ReadOnlySpan<byte> chunk)
@@ -45,6 +52,18 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         Usage = ReadUsage(ref reader);
+                    }
+                    else
+                    {
+                        reader.TrySkip();
+                    }
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        Failure = ReadFailure(ref reader);
                     }
                     else
                     {
@@ -89,6 +108,34 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
             }
         }
         return usageOnly;
+    }
+
+    /// <summary>Reads an error object: its <c>code</c>, else its <c>type</c>, when a short string.</summary>
+    private static string ReadFailure(ref Utf8JsonReader reader)
+    {
+        string? code = null, type = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCode = reader.ValueTextEquals("code"u8);
+            var isType = reader.ValueTextEquals("type"u8);
+            reader.Read();
+            if ((isCode || isType) && reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= MaxFailureLength)
+            {
+                if (isCode)
+                {
+                    code = reader.GetString();
+                }
+                else
+                {
+                    type = reader.GetString();
+                }
+            }
+            else
+            {
+                reader.TrySkip();
+            }
+        }
+        return code ?? type ?? "";
     }
 
     /// <summary>Reads one choice object; appends its delta text to the sample. Returns whether it carried text.</summary>

@@ -18,7 +18,10 @@ public sealed record DayCounter(string PartitionKey, string RowKey, UsageCounter
 /// holding the last day written). A rollup row keeps, beside its totals, the values of each counter row folded into
 /// it (<c>Parts</c>, keyed by shard and counter generation), so folding is a replace of that part: folding the same
 /// counter twice, or a grown counter again, gives the same totals, and the totals are always the sum of the day's
-/// counters, which are the sum of its rows.
+/// counters, which are the sum of its rows. Each counter's part is kept per surface (<see cref="UsageCounter.ByEndpoint"/>):
+/// Chat Completions under the counter's own key, every other surface under the key and <c>@{endpoint}</c>, so a
+/// rollup row written before the breakdown (its parts under bare keys) reads as Chat Completions, and folding such a
+/// counter again moves its other surfaces' share out of the bare key into their own.
 /// </summary>
 public sealed class RollupTable(SluiceStorage storage)
 {
@@ -62,11 +65,14 @@ public sealed class RollupTable(SluiceStorage storage)
                 var dirty = false;
                 foreach (var c in byModel)
                 {
-                    var values = Values(c.Counter);
-                    if (!parts.TryGetValue(c.PartKey, out var old) || !old.AsSpan().SequenceEqual(values))
+                    foreach (var (endpoint, values) in c.Counter.ByEndpoint())
                     {
-                        parts[c.PartKey] = values;
-                        dirty = true;
+                        var key = PartKey(c, endpoint);
+                        if (!parts.TryGetValue(key, out var old) || !old.AsSpan().SequenceEqual(values))
+                        {
+                            parts[key] = values;
+                            dirty = true;
+                        }
                     }
                 }
                 if (!dirty)
@@ -135,25 +141,47 @@ public sealed class RollupTable(SluiceStorage storage)
                     entry = (c.Counter.Model, new Dictionary<string, long[]>(StringComparer.Ordinal));
                     byKey[rowKey] = entry;
                 }
-                entry.Parts[c.PartKey] = Values(c.Counter);
+                foreach (var (endpoint, values) in c.Counter.ByEndpoint())
+                {
+                    entry.Parts[PartKey(c, endpoint)] = values;
+                }
             }
         }
         var result = new List<DailyRollup>(byKey.Count);
         foreach (var (rowKey, (model, parts)) in byKey)
         {
             var day = ParseDayKey(rowKey[..8]);
-            var sum = Sum(parts);
-            result.Add(new DailyRollup(day, model, sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], Materialized: watermark is { } m && day <= m));
+            foreach (var byEndpoint in parts.GroupBy(p => EndpointOf(p.Key), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var sum = Sum(byEndpoint.Select(p => p.Value));
+                if (sum.AsSpan().IndexOfAnyExcept(0L) < 0)
+                {
+                    // A surface whose share moved to its own part (or a counter that served none of it).
+                    continue;
+                }
+                result.Add(new DailyRollup(day, model, sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], Materialized: watermark is { } m && day <= m)
+                {
+                    Endpoint = byEndpoint.Key,
+                });
+            }
         }
         return result;
     }
 
-    private static long[] Values(UsageCounter c) => [c.Requests, c.PromptTokens, c.CompletionTokens, c.CostNanoUsd, c.Errors, c.Estimated];
+    private const char EndpointMark = '@';
 
-    private static long[] Sum(Dictionary<string, long[]> parts)
+    /// <summary>The part of a counter's surface in a rollup row: Chat Completions under the counter's own key (as
+    /// before the breakdown), every other surface under the key and its name.</summary>
+    private static string PartKey(DayCounter c, string endpoint) =>
+        endpoint == UsageCounter.DefaultEndpoint ? c.PartKey : c.PartKey + EndpointMark + endpoint;
+
+    private static string EndpointOf(string partKey) =>
+        partKey.IndexOf(EndpointMark, StringComparison.Ordinal) is var at and >= 0 ? partKey[(at + 1)..] : UsageCounter.DefaultEndpoint;
+
+    private static long[] Sum(IEnumerable<long[]> parts)
     {
         var sum = new long[Fields];
-        foreach (var values in parts.Values)
+        foreach (var values in parts)
         {
             for (var i = 0; i < Fields && i < values.Length; i++)
             {
@@ -170,7 +198,7 @@ public sealed class RollupTable(SluiceStorage storage)
 
     private static TableEntity ToEntity(string accountId, string rowKey, string dayKey, string model, Dictionary<string, long[]> parts)
     {
-        var sum = Sum(parts);
+        var sum = Sum(parts.Values);
         return new TableEntity(accountId, rowKey)
         {
             ["Day"] = dayKey,

@@ -492,7 +492,7 @@ public sealed partial class UsageMeter : IHostedService, IAsyncDisposable
 
         /// <summary>A bound on what a model's counter adds to a transaction (an update names its keys in the URL).</summary>
         private long CounterBytes(string model) => TableLimits.ActionBytes(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
-            UsageCounter.Empty(model).ToEntity(Key, UsageTable.CounterRowKey(model), ETag.All), ETag.All));
+            UsageCounter.Empty(model).ToEntity(Key, UsageTable.CounterRowKey(model), ETag.All), ETag.All)) + UsageCounter.EndpointsBytesBound;
     }
 
     private static partial class Log

@@ -27,7 +27,7 @@ internal sealed record UsageRowView(
     bool UsageEstimated,
     string? ContentBlob,
     string? ContentExpiresOn,
-    string? Endpoint,
+    string Endpoint,
     int CachedTokens,
     int CacheCreationTokens,
     int ReasoningTokens)
@@ -36,14 +36,14 @@ internal sealed record UsageRowView(
         r.RequestId.Value, r.AccountId, r.KeyId, r.DataRegion, r.RequestId.CreatedAt, r.Model, r.Provider, r.RouteId, r.RouteRegion,
         r.RouteRetention, r.UpstreamModel, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CostNanoUsd, r.LatencyMs,
         r.TimeToFirstTokenMs, r.Status, r.ErrorCode, r.Streamed, r.UsageEstimated, r.ContentBlob, r.ContentExpiresOn,
-        r.Endpoint, r.CachedTokens, r.CacheCreationTokens, r.ReasoningTokens);
+        r.Endpoint ?? UsageCounter.DefaultEndpoint, r.CachedTokens, r.CacheCreationTokens, r.ReasoningTokens);
 }
 
 /// <summary>A daily rollup as the API and the export show it.</summary>
-internal sealed record RollupView(string Day, string Model, long Requests, long PromptTokens, long CompletionTokens, long TotalTokens,
+internal sealed record RollupView(string Day, string Model, string Endpoint, long Requests, long PromptTokens, long CompletionTokens, long TotalTokens,
     long CostNanoUsd, long Errors, long Estimated, bool Materialized)
 {
     public static RollupView From(DailyRollup r) => new(
-        r.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), r.Model, r.Requests, r.PromptTokens,
+        r.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), r.Model, r.Endpoint, r.Requests, r.PromptTokens,
         r.CompletionTokens, r.TotalTokens, r.CostNanoUsd, r.Errors, r.Estimated, r.Materialized);
 }

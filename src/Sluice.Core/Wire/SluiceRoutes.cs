@@ -68,6 +68,20 @@ public static class SluiceRoutes
     /// <summary>The data export, as a download (POST: it is audited, so it takes an anti-forgery token).</summary>
     public const string DashboardExport = "dashboard/accounts/{accountId}/export";
 
+    /// <summary>Settings → Policies: retention and data policy, each form saved by its own POST (anti-forgery).</summary>
+    public const string DashboardPolicies = "dashboard/accounts/{accountId}/settings/policies";
+    public const string DashboardPoliciesRetention = "dashboard/accounts/{accountId}/settings/policies/retention";
+    public const string DashboardPoliciesDataPolicy = "dashboard/accounts/{accountId}/settings/policies/data-policy";
+
+    /// <summary>Recent stored requests of a <c>retain_all</c> account, decrypted, newest first (<c>?before=</c> pages on).</summary>
+    public const string DashboardRequests = "dashboard/accounts/{accountId}/requests";
+    public const string DashboardRequestErase = "dashboard/accounts/{accountId}/requests/{requestId}/erase";
+
+    /// <summary>Data: the export, withdrawing consent (erase all content) and closing the account.</summary>
+    public const string DashboardData = "dashboard/accounts/{accountId}/data";
+    public const string DashboardDataEraseContent = "dashboard/accounts/{accountId}/data/erase-content";
+    public const string DashboardDataClose = "dashboard/accounts/{accountId}/data/close";
+
     /// <summary>Anonymous: whether storage answers (no account data).</summary>
     public const string Health = "health";
 

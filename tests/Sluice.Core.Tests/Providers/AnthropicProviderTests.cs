@@ -224,7 +224,7 @@ public sealed class AnthropicProviderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stream_WithAnErrorEvent_EndsWithoutCompleting()
+    public async Task Stream_WithAnErrorEvent_EndsWithOpenAIsErrorChunk_WithoutCompleting()
     {
         _fake.Behavior = new FakeBehavior { Chunks = 5, ErrorEventAfterChunks = 2 };
         using var request = Request("""{"model":"claude","stream":true,"messages":[{"role":"user","content":"x"}]}""");
@@ -233,7 +233,11 @@ public sealed class AnthropicProviderTests : IAsyncLifetime
         var (chunks, completed) = await ReadEventsAsync(response);
 
         Assert.False(completed);
-        Assert.Equal("w0 w1 ", ContentOf(chunks));
+        // Said as OpenAI says a failure after the stream began: an error chunk, the last, with Anthropic's type as code.
+        var error = chunks[^1].GetProperty("error");
+        Assert.Equal("overloaded_error", error.GetProperty("code").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Equal("w0 w1 ", ContentOf(chunks.SkipLast(1)));
         Assert.DoesNotContain(chunks, c => c.TryGetProperty("usage", out _));
     }
 

@@ -57,5 +57,5 @@ public sealed class BrowserSignInTests
         Assert.Empty(external);
     }
 
-    private static Task Shot(IPage page, string name) => Chromium.ShotAsync(page, name);
+    internal static Task Shot(IPage page, string name) => Chromium.ShotAsync(page, name);
 }

@@ -17,7 +17,7 @@ namespace Sluice.Dashboard.Tests.Matrix;
 public sealed class CanaryPagesTests
 {
     /// <summary>The one page that shows stored content (a retain_all account's recent requests).</summary>
-    private const string RequestsPage = "dashboard/accounts/{accountId}/requests";
+    private const string RequestsPage = Wire.SluiceRoutes.DashboardRequests;
 
     [Fact]
     public async Task CanaryPrompts_AppearOnlyOnTheRetainAllAccountsRequestsPage_ForAPermittedRole_AndInNoLog()

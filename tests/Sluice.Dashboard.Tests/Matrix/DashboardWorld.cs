@@ -40,6 +40,7 @@ internal sealed partial record DashboardRoute(string Method, string Pattern, Pag
         ["file"] = DashboardAssets.Stylesheet,
         ["memberId"] = "mem_" + new string('0', 32),
         ["invitationId"] = "inv_" + new string('0', 16),
+        ["requestId"] = "req_" + new string('0', 28),
     };
 
     /// <summary>Every route under <c>/dashboard</c> the local host maps, from its endpoint data source.</summary>

@@ -155,7 +155,7 @@ public sealed partial class MemberSignInTests
     }
 
     /// <summary>Invites <paramref name="person"/> as the Owner key, signs them in and accepts; the account page.</summary>
-    private static async Task<DashboardBrowser.Page> JoinAsync(SluiceApplication sluice, DashboardBrowser browser, Caller owner, DevPerson person, string role)
+    internal static async Task<DashboardBrowser.Page> JoinAsync(SluiceApplication sluice, DashboardBrowser browser, Caller owner, DevPerson person, string role)
     {
         var (invitation, error) = await Lifecycle(sluice).InviteAsync(owner, person.Email, role, CancellationToken.None);
         Assert.Null(error);

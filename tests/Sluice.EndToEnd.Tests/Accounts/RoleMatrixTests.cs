@@ -55,6 +55,12 @@ public sealed class RoleMatrixTests(RoleMatrixFixture fixture) : IClassFixture<R
         ("POST", "v1/messages", MessagesLarge, [200, 200, 200, 403]),
         ("POST", "v1/embeddings", """{"model":"mock","input":"hi"}""", [200, 200, 200, 200]),
         ("POST", "v1/embeddings", """{"model":"mock-large","input":"hi"}""", [200, 200, 200, 403]),
+        ("POST", "v1/messages/count_tokens", Messages, [200, 200, 200, 200]),
+        ("POST", "v1/messages/count_tokens", MessagesLarge, [200, 200, 200, 403]),
+        ("POST", "v1/responses", """{"model":"mock","input":"hi"}""", [200, 200, 200, 200]),
+        ("POST", "v1/responses", """{"model":"mock-large","input":"hi"}""", [200, 200, 200, 403]),
+        ("POST", "v1/responses/input_tokens", """{"model":"mock","input":"hi"}""", [200, 200, 200, 200]),
+        ("POST", "v1/responses/input_tokens", """{"model":"mock-large","input":"hi"}""", [200, 200, 200, 403]),
         ("GET", "v1/account", null, [200, 200, 403, 403]),
         // A wrong confirmation proves the Owner passed the role check without closing the shared account.
         ("POST", "v1/account/close", """{"confirm":"not-this-account"}""", [400, 403, 403, 403]),

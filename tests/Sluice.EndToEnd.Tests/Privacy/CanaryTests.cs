@@ -9,8 +9,8 @@ namespace Sluice.EndToEnd.Tests.Privacy;
 /// <summary>
 /// The promise users of other gateways found broken: content logged although content logging was off. A unique
 /// canary goes through every way a request can end (success, stream, client hang-up, malformed request, upstream
-/// 4xx that echoes the prompt, upstream 5xx, timeout); then every table, every blob and every captured log line is
-/// searched for it.
+/// 4xx that echoes the prompt, upstream 5xx, a failure mid-stream, timeout) on every surface; then every table, every
+/// blob and every captured log line is searched for it.
 /// </summary>
 public sealed class CanaryTests : IAsyncLifetime
 {
@@ -112,6 +112,21 @@ public sealed class CanaryTests : IAsyncLifetime
         Assert.DoesNotContain(canary, badMessages.Body, StringComparison.Ordinal);
         Assert.Equal(200, (await SendAsync(key, "v1/embeddings", $$"""{"model":"gpt-test","input":["{{canary}}"]}""")).Status);
 
+        // Responses (passed through to this OpenAI route): JSON, streamed, malformed, and failing mid-stream.
+        foreach (var stream in (bool[])[false, true])
+        {
+            var responses = await SendAsync(key, "v1/responses",
+                $$"""{"model":"gpt-test","stream":{{(stream ? "true" : "false")}},"input":"Repeat {{canary}}"}""");
+            Assert.Equal(200, responses.Status);
+            Assert.Contains(canary, responses.Body, StringComparison.Ordinal);
+        }
+        var badResponses = await SendAsync(key, "v1/responses", $$"""{"model":"gpt-test","input":"{{canary}}","temperature":"{{canary}}"}""");
+        Assert.Equal(400, badResponses.Status);
+        Assert.DoesNotContain(canary, badResponses.Body, StringComparison.Ordinal);
+        _upstream.Behavior = new FakeBehavior { ContentPrefix = canary + " ", ErrorEventAfterChunks = 2 };
+        var failed = await SendAsync(key, "v1/responses", $$"""{"model":"gpt-test","stream":true,"input":"Repeat {{canary}}"}""");
+        Assert.Contains("event: response.failed", failed.Body, StringComparison.Ordinal);
+
         // The client hangs up mid-stream.
         _upstream.Behavior = new FakeBehavior { ContentPrefix = canary + " ", Chunks = 50, ChunkDelay = TimeSpan.FromMilliseconds(50) };
         using (var client = _app.CreateHttpClient(key))
@@ -156,7 +171,7 @@ public sealed class CanaryTests : IAsyncLifetime
         _upstream.Behavior = new FakeBehavior { HeadersDelay = TimeSpan.FromSeconds(5) };
         Assert.Equal(504, (await Gateway.ChatAsync(_app, key, Gateway.ChatBody("gpt-test", canary))).Status);
         _upstream.Behavior = new FakeBehavior();
-        return 14;
+        return 18;
     }
 
     private async Task<Gateway.Answer> SendAsync(string key, string path, string body)

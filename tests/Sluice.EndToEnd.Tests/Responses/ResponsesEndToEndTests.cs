@@ -105,8 +105,20 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         Assert.Equal(2, completed.OutputItems.Count);
         Assert.False(_openai.Requests.Last().Json.GetProperty("store").GetBoolean());
 
-        var rows = await UsageRows.ForAccountAsync(_app, account.Id, expected: 2);
-        Assert.Equal(2, rows.Count);
+        // JSON schema output: text.format reaches the route as sent, and the answer is the schema's JSON.
+        var json = Ask(model, "Weather in Paris?");
+        json.TextOptions = new ResponseTextOptions
+        {
+            TextFormat = ResponseTextFormat.CreateJsonSchemaFormat("answer", BinaryData.FromString("""{"type":"object"}"""), jsonSchemaIsStrict: true),
+        };
+        var structured = (await client.CreateResponseAsync(json)).Value;
+        Assert.Equal("w0 w1 w2 ", JsonDocument.Parse(structured.GetOutputText()).RootElement.GetProperty("answer").GetString());
+        var format = _openai.Requests.Last().Json.GetProperty("text").GetProperty("format");
+        Assert.Equal("json_schema", format.GetProperty("type").GetString());
+        Assert.Equal("answer", format.GetProperty("name").GetString());
+
+        var rows = await UsageRows.ForAccountAsync(_app, account.Id, expected: 3);
+        Assert.Equal(3, rows.Count);
         Assert.All(rows, row =>
         {
             Assert.Equal(200, row.GetInt32("Status"));
@@ -183,17 +195,19 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         Assert.Equal(400, Assert.Single(await UsageRows.ForAccountAsync(_app, account.Id)).GetInt32("Status"));
     }
 
-    /// <summary>The upstream breaks off mid-answer: the client's connection is aborted, never ended cleanly, and the
-    /// row says the stream broke.</summary>
-    [Fact]
-    public async Task Translated_StreamCutMidWay_AbortsTheClient_NeverCompletes()
+    /// <summary>The upstream breaks off mid-answer, passed through or translated: the client's connection is aborted,
+    /// never ended cleanly, and the row says the stream broke.</summary>
+    [Theory]
+    [InlineData("local-llama")]
+    [InlineData("gpt")]
+    public async Task StreamCutMidWay_AbortsTheClient_NeverCompletes(string model)
     {
         _openai.Behavior = new FakeBehavior { Chunks = 6, BreakAfterChunks = 2 };
         var (account, key) = await _app.CreateAccountAsync();
         var kinds = new List<string>();
         var error = await Record.ExceptionAsync(async () =>
         {
-            await foreach (var update in await Client(key).CreateResponseStreamingAsync(Ask("local-llama", "hi", stream: true)))
+            await foreach (var update in await Client(key).CreateResponseStreamingAsync(Ask(model, "hi", stream: true)))
             {
                 kinds.Add(update.GetType().Name);
             }
@@ -259,6 +273,36 @@ public sealed class ResponsesEndToEndTests : IAsyncLifetime
         // The usage row of the erased response stays, without its content.
         var rows = await UsageRows.ForAccountAsync(_app, account.Id);
         Assert.Equal(4, rows.Count(r => r.GetInt32("Status") is 200 or 404));
+    }
+
+    /// <summary>A stored response is the account's: another account's key (an owner's, even) finds nothing by its id,
+    /// cannot continue it, and cannot delete it.</summary>
+    [Fact]
+    public async Task StoredResponses_AreNotFoundByAnotherAccount_ForGetInputItemsDeleteAndPreviousResponseId()
+    {
+        _openai.Behavior = new FakeBehavior { Chunks = 2 };
+        var (_, key) = await _app.CreateAccountAsync();
+        Assert.Equal(200, (await Gateway.SetRetentionAsync(_app, key, """{"content_mode":"retain_all","content_retention_days":7}""")).Status);
+        var (_, intruderKey) = await _app.CreateAccountAsync();
+        Assert.Equal(200, (await Gateway.SetRetentionAsync(_app, intruderKey, """{"content_mode":"retain_all","content_retention_days":7}""")).Status);
+        var stored = (await Client(key).CreateResponseAsync(new CreateResponseOptions("gpt", [ResponseItem.CreateUserMessageItem("victim prompt")]))).Value;
+        var calls = _openai.Calls;
+
+        foreach (var (method, path, body) in new (HttpMethod, string, string?)[]
+        {
+            (HttpMethod.Get, $"v1/responses/{stored.Id}", null),
+            (HttpMethod.Get, $"v1/responses/{stored.Id}/input_items", null),
+            (HttpMethod.Delete, $"v1/responses/{stored.Id}", null),
+            (HttpMethod.Post, "v1/responses", $$"""{"model":"gpt","previous_response_id":"{{stored.Id}}","input":"and then?"}"""),
+        })
+        {
+            var answer = await Gateway.SendAsync(_app, intruderKey, method, path, body);
+            Assert.True(answer.Status == 404, $"{method} {path}: {answer.Status}");
+            Assert.DoesNotContain("victim prompt", answer.Body, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(calls, _openai.Calls);
+        Assert.Equal(stored.Id, (await Client(key).GetResponseAsync(stored.Id)).Value.Id);
     }
 
     [Fact]

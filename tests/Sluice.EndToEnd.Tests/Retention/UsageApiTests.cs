@@ -48,6 +48,42 @@ public sealed class UsageApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UsageApiAndExport_BreakRowsAndTotalsDownBySurface()
+    {
+        var (account, key) = await _app.CreateAccountAsync();
+        await Gateway.ChatAsync(_app, key, Gateway.ChatBody("mock", "chat"));
+        await Gateway.ChatAsync(_app, key, Gateway.ChatBody("mock", "chat again"));
+        Assert.Equal(200, (await Gateway.SendAsync(_app, key, HttpMethod.Post, "v1/messages",
+            """{"model":"mock","max_tokens":20,"messages":[{"role":"user","content":"messages"}]}""")).Status);
+        Assert.Equal(200, (await Gateway.SendAsync(_app, key, HttpMethod.Post, "v1/embeddings", """{"model":"mock","input":"embed me"}""")).Status);
+        Assert.Equal(200, (await Gateway.SendAsync(_app, key, HttpMethod.Post, "v1/responses", """{"model":"mock","input":"respond"}""")).Status);
+        await UsageRows.ForAccountAsync(_app, account.Id, 5);
+
+        var json = (await Gateway.SendAsync(_app, key, HttpMethod.Get, "v1/usage?from=2026-03-10&to=2026-03-11")).Json;
+        var rows = json.GetProperty("data").EnumerateArray().ToList();
+        var totals = json.GetProperty("totals").EnumerateArray().ToDictionary(t => t.GetProperty("endpoint").GetString()!);
+        Assert.Equal(["chat.completions", "embeddings", "messages", "responses"], totals.Keys.Order(StringComparer.Ordinal));
+        foreach (var (endpoint, total) in totals)
+        {
+            var served = rows.Where(r => r.GetProperty("endpoint").GetString() == endpoint).ToList();
+            Assert.Equal(served.Count, total.GetProperty("requests").GetInt32());
+            Assert.Equal(served.Sum(r => r.GetProperty("total_tokens").GetInt64()), total.GetProperty("total_tokens").GetInt64());
+            Assert.Equal("mock", total.GetProperty("model").GetString());
+        }
+        Assert.Equal(2, totals["chat.completions"].GetProperty("requests").GetInt32());
+
+        using var client = _app.CreateHttpClient(key);
+        var export = (await client.GetStringAsync("v1/account/export")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var exported = export.Where(l => l.GetProperty("type").GetString() == "rollup").Select(l => l.GetProperty("data"))
+            .ToDictionary(r => r.GetProperty("endpoint").GetString()!, r => r.GetProperty("requests").GetInt32());
+        Assert.Equal(totals.ToDictionary(t => t.Key, t => t.Value.GetProperty("requests").GetInt32()), exported);
+        Assert.Equal(rows.Select(r => r.GetProperty("endpoint").GetString()).Order(StringComparer.Ordinal),
+            export.Where(l => l.GetProperty("type").GetString() == "usage").Select(l => l.GetProperty("data").GetProperty("endpoint").GetString())
+                .Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Usage_PagesWithLimit_AndNextTo()
     {
         var (account, key) = await _app.CreateAccountAsync();

@@ -143,6 +143,67 @@ public sealed class DataPolicyMatrixTests(DataPolicyMatrix matrix) : IClassFixtu
         }
     }
 
+    public static TheoryData<string, string?> SurfacesAndPolicies()
+    {
+        var data = new TheoryData<string, string?>();
+        foreach (var path in (string[])["v1/responses", "v1/messages", "v1/messages/count_tokens", "v1/embeddings"])
+        {
+            data.Add(path, null);
+            data.Add(path, "zero-retention");
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SurfacesAndPolicies))]
+    public async Task EverySurface_IsServedOrRefusedByTheSamePolicy_InItsOwnErrorShape_AndForbiddenUpstreamsAreNeverCalled(string path, string? header)
+    {
+        var (_, key) = await matrix.App.CreateAccountAsync();
+        using var client = matrix.App.CreateHttpClient(key);
+        if (header is not null)
+        {
+            client.DefaultRequestHeaders.Add("x-sluice-data-policy", header);
+        }
+        var anthropicShape = path.StartsWith("v1/messages", StringComparison.Ordinal);
+        // Counting tokens on a route that is not Anthropic's is the gateway's estimate: no upstream call when served.
+        var callsWhenServed = path == "v1/messages/count_tokens" ? 0 : 1;
+
+        foreach (var (model, region, retention, training) in DataPolicyMatrix.Singles())
+        {
+            var before = matrix.CallsTo(model);
+            object body = path switch
+            {
+                "v1/responses" => new { model, input = "hi" },
+                "v1/embeddings" => new { model, input = "hi" },
+                _ => new { model, max_tokens = 16, messages = new[] { new { role = "user", content = "hi" } } },
+            };
+            using var response = await client.PostAsJsonAsync(path, body);
+
+            var violated = Violations(inRegionOnly: true, zeroRetentionOnly: header is not null, allowTraining: false, region, retention, training);
+            if (violated.Count == 0)
+            {
+                Assert.True(HttpStatusCode.OK == response.StatusCode, $"{path}: {model} should be served, got {(int)response.StatusCode}");
+                Assert.Equal(before + callsWhenServed, matrix.CallsTo(model));
+                continue;
+            }
+            Assert.True(HttpStatusCode.Forbidden == response.StatusCode, $"{path}: {model} should be refused, got {(int)response.StatusCode}");
+            var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var error = json.GetProperty("error");
+            if (anthropicShape)
+            {
+                Assert.Equal("error", json.GetProperty("type").GetString());
+                Assert.Equal("permission_error", error.GetProperty("type").GetString());
+            }
+            else
+            {
+                Assert.Equal("data_policy_violation", error.GetProperty("code").GetString());
+                Assert.Equal("permission_error", error.GetProperty("type").GetString());
+            }
+            Assert.Contains(violated, rule => error.GetProperty("message").GetString()!.Contains(rule, StringComparison.Ordinal));
+            Assert.Equal(before, matrix.CallsTo(model));
+        }
+    }
+
     [Fact]
     public async Task ModelsList_ShowsOnlyModelsWithAnAllowedRoute_WithTheirRoutesFacts()
     {

@@ -210,4 +210,30 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(6, _first.Calls);
         Assert.Equal(0, _forbidden.Calls);
     }
+
+    [Fact]
+    public async Task Responses_FailOverFromAPassThroughRouteToATranslatedOne_BeforeTheFirstByte_AndNeverToAForbiddenRoute()
+    {
+        _first.Behavior = new FakeBehavior { Status = 503 };
+        _second.Behavior = new FakeBehavior { Chunks = 3, PromptTokens = 8 };
+
+        using var response = await _client.PostAsJsonAsync("v1/responses", new { model = "chat", stream = true, input = "hi" });
+        var body = await response.Content.ReadAsStringAsync();
+        using var guarded = await _client.PostAsJsonAsync("v1/responses", new { model = "guarded", input = "hi" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("event: response.completed", body, StringComparison.Ordinal);
+        Assert.Contains("w2 ", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, guarded.StatusCode);
+        var error = await guarded.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("server_error", error.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(6, _first.Calls);
+        Assert.Equal(1, _second.Calls);
+        Assert.Equal(0, _forbidden.Calls);
+        var rows = await Sluice.EndToEnd.Tests.UsageRows.ForAccountAsync(_app, _accountId, expected: 2);
+        var served = Assert.Single(rows, r => r.GetInt32("Status") == 200);
+        Assert.Equal("responses", served.GetString("Endpoint"));
+        Assert.Equal("second", served.GetString("RouteId"));
+        Assert.Equal(8, served.GetInt32("PromptTokens"));
+    }
 }

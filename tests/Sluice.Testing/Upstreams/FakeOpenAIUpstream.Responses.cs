@@ -113,6 +113,13 @@ public sealed partial class FakeOpenAIUpstream
                 context.Abort();
                 return;
             }
+            if (behavior.ErrorEventAfterChunks == i)
+            {
+                var failed = Response(body, model, "failed", [], null);
+                failed["error"] = new JsonObject { ["code"] = "server_error", ["message"] = "The model failed to generate a response." };
+                await SendAsync("response.failed", new JsonObject { ["response"] = failed });
+                return;
+            }
             if (behavior.ChunkDelay > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.ChunkDelay, context.RequestAborted);

@@ -53,7 +53,9 @@ public sealed record FakeBehavior
 
     public int CacheCreationTokens { get; init; }
 
-    /// <summary>Send Anthropic's mid-stream <c>error</c> event after this many content chunks.</summary>
+    /// <summary>Fail after this many content chunks of a stream, as each API says so in the stream and then ends it:
+    /// Anthropic's <c>error</c> event, OpenAI's error chunk (<c>data: {"error":…}</c>, no <c>[DONE]</c>), Responses'
+    /// <c>response.failed</c>.</summary>
     public int? ErrorEventAfterChunks { get; init; }
 
     /// <summary>Text put before the first content chunk (JSON-safe characters only), e.g. a canary the completion
@@ -180,6 +182,11 @@ public sealed partial class FakeOpenAIUpstream : ScriptedUpstream
                 // A reset discards bytes the peer has not read yet: give the gateway a moment to take what was sent.
                 await Task.Delay(100);
                 context.Abort();
+                return;
+            }
+            if (behavior.ErrorEventAfterChunks == i)
+            {
+                await WriteEventAsync(response, """{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}""");
                 return;
             }
             if (behavior.ChunkDelay > TimeSpan.Zero)
