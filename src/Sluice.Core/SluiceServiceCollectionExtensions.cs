@@ -109,6 +109,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<AccountLifecycle>();
         services.AddSingleton<OperatorHandlers>();
         services.AddSingleton<AccountHandlers>();
+        services.AddSingleton<MemberBoundaryHandlers>();
         services.AddSingleton<KeyHandlers>();
         return services;
     }
