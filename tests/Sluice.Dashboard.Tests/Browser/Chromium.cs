@@ -28,7 +28,7 @@ internal static class Chromium
     public static async Task<IBrowserContext> NewContextAsync(Uri baseUrl)
     {
         var browser = await BrowserAsync();
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl.ToString() });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl.ToString(), AcceptDownloads = true });
         context.SetDefaultTimeout((float)ActionTimeout.TotalMilliseconds);
         context.SetDefaultNavigationTimeout((float)ActionTimeout.TotalMilliseconds);
         Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);
