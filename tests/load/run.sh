@@ -7,7 +7,7 @@
 # Phases and their options:
 #   open-loop tails   --rates 250,500,1000   requests/s, each run at a fixed schedule, latency from the intended start
 #                     --rate-duration 10     seconds per run;  --no-functions-setting  drop the Functions-setting target
-#                     --sluice-env K=V[;K=V] add a target: this build with those environment settings (A/B in one run)
+#                     --sluice-env K=V[;K=V][|K=V…] add targets: this build with those environment settings, one per | (A/B in one run)
 #                     --no-fair-use  drop the fair-use pair: this build with limits off and with every limit on (added p50/p99)
 #                     --skip-rates
 #   saturation (wrk)  --duration 8 --warmup 8  (closed loop at 1 and 32 connections; CPU of every process)  --skip-saturation

@@ -8,9 +8,13 @@ namespace Sluice.Usage;
 /// and a bounded sample of the completion text in case the stream ends without usage. One forward pass of
 /// <see cref="Utf8JsonReader"/> per chunk; no regex, no LINQ, no allocation beyond the bounded sample.
 /// </summary>
-public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
+/// <remarks>The sample is kept as the chunks carry it, UTF-8 (at most <paramref name="sampleByteLimit"/> bytes, passed
+/// by at most one string): it lives as long as the stream, and as UTF-16 in a string builder it took twice the bytes
+/// and more, most of what an open stream costs the gateway beside its buffers (docs/performance.md).</remarks>
+public sealed class ChunkInspector(int sampleByteLimit = 16 * 1024)
 {
-    private readonly StringBuilder _sample = new();
+    private byte[] _sample = [];
+    private int _sampleLength;
 
     /// <summary>Usage reported by the upstream, if a chunk carried it.</summary>
     public TokenUsage? Usage { get; private set; }
@@ -21,7 +25,7 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
     /// <summary>Chunks whose text went into <see cref="Sample"/>; the rest are extrapolated from it.</summary>
     public int SampledChunks { get; private set; }
 
-    public string Sample => _sample.ToString();
+    public string Sample => Encoding.UTF8.GetString(_sample, 0, _sampleLength);
 
     /// <summary>The <c>code</c> (else <c>type</c>, else empty) of an in-band <c>error</c> chunk, the way OpenAI and
     /// the OpenAI-compatible servers report a failure after the stream began; null while there was none. As the
@@ -102,7 +106,7 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
         if (hadContent)
         {
             ContentChunks++;
-            if (_sample.Length < sampleCharLimit)
+            if (_sampleLength < sampleByteLimit)
             {
                 SampledChunks++;
             }
@@ -184,7 +188,7 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
                     break;
                 case JsonTokenType.String when take:
                     had = true;
-                    if (_sample.Length < sampleCharLimit)
+                    if (_sampleLength < sampleByteLimit)
                     {
                         AppendString(ref reader);
                     }
@@ -198,18 +202,18 @@ public sealed class ChunkInspector(int sampleCharLimit = 16 * 1024)
         return had;
     }
 
-    /// <summary>Appends the current string token to the sample; a chunk's delta is a few characters, so it goes through
-    /// the stack rather than a new string per chunk. UTF-8 length bounds the unescaped character count.</summary>
+    /// <summary>Appends the current string token, unescaped, to the sample. Its escaped UTF-8 length bounds the
+    /// unescaped one; the buffer doubles up to the limit, so a stream's sample never holds much more than it keeps.</summary>
     private void AppendString(ref Utf8JsonReader reader)
     {
-        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-        if (length > 256)
+        var bound = checked((int)(reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length));
+        var needed = _sampleLength + bound;
+        if (needed > _sample.Length)
         {
-            _sample.Append(reader.GetString());
-            return;
+            var grown = Math.Max(needed, Math.Min(Math.Max(256, _sample.Length * 2), Math.Max(needed, sampleByteLimit)));
+            Array.Resize(ref _sample, grown);
         }
-        Span<char> chars = stackalloc char[256];
-        _sample.Append(chars[..reader.CopyString(chars)]);
+        _sampleLength += reader.CopyString(_sample.AsSpan(_sampleLength));
     }
 
     /// <summary>Reads OpenAI's usage object: <c>prompt_tokens</c>, <c>completion_tokens</c>, and the details

@@ -67,7 +67,8 @@ internal static class Probe
 
     private static void Loop(string file)
     {
-        var temp = file + ".tmp";
+        // Per process: two processes given the same file (a second stack left running) must not rename each other's.
+        var temp = file + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
         while (true)
         {
             Thread.Sleep(100);
@@ -83,8 +84,15 @@ internal static class Probe
             var gc = s_gc!;
             line.Append(CultureInfo.InvariantCulture,
                 $"gc.pauses={gc.Count} gc.pause.total_ms={gc.TotalMs:F3} gc.pause.max_ms={gc.MaxMs:F3} gc.pauses.over_1ms={gc.Over1Ms} gc.pauses.over_5ms={gc.Over5Ms}");
-            File.WriteAllText(temp, line.ToString());
-            File.Move(temp, file, overwrite: true);
+            try
+            {
+                File.WriteAllText(temp, line.ToString());
+                File.Move(temp, file, overwrite: true);
+            }
+            catch (IOException)
+            {
+                // A measuring aid never takes the measured process down; the next round writes again.
+            }
             if (gc.Allocations is { } allocations)
             {
                 string top;

@@ -19,7 +19,13 @@ internal sealed record StreamShape(int Concurrent, int TtfbMs, int ChunkInterval
 
 /// <summary>One sample of the processes during an open-streams run.</summary>
 internal readonly record struct StreamSample(double Seconds, int Open, long GatewayRssKiB, long GatewayTicks, long UpstreamTicks, long ClientTicks,
-    long AzuriteTicks);
+    long AzuriteTicks)
+{
+    /// <summary>The gateway's GC pauses so far (ms, from its probe) and its thread pool's threads and queued work items.</summary>
+    public double GcPauseMs { get; init; }
+    public double PoolThreads { get; init; }
+    public double PoolQueue { get; init; }
+}
 
 /// <summary>What an open-streams run measured on one target.</summary>
 internal sealed record OpenStreamsResult(Target Target, StreamShape Shape, TimeSpan Ramp, TimeSpan Window, long Started, long Completed,
@@ -51,6 +57,24 @@ internal sealed record OpenStreamsResult(Target Target, StreamShape Shape, TimeS
         var seconds = steady[^1].Seconds - steady[0].Seconds;
         return (ticks(steady[^1]) - ticks(steady[0])) / ProcStats.TicksPerSecond / seconds * 100;
     }
+
+    /// <summary>Share of the steady window the gateway spent stopped for GC, in %: every stream and every new request waits
+    /// through a pause, so this is what a heap that grows with the open streams costs their latency.</summary>
+    public double GcPausedPercent
+    {
+        get
+        {
+            var steady = Steady.ToList();
+            return steady.Count < 2 ? double.NaN
+                : (steady[^1].GcPauseMs - steady[0].GcPauseMs) / (steady[^1].Seconds - steady[0].Seconds) / 10;
+        }
+    }
+
+    /// <summary>The most thread-pool threads and queued work items seen in the steady window: a pool that starves keeps
+    /// work queued while it adds threads one by one.</summary>
+    public (double Threads, double Queue) PoolMax => Steady.Any()
+        ? (Steady.Max(s => s.PoolThreads), Steady.Max(s => s.PoolQueue))
+        : (double.NaN, double.NaN);
 
     /// <summary>RSS when every stream had just opened and at the end of the window: flat when memory per stream does not
     /// grow with the stream's length.</summary>
@@ -103,9 +127,15 @@ internal static class OpenStreams
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             do
             {
+                var probe = gateway?.Probe();
                 samples.Add(new StreamSample(clock.Elapsed.TotalSeconds, Volatile.Read(ref open), ProcStats.Read(gatewayPid).RssKiB,
                     ProcStats.Read(gatewayPid).CpuTicks, ProcStats.Read(upstream.Pid).CpuTicks, ProcStats.Read(Environment.ProcessId).CpuTicks,
-                    ProcStats.Read(azuritePid).CpuTicks));
+                    ProcStats.Read(azuritePid).CpuTicks)
+                {
+                    GcPauseMs = probe?.Value("gc.pause.total_ms") ?? 0,
+                    PoolThreads = probe?.Value("dotnet.thread_pool.thread.count") ?? 0,
+                    PoolQueue = probe?.Value("dotnet.thread_pool.queue.length") ?? 0,
+                });
             }
             while (await timer.WaitForNextTickAsync(CancellationToken.None) && !stop.IsCancellationRequested);
         });

@@ -8,7 +8,7 @@ using Sluice.Wire;
 // streams, usage rows (none lost, incl. SIGTERM), memory per stream size. Options:
 //   --rounds N (3)  --duration SECONDS per wrk run (8)  --warmup SECONDS per target and mode (8)  --skip-rows  --skip-memory  --out FILE
 //   --rates 250,500,1000  --rate-duration SECONDS per open-loop run (10)  --skip-rates  --no-functions-setting
-//   --sluice-env K=V[;K=V]: one more constant-rate target, this build with those environment settings
+//   --sluice-env K=V[;K=V][|K=V...]: more constant-rate targets, this build with those environment settings (| between variants)
 //   --no-fair-use: drop the fair-use pair (this build with limits off and with every limit on; added p50/p99 of on vs off)
 //   --skip-saturation
 //   --streams 250,1000,4000  --streams-window SECONDS (60)  --stream-targets direct,yarp,sluice  --skip-streams
@@ -76,12 +76,14 @@ if (!options.SkipRates)
         functionsSetting = process;
         rateTargets.Add(new RateTarget(RateTargets.FunctionsSetting, Target.Sluice, url, process));
     }
-    ChildProcess? variant = null;
-    if (options.SluiceEnv is { Count: > 0 } variantSettings)
+    var variants = new List<ChildProcess>();
+    for (var v = 0; v < options.SluiceVariants.Count; v++)
     {
-        // A/B in one run: the same build with other settings (a GC knob, a usage option), as one more target.
-        (variant, var url) = await stack.StartBuildAsync("sluice-variant", stack.ThisBuild, variantSettings);
-        rateTargets.Add(new RateTarget(RateTargets.Variant(variantSettings), Target.Sluice, url, variant));
+        // A/B in one run: the same build with other settings (a GC knob, a usage option), one more target each.
+        var settings = options.SluiceVariants[v];
+        var (variant, url) = await stack.StartBuildAsync($"sluice-variant-{v + 1}", stack.ThisBuild, settings);
+        variants.Add(variant);
+        rateTargets.Add(new RateTarget(RateTargets.Variant(settings, options.SluiceVariants.Count > 1 ? v + 1 : null), Target.Sluice, url, variant));
     }
     ChildProcess? limitsOff = null, limitsOn = null;
     if (options.FairUse)
@@ -94,10 +96,13 @@ if (!options.SkipRates)
     }
     Console.WriteLine("Open-loop runs at constant rates…");
     rateRuns = await RatePhase.RunAsync(rateTargets, loadKey, options.Rates, options.RateDuration, options.Rounds, stack.AzuritePid);
-    foreach (var extra in new[] { functionsSetting, variant, limitsOff, limitsOn })
+    foreach (var extra in variants.Prepend(functionsSetting).Append(limitsOff).Append(limitsOn))
     {
         if (extra is not null)
         {
+            // Stopped gracefully, so its queued rows are committed (a kill would lose them and the rows check below).
+            extra.Terminate();
+            await extra.WaitForExitAsync(TimeSpan.FromSeconds(60));
             await extra.DisposeAsync();
         }
     }
@@ -238,7 +243,14 @@ var report = new Report(options, runs, metering, runStarted, loadBefore) { RateR
 
 if (!options.SkipRows)
 {
-    // Every request the load sent through Sluice is metered (wrk's cut-off requests too, so rows >= completed).
+    // Every request the load sent through Sluice is metered (wrk's cut-off requests too, so rows >= completed). The
+    // process still commits the last streams' rows: count once its queue is empty, so the table is at rest.
+    var drained = DateTime.UtcNow;
+    while (sluice.Probe() is { IsEmpty: false } probe && probe.Value("sluice.usage.rows.queued") > 0
+        && DateTime.UtcNow - drained < TimeSpan.FromMinutes(2))
+    {
+        await Task.Delay(100);
+    }
     var (loadRows, loadWait) = await UsageCount.SettleAsync(stack.Usage, loadAccount, (int)sluiceRequests);
     report.Rows.Add(new RowCheck("warm-up and load rounds above (wrk + TTFB client)", sluiceRequests, sluiceRequests, loadRows.Rows,
         loadRows.CounterRequests, Missing: null, loadWait));
@@ -345,7 +357,8 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
     public TimeSpan StreamsWindow { get; init; } = TimeSpan.FromSeconds(60);
     public Target[] StreamTargets { get; init; } = [Target.Direct, Target.Yarp, Target.Sluice];
     public bool SkipStreams { get; init; }
-    public IReadOnlyDictionary<string, string> SluiceEnv { get; init; } = new Dictionary<string, string>();
+    /// <summary>Variants of (c) for A/B runs: each this build with more environment settings.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> SluiceVariants { get; init; } = [];
 
     /// <summary>The command line that reproduces this run's options (for the report).</summary>
     public string CommandLine { get; init; } = "";
@@ -384,8 +397,9 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             StreamsWindow = TimeSpan.FromSeconds(Int("--streams-window", 60)),
             StreamTargets = [.. (Value("--stream-targets") ?? "direct,yarp,sluice").Split(',').Select(t => Enum.Parse<Target>(t, ignoreCase: true))],
             SkipStreams = args.Contains("--skip-streams"),
-            SluiceEnv = (Value("--sluice-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries)
-                .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : ""),
+            SluiceVariants = [.. (Value("--sluice-env") ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries)
+                .Select(variant => (IReadOnlyDictionary<string, string>)variant.Split(';', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : ""))],
             CommandLine = string.Join(' ', ["tests/load/run.sh", .. args]),
         };
 

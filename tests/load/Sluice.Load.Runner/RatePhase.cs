@@ -17,8 +17,8 @@ internal static class RateTargets
     public const string LimitsOn = "(f1) Sluice, limits on";
 
     /// <summary>The A/B target: this build with other environment settings.</summary>
-    public static string Variant(IReadOnlyDictionary<string, string> settings) =>
-        "(c″) Sluice, " + string.Join(", ", settings.Select(kv => $"{kv.Key}={kv.Value}"));
+    public static string Variant(IReadOnlyDictionary<string, string> settings, int? number = null) =>
+        $"(c″{number}) Sluice, " + string.Join(", ", settings.Select(kv => $"{kv.Key}={kv.Value}"));
 }
 
 /// <summary>A target of the constant-rate runs: where requests go and which process serves them.</summary>

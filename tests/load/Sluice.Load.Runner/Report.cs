@@ -173,6 +173,10 @@ internal sealed partial class Report(RunOptions options, List<Run> runs, List<Me
         {
             var lost = Rows.Sum(r => r.Missing ?? 0) + Rows.Count(r => r.Missing is null && r.Rows < r.Answered);
             md.AppendLine(Inv, $"| no usage row lost (incl. SIGTERM mid-load) | {lost} lost | {Mark(lost == 0)} |");
+            // Each row's counter is updated in the row's own transaction, so at rest they agree: a difference is a row
+            // counted twice (a billing bug) or a counter that missed one.
+            var drift = Rows.Sum(r => Math.Abs(r.CounterRequests - r.Rows));
+            md.AppendLine(Inv, $"| counters equal rows at rest (no row counted twice or missed) | {drift} apart | {Mark(drift == 0)} |");
         }
     }
 

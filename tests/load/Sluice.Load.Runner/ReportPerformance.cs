@@ -179,10 +179,11 @@ internal sealed partial class Report
             $"after a {options.StreamsWindow.TotalSeconds:F0} s window. Sluice is one fresh local-host process (defaults, metering to Azurite), " +
             $"the same process for every level. TTFB is from the request's start to its first body byte; a gap is the time between two reads " +
             $"that carried data (nominally the chunk interval). RSS per stream = (peak − RSS before the level) / streams. CPU in % of one core " +
-            $"over the window after the ramp.");
+            $"over the window after the ramp. GC paused = share of that window the gateway stood still for garbage collection (every stream " +
+            $"and every new request waits through a pause); pool = its thread pool's most threads / most queued work items in the window.");
         md.AppendLine();
-        md.AppendLine("| streams | chunk every | target | started / completed / errors | TTFB p50 / p99 (ms) | gap p50 / p99 / p99.9 / max (ms) | added TTFB p50 / p99 | added gap p99 / p99.9 | RSS before → peak (MiB) | RSS per stream (KiB) | RSS at ramp end → window end (MiB) | gateway CPU (%) | upstream / client / Azurite CPU (%) | load avg (1 min) |");
-        md.AppendLine("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| streams | chunk every | target | started / completed / errors | TTFB p50 / p99 (ms) | gap p50 / p99 / p99.9 / max (ms) | added TTFB p50 / p99 | added gap p99 / p99.9 | RSS before → peak (MiB) | RSS per stream (KiB) | RSS at ramp end → window end (MiB) | gateway CPU (%) | GC paused (%) | pool threads / queue (max) | upstream / client / Azurite CPU (%) | load avg (1 min) |");
+        md.AppendLine("|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var r in StreamRuns)
         {
             var direct = StreamRuns.FirstOrDefault(d => d.Target == Target.Direct && d.Shape == r.Shape);
@@ -198,6 +199,7 @@ internal sealed partial class Report
                 $"{r.Ttfb.PercentileMs(50):F2} / {r.Ttfb.PercentileMs(99):F2} | {r.Gaps.PercentileMs(50):F2} / {r.Gaps.PercentileMs(99):F2} / {r.Gaps.PercentileMs(99.9):F2} / {r.Gaps.MaxMs:F0} | " +
                 $"{added} | {addedGap} | {(isGateway ? $"{r.BaselineRssKiB / 1024} → {r.PeakRssKiB / 1024}" : "")} | {(isGateway ? r.PerStreamKiB.ToString("F0", Inv) : "")} | " +
                 $"{(isGateway ? $"{rampEnd / 1024} → {end / 1024}" : "")} | {(isGateway ? r.CpuPercent(s => s.GatewayTicks).ToString("F0", Inv) : "")} | " +
+                $"{(isGateway ? r.GcPausedPercent.ToString("F0", Inv) : "")} | {(isGateway ? $"{r.PoolMax.Threads:F0} / {r.PoolMax.Queue:F0}" : "")} | " +
                 $"{r.CpuPercent(s => s.UpstreamTicks):F0} / {r.CpuPercent(s => s.ClientTicks):F0} / {r.CpuPercent(s => s.AzuriteTicks):F0} | {r.Load:F1} |");
         }
         md.AppendLine();

@@ -30,28 +30,30 @@ internal sealed record UsageCount(HashSet<string> RequestIds, long CounterReques
         return new UsageCount(ids, counters);
     }
 
-    /// <summary>Reads until the count reaches <paramref name="expected"/> or stops changing for a few seconds.</summary>
+    /// <summary>
+    /// Reads until two reads in a row agree and the rows reach <paramref name="expected"/> (or the count stopped
+    /// changing for a few seconds). A paged scan is not a snapshot: a row committed while it runs lands before the scan's
+    /// position (newest rows sort first in a partition) while its counter, the partition's last row, is read after, so a
+    /// single read taken while rows still arrive shows counters above the rows. Two equal reads bracket a table at rest.
+    /// </summary>
     public static async Task<(UsageCount Count, TimeSpan Waited)> SettleAsync(TableClient usage, string accountId, int expected)
     {
         var started = DateTime.UtcNow;
-        var last = -1;
+        UsageCount? previous = null;
         var stableSince = DateTime.UtcNow;
         while (true)
         {
             var count = await ReadAsync(usage, accountId);
-            if (count.Rows >= expected && count.CounterRequests >= count.Rows)
+            var unchanged = previous is not null && count.Rows == previous.Rows && count.CounterRequests == previous.CounterRequests;
+            if (unchanged && (count.Rows >= expected || DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(5)))
             {
                 return (count, DateTime.UtcNow - started);
             }
-            if (count.Rows != last)
+            if (!unchanged)
             {
-                last = count.Rows;
                 stableSince = DateTime.UtcNow;
             }
-            else if (DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(5))
-            {
-                return (count, DateTime.UtcNow - started);
-            }
+            previous = count;
             await Task.Delay(250);
         }
     }
