@@ -110,6 +110,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSingleton<AccountLifecycle>();
         services.AddSingleton<OperatorHandlers>();
         services.AddSingleton<AccountHandlers>();
+        services.AddSingleton<MemberBoundaryHandlers>();
         services.AddSingleton<KeyHandlers>();
         return services;
     }

@@ -7,7 +7,7 @@ using Sluice.Wire;
 namespace Sluice.Functions;
 
 /// <summary>The customer's account, key, audit and data-policy routes; authentication and roles are checked in the handlers.</summary>
-public sealed class AccountFunctions(AccountHandlers accounts, KeyHandlers keys, DataPolicyHandlers dataPolicy)
+public sealed class AccountFunctions(AccountHandlers accounts, KeyHandlers keys, DataPolicyHandlers dataPolicy, MemberBoundaryHandlers memberBoundary)
 {
     [Function(nameof(GetAccount))]
     public Task<IResult> GetAccount([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.Account)] HttpRequest request) =>
@@ -24,6 +24,14 @@ public sealed class AccountFunctions(AccountHandlers accounts, KeyHandlers keys,
     [Function(nameof(PutIpAllowlist))]
     public Task<IResult> PutIpAllowlist([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = SluiceRoutes.AccountIpAllowlist)] HttpRequest request) =>
         accounts.PutIpAllowlistAsync(request.HttpContext);
+
+    [Function(nameof(GetMemberBoundary))]
+    public Task<IResult> GetMemberBoundary([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.AccountMemberBoundary)] HttpRequest request) =>
+        memberBoundary.GetAsync(request.HttpContext);
+
+    [Function(nameof(PutMemberBoundary))]
+    public Task<IResult> PutMemberBoundary([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = SluiceRoutes.AccountMemberBoundary)] HttpRequest request) =>
+        memberBoundary.PutAsync(request.HttpContext);
 
     [Function(nameof(GetAudit))]
     public Task<IResult> GetAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = SluiceRoutes.Audit)] HttpRequest request) =>

@@ -61,6 +61,11 @@ public sealed class DashboardFunctions(DashboardHandlers dashboard, SignInHandle
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.DashboardTeamMemberRemove)] HttpRequest request, string accountId, string memberId) =>
         team.RemoveAsync(request.HttpContext, accountId, memberId);
 
+    [Function(nameof(DashboardTeamBoundary))]
+    public Task<IResult> DashboardTeamBoundary(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.DashboardTeamBoundary)] HttpRequest request, string accountId) =>
+        team.SetBoundaryAsync(request.HttpContext, accountId);
+
     [Function(nameof(DashboardTeamInvitationRevoke))]
     public Task<IResult> DashboardTeamInvitationRevoke(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = SluiceRoutes.DashboardTeamInvitationRevoke)] HttpRequest request, string accountId, string invitationId) =>

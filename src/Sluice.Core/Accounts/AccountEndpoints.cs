@@ -16,6 +16,8 @@ internal static class AccountEndpoints
         app.MapPost("/" + SluiceRoutes.AccountClose, (HttpContext c, AccountHandlers h) => h.CloseAccountAsync(c));
         app.MapGet("/" + SluiceRoutes.AccountIpAllowlist, (HttpContext c, AccountHandlers h) => h.GetIpAllowlistAsync(c));
         app.MapPut("/" + SluiceRoutes.AccountIpAllowlist, (HttpContext c, AccountHandlers h) => h.PutIpAllowlistAsync(c));
+        app.MapGet("/" + SluiceRoutes.AccountMemberBoundary, (HttpContext c, MemberBoundaryHandlers h) => h.GetAsync(c));
+        app.MapPut("/" + SluiceRoutes.AccountMemberBoundary, (HttpContext c, MemberBoundaryHandlers h) => h.PutAsync(c));
         app.MapGet("/" + SluiceRoutes.Audit, (HttpContext c, AccountHandlers h) => h.GetAuditAsync(c));
         app.MapGet("/" + SluiceRoutes.Keys, (HttpContext c, KeyHandlers h) => h.ListKeysAsync(c));
         app.MapPost("/" + SluiceRoutes.Keys, (HttpContext c, KeyHandlers h) => h.CreateKeyAsync(c));

@@ -13,6 +13,7 @@ namespace Sluice.Accounts;
 [JsonSerializable(typeof(LegalHoldRequest))]
 [JsonSerializable(typeof(IpAllowlistRequest))]
 [JsonSerializable(typeof(IpAllowlistView))]
+[JsonSerializable(typeof(MemberBoundaryView))]
 [JsonSerializable(typeof(UpdateKeyRequest))]
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(KeyView))]

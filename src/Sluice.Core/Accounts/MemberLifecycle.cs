@@ -38,7 +38,8 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
         }
         if (caller.Account.MemberEmailDomain is { } domain && !string.Equals(address.Host, domain, StringComparison.OrdinalIgnoreCase))
         {
-            return ApiError.Forbidden("outside_member_boundary", $"This account only admits people with an email at {domain}.");
+            return ApiError.Forbidden("outside_member_boundary",
+                $"{email} is outside this account's member boundary: it only admits people with an email at {domain}. An Owner or Admin can change that on the Team page.");
         }
         var now = time.GetUtcNow();
         var invitation = await members.AddInvitationAsync(new Invitation
@@ -67,9 +68,9 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
         {
             return ApiError.NotFound("The invitation");
         }
-        if (!WithinBoundary(account, person))
+        if (BoundaryRefusal(account, person) is { } outside)
         {
-            return ApiError.Forbidden("outside_member_boundary", "This account only admits people of its organisation's directory or email domain.");
+            return outside;
         }
         if (AccountAccess.StateRefusal(account, invitation.Role, CallerPurpose.Manage, now, options) is { } refusal)
         {
@@ -179,18 +180,25 @@ public sealed class MemberLifecycle(MemberStore members, AccountOwners owners, A
     }
 
     /// <summary>Whether the person is inside the account's member boundary (tenant and email domain), if it has one.</summary>
-    public static bool WithinBoundary(Account account, PersonIdentity person)
+    public static bool WithinBoundary(Account account, PersonIdentity person) => BoundaryRefusal(account, person) is null;
+
+    /// <summary>Why the person is outside the account's member boundary, in words that say which part, or null.</summary>
+    public static ApiError? BoundaryRefusal(Account account, PersonIdentity person)
     {
         if (account.MemberTenant is { } tenant && !string.Equals(person.TenantId, tenant, StringComparison.OrdinalIgnoreCase))
         {
-            return false;
+            return ApiError.Forbidden("outside_member_boundary",
+                $"This account only admits people of the Microsoft Entra ID tenant {tenant}, and you signed in from another directory.");
         }
         if (account.MemberEmailDomain is { } domain)
         {
             var at = person.Email?.LastIndexOf('@') ?? -1;
-            return person.EmailVerified && at > 0 && string.Equals(person.Email![(at + 1)..], domain, StringComparison.OrdinalIgnoreCase);
+            if (!person.EmailVerified || at <= 0 || !string.Equals(person.Email![(at + 1)..], domain, StringComparison.OrdinalIgnoreCase))
+            {
+                return ApiError.Forbidden("outside_member_boundary", $"This account only admits people with a verified email at {domain}.");
+            }
         }
-        return true;
+        return null;
     }
 
     private static ApiError? Refuse(Caller caller, Member target) =>

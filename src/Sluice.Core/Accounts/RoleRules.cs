@@ -7,6 +7,9 @@ public static class RoleRules
     /// <summary>Managing keys, members and invitations needs at least this role.</summary>
     public const KeyRole ManagePrincipals = KeyRole.Admin;
 
+    /// <summary>Binding the account's members to a tenant or email domain (<see cref="MemberBoundary"/>) needs at least this role.</summary>
+    public const KeyRole ChangeMemberBoundary = KeyRole.Admin;
+
     /// <summary>The account's data (usage, stored requests and their content, the export) and its data settings
     /// (retention, data policy, erasure) need at least this role, through the API and the dashboard alike.</summary>
     public const KeyRole AccountData = KeyRole.Admin;

@@ -38,7 +38,7 @@ public sealed class AccountDataHandlers(
     /// <c>GET /v1/account/data-policy</c> show them.</summary>
     public async Task<IResult> PoliciesAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, RoleRules.AccountData, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.AccountData);
         return caller is null ? refusal! : PoliciesPage(context, caller, caller.Account, error: null, saved: context.Request.Query.ContainsKey("saved"));
     }
 
@@ -46,7 +46,7 @@ public sealed class AccountDataHandlers(
     /// <c>usage_retention_days</c>: <c>PUT /v1/account/retention</c>'s change.</summary>
     public async Task<IResult> SaveRetentionAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.AccountData, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
         if (caller is null)
         {
             return refusal!;
@@ -69,7 +69,7 @@ public sealed class AccountDataHandlers(
     /// <c>PUT /v1/account/data-policy</c>'s change.</summary>
     public async Task<IResult> SaveDataPolicyAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.AccountData, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
         if (caller is null)
         {
             return refusal!;
@@ -84,7 +84,7 @@ public sealed class AccountDataHandlers(
     /// <c>GET /v1/requests/{id}</c> reads it. A <c>metadata_only</c> account gets a sentence instead.</summary>
     public async Task<IResult> RequestsAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, RoleRules.AccountData, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.AccountData);
         if (caller is null)
         {
             return refusal!;
@@ -140,7 +140,7 @@ public sealed class AccountDataHandlers(
     /// <summary><c>POST …/requests/{requestId}/erase</c>: <c>DELETE /v1/requests/{id}</c>'s erasure.</summary>
     public async Task<IResult> EraseRequestAsync(HttpContext context, string accountId, string requestId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.AccountData, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
         if (caller is null)
         {
             return refusal!;
@@ -156,7 +156,7 @@ public sealed class AccountDataHandlers(
     /// <summary><c>GET …/data</c>: the account's state, the export, erasing all content and closing the account.</summary>
     public async Task<IResult> DataAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, RoleRules.AccountData, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.AccountData);
         if (caller is null)
         {
             return refusal!;
@@ -172,7 +172,7 @@ public sealed class AccountDataHandlers(
     /// <summary><c>POST …/data/erase-content</c>: withdrawing consent, <c>DELETE /v1/account/content</c>'s erasure.</summary>
     public async Task<IResult> EraseContentAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.AccountData, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
         if (caller is null)
         {
             return refusal!;
@@ -185,7 +185,7 @@ public sealed class AccountDataHandlers(
     /// <summary><c>POST …/data/close</c> with <c>confirm</c> (the account id, typed): <c>POST /v1/account/close</c>.</summary>
     public async Task<IResult> CloseAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, RoleRules.CloseAccount, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.CloseAccount);
         if (caller is null)
         {
             return refusal!;

@@ -31,7 +31,7 @@ public sealed class AuditPageHandlers(MemberRequests requests, AuditLog audit, M
     /// <summary><c>GET /dashboard/accounts/{accountId}/audit?to=&amp;page=</c>.</summary>
     public async Task<IResult> AuditAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, MinimumRole, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Audit);
         if (caller is null)
         {
             return refusal!;

@@ -74,7 +74,7 @@ internal static partial class DashboardPages
 
     /// <summary>An API refusal (not a member, wrong role, account suspended…) as a page with the same status and sentence.</summary>
     public static IResult Refused(HttpContext context, ApiError error) =>
-        Render<RefusedPage>(context, error.Status, new() { [nameof(RefusedPage.Message)] = error.Message });
+        Render<RefusedPage>(context, error.Status, new() { [nameof(RefusedPage.Message)] = error.Message, [nameof(RefusedPage.Code)] = error.Code });
 
     public static IResult SignInRefused(HttpContext context, SignInRefusal refusal) =>
         Render<SignInRefusedPage>(context, refusal switch

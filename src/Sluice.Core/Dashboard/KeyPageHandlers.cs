@@ -23,7 +23,7 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// <summary><c>GET /dashboard/accounts/{accountId}/keys</c>.</summary>
     public async Task<IResult> KeysAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, RoleRules.ManagePrincipals, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Keys);
         if (caller is null)
         {
             return refusal!;
@@ -36,7 +36,7 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// line or comma-separated): the page again, with the new key's secret shown this once.</summary>
     public async Task<IResult> CreateAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageKeys);
         if (caller is null)
         {
             return refusal!;
@@ -56,7 +56,7 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// <summary><c>GET …/keys/{keyId}/revoke</c>: what revoking means, and the button that does it.</summary>
     public async Task<IResult> ConfirmRevokeAsync(HttpContext context, string accountId, string keyId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ConfirmRevokeKey);
         if (caller is null)
         {
             return refusal!;
@@ -69,7 +69,7 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// <summary><c>POST …/keys/{keyId}/revoke</c> with <c>confirm</c> = the key id, so a stray request revokes nothing.</summary>
     public async Task<IResult> RevokeAsync(HttpContext context, string accountId, string keyId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageKeys);
         if (caller is null)
         {
             return refusal!;

@@ -25,7 +25,7 @@ public sealed class LimitPageHandlers(MemberRequests requests, LimitHandlers lim
     /// with the four limits; an empty field is the deployment's default.</summary>
     public async Task<IResult> SetAsync(HttpContext context, string accountId, string subjectId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, LimitHandlers.ManageRole, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.SetLimits);
         if (caller is null)
         {
             return refusal!;
@@ -44,7 +44,7 @@ public sealed class LimitPageHandlers(MemberRequests requests, LimitHandlers lim
 
     private async Task<IResult> PageAsync(HttpContext context, string accountId, string? notice, ApiError? error)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, LimitHandlers.ManageRole, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Limits);
         if (caller is null)
         {
             return refusal!;

@@ -12,6 +12,12 @@ namespace Sluice.Dashboard;
 /// </summary>
 public sealed class MemberRequests(MemberAuthenticator authenticator, IAntiforgery antiforgery)
 {
+    /// <summary>Begins a request to a route declared as <paramref name="access"/> (<see cref="DashboardAccess"/>).</summary>
+    public Task<(Caller? Caller, SignedInPerson? Person, IResult? Refusal)> BeginAsync(HttpContext context, string accountId, PageAccess access) =>
+        access.Audience == PageAudience.Member
+            ? BeginAsync(context, accountId, access.Purpose, access.MinimumRole, access.ChangesState)
+            : throw new ArgumentException("Only member routes act as a member of an account.", nameof(access));
+
     public async Task<(Caller? Caller, SignedInPerson? Person, IResult? Refusal)> BeginAsync(HttpContext context, string accountId,
         CallerPurpose purpose, KeyRole minimumRole, bool changesState)
     {

@@ -43,6 +43,8 @@ public sealed class SignInHandlers(IOptions<SignInOptions> options, IAntiforgery
         {
             return DashboardPages.SignInRefused(context, SignInRefusal.UnknownProvider);
         }
+        // A signed-in person's anti-forgery token is bound to them (signing in again, e.g. as someone else).
+        await DashboardSession.AuthenticateAsync(context);
         if (!await DashboardForms.IsValidAsync(context, antiforgery))
         {
             return DashboardPages.FormRejected(context);

@@ -14,12 +14,12 @@ namespace Sluice.Dashboard;
 /// <see cref="MemberLifecycle"/> and <see cref="DataExport"/>, the rules the API's key callers go through.
 /// </summary>
 public sealed class TeamHandlers(MemberRequests requests, MemberStore members, MemberLifecycle lifecycle, AccountStore accounts,
-    DataExport export, IAntiforgery antiforgery, IOptions<AccountOptions> accountOptions, IOptions<ForwardedForOptions> forwardedFor)
+    AccountLifecycle accountLifecycle, DataExport export, IAntiforgery antiforgery, IOptions<AccountOptions> accountOptions, IOptions<ForwardedForOptions> forwardedFor)
 {
     /// <summary><c>GET /dashboard/accounts/{accountId}</c>.</summary>
     public async Task<IResult> AccountAsync(HttpContext context, string accountId)
     {
-        var (caller, person, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, KeyRole.Restricted, changesState: false);
+        var (caller, person, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Account);
         if (caller is null)
         {
             // A closed or suspended account still shows its member what state it is in, and nothing else.
@@ -33,7 +33,7 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
 
     private async Task<IResult> TeamPageAsync(HttpContext context, string accountId, string? notice, ApiError? error)
     {
-        var (caller, person, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, RoleRules.ManagePrincipals, changesState: false);
+        var (caller, person, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Team);
         if (caller is null)
         {
             return refusal!;
@@ -55,7 +55,7 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST /dashboard/accounts/{accountId}/team/invite</c> with <c>email</c> and <c>role</c>.</summary>
     public async Task<IResult> InviteAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam);
         if (caller is null)
         {
             return refusal!;
@@ -70,7 +70,7 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST …/team/members/{memberId}/role</c> with <c>role</c>.</summary>
     public async Task<IResult> ChangeRoleAsync(HttpContext context, string accountId, string memberId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam);
         if (caller is null)
         {
             return refusal!;
@@ -88,7 +88,7 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     public async Task<IResult> RemoveAsync(HttpContext context, string accountId, string memberId)
     {
         // Leaving needs no role beyond membership; removing someone else is checked by the lifecycle.
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, KeyRole.Restricted, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.RemoveMember);
         if (caller is null)
         {
             return refusal!;
@@ -104,10 +104,24 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
         return Results.Redirect(target.Id == caller.Actor ? DashboardPages.HomePath : DashboardPages.TeamPath(accountId) + "?removed");
     }
 
+    /// <summary><c>POST …/team/boundary</c> with <c>tenant</c> and <c>email_domain</c>: who may join (the API's rule).</summary>
+    public async Task<IResult> SetBoundaryAsync(HttpContext context, string accountId)
+    {
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.SetMemberBoundary);
+        if (caller is null)
+        {
+            return refusal!;
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        return (await MemberBoundary.SetAsync(accountLifecycle, caller, form["tenant"], form["email_domain"], context.RequestAborted)).TryGet(out _, out var error)
+            ? Results.Redirect(DashboardPages.TeamPath(accountId) + "?boundary")
+            : await TeamPageAsync(context, accountId, null, error);
+    }
+
     /// <summary><c>POST …/team/invitations/{invitationId}/revoke</c>.</summary>
     public async Task<IResult> RevokeInvitationAsync(HttpContext context, string accountId, string invitationId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.Manage, RoleRules.ManagePrincipals, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam);
         if (caller is null)
         {
             return refusal!;
@@ -142,7 +156,7 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST /dashboard/accounts/{accountId}/export</c>: the account's data as the API's NDJSON export.</summary>
     public async Task<IResult> ExportAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, KeyRole.Admin, changesState: true);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Export);
         return caller is null ? refusal! : await export.ExportAsync(context, caller);
     }
 

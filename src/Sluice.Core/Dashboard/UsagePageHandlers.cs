@@ -28,7 +28,7 @@ public sealed class UsagePageHandlers(MemberRequests requests, RollupTable rollu
     /// <summary><c>GET /dashboard/accounts/{accountId}/usage?from=&amp;to=</c>.</summary>
     public async Task<IResult> UsageAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, MinimumRole, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Usage);
         if (caller is null)
         {
             return refusal!;
@@ -52,7 +52,7 @@ public sealed class UsagePageHandlers(MemberRequests requests, RollupTable rollu
     /// <summary><c>GET /dashboard/accounts/{accountId}/usage/csv?from=&amp;to=</c>: the page's figures as a download.</summary>
     public async Task<IResult> CsvAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, CallerPurpose.ReadOwnData, MinimumRole, changesState: false);
+        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Usage);
         if (caller is null)
         {
             return refusal!;

@@ -26,6 +26,7 @@ public static class SluiceRoutes
     public const string AccountRetention = "v1/account/retention";
     public const string AccountDataPolicy = "v1/account/data-policy";
     public const string AccountIpAllowlist = "v1/account/ip-allowlist";
+    public const string AccountMemberBoundary = "v1/account/member-boundary";
     public const string AccountContent = "v1/account/content";
     public const string AccountExport = "v1/account/export";
     public const string AccountLimits = "v1/account/limits";
@@ -61,6 +62,7 @@ public static class SluiceRoutes
     public const string DashboardTeamInvite = "dashboard/accounts/{accountId}/team/invite";
     public const string DashboardTeamMemberRole = "dashboard/accounts/{accountId}/team/members/{memberId}/role";
     public const string DashboardTeamMemberRemove = "dashboard/accounts/{accountId}/team/members/{memberId}/remove";
+    public const string DashboardTeamBoundary = "dashboard/accounts/{accountId}/team/boundary";
     public const string DashboardTeamInvitationRevoke = "dashboard/accounts/{accountId}/team/invitations/{invitationId}/revoke";
     public const string DashboardInvitationAccept = "dashboard/accounts/{accountId}/invitations/{invitationId}/accept";
 

@@ -29,8 +29,7 @@ public sealed class AccountDataBrowserTests
         var canary = "CANARY-" + Guid.NewGuid().ToString("N");
         var requestId = await ChatAsync(sluice, key, canary + " <b>bold?</b>");
         Assert.Null((await sluice.Services.GetRequiredService<MemberLifecycle>().InviteAsync(owner, TestIdentityProvider.Alice.Email, "owner", CancellationToken.None)).Error);
-        var browser = await Chromium.BrowserAsync();
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = sluice.BaseAddress.ToString() });
+        await using var context = await Chromium.NewContextAsync(sluice.BaseAddress);
         var page = await context.NewPageAsync();
 
         await SignInAsync(page, TestIdentityProvider.Alice);
@@ -97,8 +96,7 @@ public sealed class AccountDataBrowserTests
         await using var sluice = await SignInFixture.StartSluiceAsync();
         var (account, owner) = await OwnerKeyCallerAsync(sluice);
         Assert.Null((await sluice.Services.GetRequiredService<MemberLifecycle>().InviteAsync(owner, TestIdentityProvider.Carol.Email, "developer", CancellationToken.None)).Error);
-        var browser = await Chromium.BrowserAsync();
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = sluice.BaseAddress.ToString() });
+        await using var context = await Chromium.NewContextAsync(sluice.BaseAddress);
         var page = await context.NewPageAsync();
 
         await SignInAsync(page, TestIdentityProvider.Carol);

@@ -1,3 +1,4 @@
+using Sluice.FairUse;
 using Sluice.Testing;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -28,8 +29,7 @@ public sealed class BrowserRecordsTests
         {
             await chat.CompleteChatAsync($"hello {i}");
         }
-        var browser = await Chromium.BrowserAsync();
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = s.App.BaseAddress.ToString(), AcceptDownloads = true });
+        await using var context = await Chromium.NewContextAsync(s.App.BaseAddress);
         var page = await context.NewPageAsync();
         var recorder = PageRecorder.Watch(page, s.App.BaseAddress, new Uri((await SignInFixture.ProviderAsync()).Authority, "connect/").ToString());
 
@@ -87,6 +87,31 @@ public sealed class BrowserRecordsTests
         await Assertions.Expect(created).ToContainTextAsync("Alice Example");
         await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "key.revoked" }).Filter(new() { HasText = key.Id })).ToBeVisibleAsync();
         await recorder.ShotAsync("audit-1-log");
+
+        // Limits: a daily budget for the whole account, saved through the rule PUT /v1/account/limits uses.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Limits" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Limits");
+        await recorder.ShotAsync("limits-1-page");
+        var accountLimits = page.Locator("form[action$='/limits/account']");
+        await accountLimits.Locator("input[name='daily_budget_usd']").FillAsync("5");
+        await accountLimits.GetByRole(AriaRole.Button).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "$5 a day" })).ToBeVisibleAsync();
+        await recorder.ShotAsync("limits-2-saved");
+        var limits = await s.Get<LimitStore>().ReadAsync(s.Account.Id, CancellationToken.None);
+        Assert.Equal(5m, limits[LimitSubject.Account(s.Account.Id)].DailyBudgetUsd);
+
+        // Team and Data: the export downloads as the API's, with the account and its three usage rows in it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Team" }).ClickAsync();
+        await recorder.ShotAsync("team-1-page");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Data" }).ClickAsync();
+        var export = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download the export" }).ClickAsync());
+        Assert.Matches($"^sluice-export-{s.Account.Id}-\\d{{8}}\\.ndjson$", export.SuggestedFilename);
+        var lines = (await File.ReadAllLinesAsync(await export.PathAsync())).Where(l => l.Length > 0).ToList();
+        Assert.All(lines, l => System.Text.Json.JsonDocument.Parse(l).Dispose());
+        Assert.Contains(lines, l => l.Contains(s.Account.Id, StringComparison.Ordinal));
+        Assert.Equal(3, lines.Count(l => l.StartsWith("{\"type\":\"usage\"", StringComparison.Ordinal)));
+        Assert.StartsWith("{\"type\":\"end\"", lines[^1], StringComparison.Ordinal);
+        await recorder.ShotAsync("data-export");
 
         // Every request the pages made went to Sluice or, during sign-in, to the identity provider.
         Assert.Empty(recorder.ExternalRequests);

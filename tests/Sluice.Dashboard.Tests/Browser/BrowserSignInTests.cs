@@ -17,8 +17,7 @@ public sealed class BrowserSignInTests
     public async Task APerson_SignsInThroughTheProvidersLoginPage_SeesWhoTheyAre_AndSignsOut()
     {
         await using var sluice = await SignInFixture.StartSluiceAsync();
-        var browser = await Chromium.BrowserAsync();
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = sluice.BaseAddress.ToString() });
+        await using var context = await Chromium.NewContextAsync(sluice.BaseAddress);
         var page = await context.NewPageAsync();
         var recorder = PageRecorder.Watch(page, sluice.BaseAddress, new Uri((await SignInFixture.ProviderAsync()).Authority, "connect/").ToString());
 

@@ -14,7 +14,26 @@ internal static class Chromium
 
     private static readonly Lazy<Task<IBrowser>> s_browser = new(LaunchAsync);
 
+    /// <summary>How long an action or navigation may take before it fails (Playwright's default is 30 s). The dashboard
+    /// answers in milliseconds; the margin is for CI machines where builds and tests contend for two cores.</summary>
+    public static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long an <c>Expect(…)</c> assertion retries (Playwright's default is 5 s: one slow page load under
+    /// contention exceeds it).</summary>
+    public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(60);
+
     public static Task<IBrowser> BrowserAsync() => s_browser.Value;
+
+    /// <summary>A fresh browser context (its own cookies) for <paramref name="baseUrl"/>, with the timeouts above.</summary>
+    public static async Task<IBrowserContext> NewContextAsync(Uri baseUrl)
+    {
+        var browser = await BrowserAsync();
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl.ToString(), AcceptDownloads = true });
+        context.SetDefaultTimeout((float)ActionTimeout.TotalMilliseconds);
+        context.SetDefaultNavigationTimeout((float)ActionTimeout.TotalMilliseconds);
+        Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);
+        return context;
+    }
 
     private static async Task<IBrowser> LaunchAsync()
     {
@@ -24,6 +43,8 @@ internal static class Chromium
         {
             ExecutablePath = ExecutablePath,
             Headless = true,
+            // Starting Chromium is the slowest step under contention (Playwright's default allows 30 s).
+            Timeout = (float)ActionTimeout.TotalMilliseconds,
             // Tests and CI run as root, where Chromium's sandbox cannot start.
             Args = ["--no-sandbox"],
         });
@@ -33,6 +54,14 @@ internal static class Chromium
             playwright.Dispose();
         };
         return browser;
+    }
+
+    /// <summary>Writes a full-page screenshot to <c>tests/Sluice.Dashboard.Tests/TestResults/screenshots/{name}.png</c>.</summary>
+    public static async Task ShotAsync(IPage page, string name)
+    {
+        var directory = Path.Combine(Dashboard.Tests.SignIn.SignInFixture.ProjectDirectory, "TestResults", "screenshots");
+        Directory.CreateDirectory(directory);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
     }
 
     private static async Task EnsureInstalledAsync()

@@ -29,6 +29,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     public static readonly DevPerson OtherDomain = new("other-domain", "mallory@elsewhere.test", "Other Domain", TenantId: HomeTenant);
     public static readonly DevPerson Bob = new("bob", "bob@example.com", "Bob Example", TenantId: HomeTenant);
     public static readonly DevPerson Carol = new("carol", "carol@example.com", "Carol Example", TenantId: HomeTenant);
+    public static readonly DevPerson Dave = new("dave", "dave@example.com", "Dave Example", TenantId: HomeTenant);
     public static readonly DevPerson Unverified = new("unverified", "unverified@example.com", "Unverified Email", EmailVerified: false, TenantId: HomeTenant);
 
     private readonly ConcurrentQueue<string> _issued = new();
@@ -52,7 +53,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         test._provider = await DevIdentityProvider.StartAsync(new DevIdentityProviderOptions
         {
             ClientId = "sluice-tests",
-            People = [Alice, Bob, Carol, WrongAudience, Expired, Replay, Outsider, OtherDomain, Unverified],
+            People = [Alice, Bob, Carol, Dave, WrongAudience, Expired, Replay, Outsider, OtherDomain, Unverified],
             Configure = test.Configure,
         });
         return test;
