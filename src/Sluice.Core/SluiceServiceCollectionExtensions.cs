@@ -98,6 +98,7 @@ public static class SluiceServiceCollectionExtensions
         services.AddSluiceOptions<RetentionOptions>(RetentionOptions.Section);
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         services.AddSingleton<AccountStore>();
+        services.AddSingleton<KeysTable>();
         services.AddSingleton<KeyStore>();
         services.AddSingleton<MemberStore>();
         services.AddSingleton<AccountOwners>();

@@ -239,12 +239,12 @@ public sealed class AccountLifecycle(
                 return LastOwner();
             }
         }
-        var responses = await keys.TrySubmitAsync([KeyStore.Replace(updated)], witness, cancellationToken);
-        if (responses is null)
+        var written = await keys.TryWriteWitnessedAsync(updated, witness, cancellationToken);
+        if (written is null)
         {
             return null;
         }
-        return updated with { ETag = responses[0].Headers.ETag ?? default };
+        return written;
     }
 
     /// <summary>Whether two reads of a key hold the same settings (versions differ when the key only served as a witness).</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Azure;
 using Azure.Data.Tables;
 using Sluice.Storage;
 
@@ -15,12 +14,9 @@ namespace Sluice.Accounts;
 /// makes "always one usable Owner" hold when two callers act at once.
 /// </para>
 /// </summary>
-public sealed class KeyStore(SluiceStorage storage)
+public sealed class KeyStore(KeysTable table)
 {
-    private const string Row = "key";
-
-    private static string HashPartition(string hash) => "h|" + hash;
-    private static string AccountPartition(string accountId) => "a|" + accountId;
+    private const string KeyPrefix = "key_";
 
     /// <summary>Mints a key for an account and returns it with its secret, which is shown once and never again.</summary>
     public async Task<(ApiKey Key, string Secret)> CreateAsync(string accountId, string region, KeyRole role, string? name,
@@ -41,28 +37,23 @@ public sealed class KeyStore(SluiceStorage storage)
             Hash = GatewayKey.Hash(secret),
         };
         // The record first: a key that authenticates but cannot be listed could never be revoked.
-        var added = await storage.Keys.AddEntityAsync(ToEntity(key), cancellationToken);
-        await storage.Keys.AddEntityAsync(new TableEntity(HashPartition(key.Hash), Row)
-        {
-            ["KeyId"] = key.Id,
-            ["AccountId"] = key.AccountId,
-            ["Hash"] = key.Hash,
-        }, cancellationToken);
-        return (key with { ETag = added.Headers.ETag ?? default }, secret);
+        var etag = await table.AddRecordAsync(ToEntity(key), cancellationToken);
+        await table.AddHashIndexAsync(key.Hash, key.Id, key.AccountId, cancellationToken);
+        return (key with { ETag = etag }, secret);
     }
 
     /// <summary>The key whose secret has this hash, as its record says now; null when there is none.</summary>
     public async Task<ApiKey?> FindByHashAsync(string hash, CancellationToken cancellationToken)
     {
-        var index = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(HashPartition(hash), Row, cancellationToken: cancellationToken);
-        if (!index.HasValue || index.Value!.GetString("AccountId") is not { Length: > 0 } accountId || index.Value.GetString("KeyId") is not { } keyId)
+        var index = await table.GetHashIndexAsync(hash, cancellationToken);
+        if (index is null || index.GetString("AccountId") is not { Length: > 0 } accountId || index.GetString("KeyId") is not { } keyId)
         {
             return null;
         }
         var key = await GetAsync(accountId, keyId, cancellationToken);
         // Hash entries written before the record became authoritative carry their own revocation; a revocation found
         // in either entry stands, so no key revoked under the old layout comes back.
-        return key is not null && key.RevokedAt is null && index.Value.GetDateTimeOffset("RevokedAt") is { } revokedAt
+        return key is not null && key.RevokedAt is null && index.GetDateTimeOffset("RevokedAt") is { } revokedAt
             ? key with { RevokedAt = revokedAt }
             : key;
     }
@@ -73,14 +64,12 @@ public sealed class KeyStore(SluiceStorage storage)
         {
             return null;
         }
-        var response = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(AccountPartition(accountId), keyId, cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        return await table.GetRecordAsync(accountId, keyId, cancellationToken) is { } e ? FromEntity(e) : null;
     }
 
     public async IAsyncEnumerable<ApiKey> ListAsync(string accountId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var pk = AccountPartition(accountId);
-        await foreach (var e in storage.Keys.QueryAsync<TableEntity>(KeyRows(pk), cancellationToken: cancellationToken))
+        await foreach (var e in table.RecordsAsync(accountId, KeyPrefix, null, cancellationToken))
         {
             yield return FromEntity(e);
         }
@@ -94,43 +83,15 @@ public sealed class KeyStore(SluiceStorage storage)
     /// changes it, then fails its own condition instead of passing alongside this one. Null when a condition failed
     /// (someone changed either record meanwhile) or the record is gone.
     /// </summary>
-    public async Task<ApiKey?> TryWriteAsync(ApiKey updated, ApiKey? witness, CancellationToken cancellationToken)
+    public Task<ApiKey?> TryWriteAsync(ApiKey updated, ApiKey? witness, CancellationToken cancellationToken) =>
+        TryWriteWitnessedAsync(updated, witness is null ? null : OwnerWitness.Of(witness), cancellationToken);
+
+    /// <summary>As <see cref="TryWriteAsync"/>, with any principal (key or member) as the witness.</summary>
+    internal async Task<ApiKey?> TryWriteWitnessedAsync(ApiKey updated, OwnerWitness? witness, CancellationToken cancellationToken)
     {
-        var responses = await TrySubmitAsync([Replace(updated)],
-            witness is null ? null : OwnerWitness.Of(witness), cancellationToken);
+        var responses = await table.TrySubmitAsync([KeysTable.Replace(ToEntity(updated), updated.ETag)], witness, cancellationToken);
         return responses is null ? null : updated with { ETag = responses[0].Headers.ETag ?? default };
     }
-
-    /// <summary>
-    /// The witness protocol for any principal of an account (key or member, see <see cref="MemberStore"/>): the
-    /// changes and, when given, an unchanged rewrite of the witness (an empty merge conditional on its version), in one
-    /// entity group transaction. Null when a condition failed (412), a record is gone (404) or an added one exists (409).
-    /// </summary>
-    internal async Task<IReadOnlyList<Azure.Response>?> TrySubmitAsync(List<TableTransactionAction> actions, OwnerWitness? witness,
-        CancellationToken cancellationToken)
-    {
-        if (witness is { } w)
-        {
-            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(AccountPartition(w.AccountId), w.RowKey), w.ETag));
-        }
-        try
-        {
-            return (await storage.Keys.SubmitTransactionAsync(actions, cancellationToken)).Value;
-        }
-        catch (RequestFailedException e) when (e.Status is 412 or 404 or 409)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>The action that replaces a key's record if it is still at the version it was read at.</summary>
-    internal static TableTransactionAction Replace(ApiKey key) => new(TableTransactionActionType.UpdateReplace, ToEntity(key), key.ETag);
-
-    internal static string PartitionOf(string accountId) => AccountPartition(accountId);
-
-    /// <summary>Only the key records of an account's partition (members and invitations share it).</summary>
-    private static string KeyRows(string pk) =>
-        TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"key_"} and RowKey lt {"key`"}");
 
     /// <summary>
     /// Deletes every key of an account, both entries, within the purge run's budget; safe to repeat and to resume.
@@ -140,11 +101,10 @@ public sealed class KeyStore(SluiceStorage storage)
     public async Task<long> DeleteAllAsync(string accountId, PurgeRun run, CancellationToken cancellationToken)
     {
         long deleted = 0;
-        var pk = AccountPartition(accountId);
         while (!run.BudgetExhausted)
         {
             var page = new List<ApiKey>();
-            await foreach (var e in storage.Keys.QueryAsync<TableEntity>(KeyRows(pk), maxPerPage: run.BatchSize, cancellationToken: cancellationToken))
+            await foreach (var e in table.RecordsAsync(accountId, KeyPrefix, run.BatchSize, cancellationToken))
             {
                 page.Add(FromEntity(e));
                 if (page.Count >= run.BatchSize)
@@ -163,8 +123,8 @@ public sealed class KeyStore(SluiceStorage storage)
                     break;
                 }
                 var n = 0;
-                n += IsDeleted(await storage.Keys.DeleteEntityAsync(HashPartition(key.Hash), Row, ETag.All, cancellationToken));
-                n += IsDeleted(await storage.Keys.DeleteEntityAsync(pk, key.Id, ETag.All, cancellationToken));
+                n += await table.DeleteHashIndexAsync(key.Hash, cancellationToken) ? 1 : 0;
+                n += await table.DeleteRecordAsync(accountId, key.Id, Azure.ETag.All, cancellationToken) ? 1 : 0;
                 run.CountDeleted("keys", n);
                 deleted += n;
             }
@@ -172,10 +132,7 @@ public sealed class KeyStore(SluiceStorage storage)
         return deleted;
     }
 
-    // DeleteEntityAsync answers a missing entity with its 404 response instead of throwing: already gone is fine.
-    private static int IsDeleted(Azure.Response response) => response.Status == 404 ? 0 : 1;
-
-    private static TableEntity ToEntity(ApiKey k) => new(AccountPartition(k.AccountId), k.Id)
+    private static TableEntity ToEntity(ApiKey k) => new(KeysTable.Record(k.AccountId, k.Id))
     {
         ["KeyId"] = k.Id,
         ["AccountId"] = k.AccountId,

@@ -7,7 +7,7 @@ namespace Sluice.Accounts;
 /// <summary>
 /// Inviting, admitting, changing and removing members, by the same rules as keys: the role matrix
 /// (<see cref="RoleRules"/>), "the account always keeps one Owner, key or member" (<see cref="AccountOwners"/> and the
-/// witness protocol of <see cref="KeyStore.TrySubmitAsync"/>), conditional writes that re-decide on fresh reads, and
+/// witness protocol of <see cref="KeysTable.TrySubmitAsync"/>), conditional writes that re-decide on fresh reads, and
 /// an audit entry for every change with the acting key or member as actor. The audit log records member and
 /// invitation ids, never a name or an email.
 /// </summary>

@@ -8,15 +8,13 @@ namespace Sluice.Accounts;
 /// <summary>
 /// Members and invitations live in the account's partition of the keys table, beside its keys (RowKeys
 /// <c>mem_{person}</c> and <c>inv_{id}</c>), so a change to a member and the Owner that vouches for it commit in one
-/// entity group transaction (<see cref="KeyStore.TrySubmitAsync"/>). Two indexes lead to them from outside the account:
-/// <c>p|{person}</c> (RowKey the account id) lists the accounts a person belongs to, and <c>e|{email hash}</c>
-/// (RowKey the invitation id) the invitations waiting for an email. The records are authoritative; an index entry
-/// whose record is gone is ignored, so every write puts the record first and removes it last.
+/// entity group transaction (<see cref="KeysTable.TrySubmitAsync"/>). Two indexes lead to them from outside the
+/// account: the accounts a person belongs to, and the invitations waiting for an email (layout in
+/// <see cref="KeysTable"/>). The records are authoritative; an index entry whose record is gone is ignored, so every
+/// write puts the record first and removes it last.
 /// </summary>
-public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
+public sealed class MemberStore(KeysTable table)
 {
-    private static string PersonPartition(string personId) => "p|" + personId;
-    private static string EmailPartition(string email) => "e|" + MemberIds.EmailHash(email);
 
     public async Task<Member?> GetAsync(string accountId, string personId, CancellationToken cancellationToken)
     {
@@ -24,14 +22,12 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
         {
             return null;
         }
-        var response = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(KeyStore.PartitionOf(accountId), MemberIds.Prefix + personId,
-            cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        return await table.GetRecordAsync(accountId, MemberIds.Prefix + personId, cancellationToken) is { } e ? FromEntity(e) : null;
     }
 
     public async IAsyncEnumerable<Member> ListAsync(string accountId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in storage.Keys.QueryAsync<TableEntity>(Rows(accountId, MemberIds.Prefix), cancellationToken: cancellationToken))
+        await foreach (var e in table.RecordsAsync(accountId, MemberIds.Prefix, null, cancellationToken))
         {
             yield return FromEntity(e);
         }
@@ -41,9 +37,9 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
     public async Task<IReadOnlyList<Member>> MembershipsAsync(string personId, CancellationToken cancellationToken)
     {
         var found = new List<Member>();
-        await foreach (var index in storage.Keys.QueryAsync<TableEntity>(x => x.PartitionKey == PersonPartition(personId), cancellationToken: cancellationToken))
+        await foreach (var accountId in table.IndexedAccountsAsync(personId, cancellationToken))
         {
-            if (await GetAsync(index.RowKey, personId, cancellationToken) is { } member)
+            if (await GetAsync(accountId, personId, cancellationToken) is { } member)
             {
                 found.Add(member);
             }
@@ -55,7 +51,7 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
     /// takes an Owner away; null when a condition failed.</summary>
     public async Task<Member?> TryWriteAsync(Member updated, OwnerWitness? witness, CancellationToken cancellationToken)
     {
-        var responses = await keys.TrySubmitAsync([new(TableTransactionActionType.UpdateReplace, ToEntity(updated), updated.ETag)], witness, cancellationToken);
+        var responses = await table.TrySubmitAsync([KeysTable.Replace(ToEntity(updated), updated.ETag)], witness, cancellationToken);
         return responses is null ? null : updated with { ETag = responses[0].Headers.ETag ?? default };
     }
 
@@ -63,13 +59,12 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
     /// condition failed.</summary>
     public async Task<bool> TryRemoveAsync(Member member, OwnerWitness? witness, CancellationToken cancellationToken)
     {
-        var responses = await keys.TrySubmitAsync(
-            [new(TableTransactionActionType.Delete, new TableEntity(KeyStore.PartitionOf(member.AccountId), member.Id), member.ETag)], witness, cancellationToken);
+        var responses = await table.TrySubmitAsync([KeysTable.Delete(member.AccountId, member.Id, member.ETag)], witness, cancellationToken);
         if (responses is null)
         {
             return false;
         }
-        await storage.Keys.DeleteEntityAsync(PersonPartition(member.PersonId), member.AccountId, ETag.All, cancellationToken);
+        await table.UnindexPersonAsync(member.PersonId, member.AccountId, cancellationToken);
         return true;
     }
 
@@ -77,17 +72,17 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
     /// so an invitation is used once. Null when the invitation changed or is gone, or the person is already a member.</summary>
     public async Task<Member?> TryAcceptAsync(Invitation invitation, Member member, CancellationToken cancellationToken)
     {
-        var responses = await keys.TrySubmitAsync(
+        var responses = await table.TrySubmitAsync(
         [
-            new(TableTransactionActionType.Add, ToEntity(member)),
-            new(TableTransactionActionType.Delete, new TableEntity(KeyStore.PartitionOf(invitation.AccountId), invitation.Id), invitation.ETag),
+            KeysTable.Add(ToEntity(member)),
+            KeysTable.Delete(invitation.AccountId, invitation.Id, invitation.ETag),
         ], null, cancellationToken);
         if (responses is null)
         {
             return null;
         }
-        await storage.Keys.UpsertEntityAsync(new TableEntity(PersonPartition(member.PersonId), member.AccountId), TableUpdateMode.Replace, cancellationToken);
-        await storage.Keys.DeleteEntityAsync(EmailPartition(invitation.Email), invitation.Id, ETag.All, cancellationToken);
+        await table.IndexPersonAsync(member.PersonId, member.AccountId, cancellationToken);
+        await table.UnindexEmailAsync(invitation.Email, invitation.Id, cancellationToken);
         return member with { ETag = responses[0].Headers.ETag ?? default };
     }
 
@@ -96,22 +91,21 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
     {
         try
         {
-            await storage.Keys.AddEntityAsync(ToEntity(member), cancellationToken);
+            await table.AddRecordAsync(ToEntity(member), cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             return false;
         }
-        await storage.Keys.UpsertEntityAsync(new TableEntity(PersonPartition(member.PersonId), member.AccountId), TableUpdateMode.Replace, cancellationToken);
+        await table.IndexPersonAsync(member.PersonId, member.AccountId, cancellationToken);
         return true;
     }
 
     public async Task<Invitation> AddInvitationAsync(Invitation invitation, CancellationToken cancellationToken)
     {
-        var added = await storage.Keys.AddEntityAsync(ToEntity(invitation), cancellationToken);
-        await storage.Keys.UpsertEntityAsync(new TableEntity(EmailPartition(invitation.Email), invitation.Id) { ["AccountId"] = invitation.AccountId },
-            TableUpdateMode.Replace, cancellationToken);
-        return invitation with { ETag = added.Headers.ETag ?? default };
+        var etag = await table.AddRecordAsync(ToEntity(invitation), cancellationToken);
+        await table.IndexEmailAsync(invitation.Email, invitation.Id, invitation.AccountId, cancellationToken);
+        return invitation with { ETag = etag };
     }
 
     public async Task<Invitation?> GetInvitationAsync(string accountId, string invitationId, CancellationToken cancellationToken)
@@ -120,13 +114,12 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
         {
             return null;
         }
-        var response = await storage.Keys.GetEntityIfExistsAsync<TableEntity>(KeyStore.PartitionOf(accountId), invitationId, cancellationToken: cancellationToken);
-        return response.HasValue ? InvitationFromEntity(response.Value!) : null;
+        return await table.GetRecordAsync(accountId, invitationId, cancellationToken) is { } e ? InvitationFromEntity(e) : null;
     }
 
     public async IAsyncEnumerable<Invitation> ListInvitationsAsync(string accountId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in storage.Keys.QueryAsync<TableEntity>(Rows(accountId, MemberIds.InvitationPrefix), cancellationToken: cancellationToken))
+        await foreach (var e in table.RecordsAsync(accountId, MemberIds.InvitationPrefix, null, cancellationToken))
         {
             yield return InvitationFromEntity(e);
         }
@@ -136,10 +129,9 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
     public async Task<IReadOnlyList<Invitation>> InvitationsForAsync(string email, CancellationToken cancellationToken)
     {
         var found = new List<Invitation>();
-        await foreach (var index in storage.Keys.QueryAsync<TableEntity>(x => x.PartitionKey == EmailPartition(email), cancellationToken: cancellationToken))
+        await foreach (var (accountId, invitationId) in table.IndexedInvitationsAsync(email, cancellationToken))
         {
-            if (index.GetString("AccountId") is { } accountId
-                && await GetInvitationAsync(accountId, index.RowKey, cancellationToken) is { } invitation
+            if (await GetInvitationAsync(accountId, invitationId, cancellationToken) is { } invitation
                 && string.Equals(invitation.Email, email.Trim(), StringComparison.OrdinalIgnoreCase))
             {
                 found.Add(invitation);
@@ -150,9 +142,9 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
 
     public async Task<bool> TryDeleteInvitationAsync(Invitation invitation, CancellationToken cancellationToken)
     {
-        var response = await storage.Keys.DeleteEntityAsync(KeyStore.PartitionOf(invitation.AccountId), invitation.Id, invitation.ETag, cancellationToken);
-        await storage.Keys.DeleteEntityAsync(EmailPartition(invitation.Email), invitation.Id, ETag.All, cancellationToken);
-        return response.Status != 404;
+        var deleted = await table.DeleteRecordAsync(invitation.AccountId, invitation.Id, invitation.ETag, cancellationToken);
+        await table.UnindexEmailAsync(invitation.Email, invitation.Id, cancellationToken);
+        return deleted;
     }
 
     /// <summary>Deletes every member and invitation of an account with their index entries (indexes first, records
@@ -165,7 +157,7 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
             while (!run.BudgetExhausted)
             {
                 var page = new List<TableEntity>();
-                await foreach (var e in storage.Keys.QueryAsync<TableEntity>(Rows(accountId, prefix), maxPerPage: run.BatchSize, cancellationToken: cancellationToken))
+                await foreach (var e in table.RecordsAsync(accountId, prefix, run.BatchSize, cancellationToken))
                 {
                     page.Add(e);
                     if (page.Count >= run.BatchSize)
@@ -179,26 +171,19 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
                 }
                 foreach (var e in page)
                 {
-                    var (indexPk, indexRk) = prefix == MemberIds.Prefix
-                        ? (PersonPartition(e.GetString("PersonId") ?? ""), accountId)
-                        : (EmailPartition(e.GetString("Email") ?? ""), e.RowKey);
-                    var n = Deleted(await storage.Keys.DeleteEntityAsync(indexPk, indexRk, ETag.All, cancellationToken));
-                    n += Deleted(await storage.Keys.DeleteEntityAsync(e.PartitionKey, e.RowKey, ETag.All, cancellationToken));
+                    var n = (prefix == MemberIds.Prefix
+                        ? await table.UnindexPersonAsync(e.GetString("PersonId") ?? "", accountId, cancellationToken)
+                        : await table.UnindexEmailAsync(e.GetString("Email") ?? "", e.RowKey, cancellationToken)) ? 1 : 0;
+                    n += await table.DeleteRecordAsync(accountId, e.RowKey, ETag.All, cancellationToken) ? 1 : 0;
                     run.CountDeleted(what, n);
                     deleted += n;
                 }
             }
         }
         return deleted;
-
-        static int Deleted(Response response) => response.Status == 404 ? 0 : 1;
     }
 
-    /// <summary>The rows of one kind in an account's partition: RowKeys from <paramref name="prefix"/> up to the next prefix.</summary>
-    private static string Rows(string accountId, string prefix) =>
-        TableClient.CreateQueryFilter($"PartitionKey eq {KeyStore.PartitionOf(accountId)} and RowKey ge {prefix} and RowKey lt {prefix[..^1] + "`"}");
-
-    private static TableEntity ToEntity(Member m) => new(KeyStore.PartitionOf(m.AccountId), m.Id)
+    private static TableEntity ToEntity(Member m) => new(KeysTable.Record(m.AccountId, m.Id))
     {
         ["AccountId"] = m.AccountId,
         ["PersonId"] = m.PersonId,
@@ -223,7 +208,7 @@ public sealed class MemberStore(SluiceStorage storage, KeyStore keys)
         ETag = e.ETag,
     };
 
-    private static TableEntity ToEntity(Invitation i) => new(KeyStore.PartitionOf(i.AccountId), i.Id)
+    private static TableEntity ToEntity(Invitation i) => new(KeysTable.Record(i.AccountId, i.Id))
     {
         ["AccountId"] = i.AccountId,
         ["Email"] = i.Email,

@@ -38,18 +38,18 @@ public sealed class AccountDataHandlers(
     /// <c>GET /v1/account/data-policy</c> show them.</summary>
     public async Task<IResult> PoliciesAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.AccountData);
-        return caller is null ? refusal! : PoliciesPage(context, caller, caller.Account, error: null, saved: context.Request.Query.ContainsKey("saved"));
+        return !(await requests.BeginAsync(context, accountId, DashboardAccess.AccountData)).TryGet(out var caller, out var refusal)
+            ? refusal
+            : PoliciesPage(context, caller, caller.Account, error: null, saved: context.Request.Query.ContainsKey("saved"));
     }
 
     /// <summary><c>POST …/settings/policies/retention</c> with <c>content_mode</c>, <c>content_retention_days</c> and
     /// <c>usage_retention_days</c>: <c>PUT /v1/account/retention</c>'s change.</summary>
     public async Task<IResult> SaveRetentionAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var contentDays = Days(form, "content_retention_days");
@@ -69,10 +69,9 @@ public sealed class AccountDataHandlers(
     /// <c>PUT /v1/account/data-policy</c>'s change.</summary>
     public async Task<IResult> SaveDataPolicyAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var update = new DataPolicyUpdate(Ticked(form, "in_region_only"), Ticked(form, "zero_retention_only"), Ticked(form, "allow_training"));
@@ -84,10 +83,9 @@ public sealed class AccountDataHandlers(
     /// <c>GET /v1/requests/{id}</c> reads it. A <c>metadata_only</c> account gets a sentence instead.</summary>
     public async Task<IResult> RequestsAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.AccountData);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.AccountData)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         RequestId? before = null;
         if (context.Request.Query["before"].ToString() is { Length: > 0 } cursor)
@@ -140,10 +138,9 @@ public sealed class AccountDataHandlers(
     /// <summary><c>POST …/requests/{requestId}/erase</c>: <c>DELETE /v1/requests/{id}</c>'s erasure.</summary>
     public async Task<IResult> EraseRequestAsync(HttpContext context, string accountId, string requestId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         if (!RequestId.TryParse(requestId, out var id))
         {
@@ -156,10 +153,9 @@ public sealed class AccountDataHandlers(
     /// <summary><c>GET …/data</c>: the account's state, the export, erasing all content and closing the account.</summary>
     public async Task<IResult> DataAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.AccountData);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.AccountData)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var query = context.Request.Query;
         var notice = query.ContainsKey("erased") ? "All stored content of this account was erased: its data keys are destroyed and its stored copies deleted."
@@ -172,10 +168,9 @@ public sealed class AccountDataHandlers(
     /// <summary><c>POST …/data/erase-content</c>: withdrawing consent, <c>DELETE /v1/account/content</c>'s erasure.</summary>
     public async Task<IResult> EraseContentAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ChangeAccountData)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         return (await retention.EraseContentAsync(caller, context.RequestAborted)).TryGet(out var erasure, out var error)
             ? Results.Redirect(DashboardPages.DataPath(accountId) + (erasure.Remaining ? "?erasing" : "?erased"))
@@ -185,10 +180,9 @@ public sealed class AccountDataHandlers(
     /// <summary><c>POST …/data/close</c> with <c>confirm</c> (the account id, typed): <c>POST /v1/account/close</c>.</summary>
     public async Task<IResult> CloseAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.CloseAccount);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.CloseAccount)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var closed = await accountHandlers.CloseAsync(caller, form["confirm"].ToString().Trim(), context.RequestAborted);

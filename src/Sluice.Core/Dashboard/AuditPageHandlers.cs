@@ -31,10 +31,9 @@ public sealed class AuditPageHandlers(MemberRequests requests, AuditLog audit, M
     /// <summary><c>GET /dashboard/accounts/{accountId}/audit?to=&amp;page=</c>.</summary>
     public async Task<IResult> AuditAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Audit);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Audit)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var query = context.Request.Query;
         if (!QueryInstant.TryParse(query["to"], endOfDay: true, out var toBound))

@@ -23,10 +23,9 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// <summary><c>GET /dashboard/accounts/{accountId}/keys</c>.</summary>
     public async Task<IResult> KeysAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Keys);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Keys)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var notice = context.Request.Query.ContainsKey("revoked") ? "The key is revoked: requests with it are refused from now on." : null;
         return await PageAsync(context, caller, created: null, notice, error: null);
@@ -36,10 +35,9 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// line or comma-separated): the page again, with the new key's secret shown this once.</summary>
     public async Task<IResult> CreateAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageKeys);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ManageKeys)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var models = form["models"].ToString().Split([',', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -56,10 +54,9 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// <summary><c>GET …/keys/{keyId}/revoke</c>: what revoking means, and the button that does it.</summary>
     public async Task<IResult> ConfirmRevokeAsync(HttpContext context, string accountId, string keyId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ConfirmRevokeKey);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ConfirmRevokeKey)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         return await keys.GetAsync(accountId, keyId, context.RequestAborted) is { } key
             ? ConfirmPage(context, caller, key, error: null)
@@ -69,10 +66,9 @@ public sealed class KeyPageHandlers(MemberRequests requests, KeyStore keys, Acco
     /// <summary><c>POST …/keys/{keyId}/revoke</c> with <c>confirm</c> = the key id, so a stray request revokes nothing.</summary>
     public async Task<IResult> RevokeAsync(HttpContext context, string accountId, string keyId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageKeys);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ManageKeys)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         if (await keys.GetAsync(accountId, keyId, context.RequestAborted) is not { } key)
         {

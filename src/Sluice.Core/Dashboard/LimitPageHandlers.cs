@@ -25,10 +25,9 @@ public sealed class LimitPageHandlers(MemberRequests requests, LimitHandlers lim
     /// with the four limits; an empty field is the deployment's default.</summary>
     public async Task<IResult> SetAsync(HttpContext context, string accountId, string subjectId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.SetLimits);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.SetLimits)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var ct = context.RequestAborted;
         if (!(await limits.FindAsync(caller, LimitHandlers.KindOf(subjectId), subjectId, ct)).TryGet(out var subject, out var notFound))
@@ -44,10 +43,9 @@ public sealed class LimitPageHandlers(MemberRequests requests, LimitHandlers lim
 
     private async Task<IResult> PageAsync(HttpContext context, string accountId, string? notice, ApiError? error)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Limits);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Limits)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var ct = context.RequestAborted;
         var view = await limits.ReadAsync(caller, ct);

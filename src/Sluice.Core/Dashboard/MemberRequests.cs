@@ -13,25 +13,25 @@ namespace Sluice.Dashboard;
 public sealed class MemberRequests(MemberAuthenticator authenticator, IAntiforgery antiforgery)
 {
     /// <summary>Begins a request to a route declared as <paramref name="access"/> (<see cref="DashboardAccess"/>).</summary>
-    public Task<(Caller? Caller, SignedInPerson? Person, IResult? Refusal)> BeginAsync(HttpContext context, string accountId, PageAccess access) =>
+    public Task<MemberRequest> BeginAsync(HttpContext context, string accountId, PageAccess access) =>
         access.Audience == PageAudience.Member
             ? BeginAsync(context, accountId, access.Purpose, access.MinimumRole, access.ChangesState)
             : throw new ArgumentException("Only member routes act as a member of an account.", nameof(access));
 
-    public async Task<(Caller? Caller, SignedInPerson? Person, IResult? Refusal)> BeginAsync(HttpContext context, string accountId,
+    public async Task<MemberRequest> BeginAsync(HttpContext context, string accountId,
         CallerPurpose purpose, KeyRole minimumRole, bool changesState)
     {
         if (await DashboardSession.AuthenticateAsync(context) is not { } person)
         {
-            return (null, null, changesState ? DashboardPages.FormRejected(context) : Results.Redirect(DashboardPages.SignInPath));
+            return MemberRequest.Refused(null, changesState ? DashboardPages.FormRejected(context) : Results.Redirect(DashboardPages.SignInPath));
         }
         if (changesState && !await DashboardForms.IsValidAsync(context, antiforgery))
         {
-            return (null, person, DashboardPages.FormRejected(context));
+            return MemberRequest.Refused(person, DashboardPages.FormRejected(context));
         }
         return (await authenticator.AuthenticateAsync(context, Identity(person), accountId, purpose, minimumRole)).TryGet(out var caller, out var error)
-            ? (caller, person, null)
-            : (null, person, DashboardPages.Refused(context, error));
+            ? MemberRequest.Allowed(caller, person)
+            : MemberRequest.Refused(person, DashboardPages.Refused(context, error));
     }
 
     public string? Token(HttpContext context) => antiforgery.GetAndStoreTokens(context).RequestToken;

@@ -19,13 +19,12 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>GET /dashboard/accounts/{accountId}</c>.</summary>
     public async Task<IResult> AccountAsync(HttpContext context, string accountId)
     {
-        var (caller, person, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Account);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Account)).TryGet(out var caller, out var person, out var refusal))
         {
             // A closed or suspended account still shows its member what state it is in, and nothing else.
-            return refusal!;
+            return refusal;
         }
-        return DashboardPages.Account(context, caller, person!, requests.Token(context), accountOptions.Value);
+        return DashboardPages.Account(context, caller, person, requests.Token(context), accountOptions.Value);
     }
 
     /// <summary><c>GET /dashboard/accounts/{accountId}/team</c>.</summary>
@@ -33,10 +32,9 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
 
     private async Task<IResult> TeamPageAsync(HttpContext context, string accountId, string? notice, ApiError? error)
     {
-        var (caller, person, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Team);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Team)).TryGet(out var caller, out var person, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var list = new List<Member>();
         await foreach (var m in members.ListAsync(accountId, context.RequestAborted))
@@ -48,17 +46,16 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
         {
             invitations.Add(i);
         }
-        return DashboardPages.Team(context, caller, person!, [.. list.OrderBy(m => m.JoinedAt)], [.. invitations.OrderBy(i => i.CreatedAt)],
+        return DashboardPages.Team(context, caller, person, [.. list.OrderBy(m => m.JoinedAt)], [.. invitations.OrderBy(i => i.CreatedAt)],
             requests.Token(context), notice, error);
     }
 
     /// <summary><c>POST /dashboard/accounts/{accountId}/team/invite</c> with <c>email</c> and <c>role</c>.</summary>
     public async Task<IResult> InviteAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var invited = await lifecycle.InviteAsync(caller, form["email"], form["role"], context.RequestAborted);
@@ -70,10 +67,9 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST …/team/members/{memberId}/role</c> with <c>role</c>.</summary>
     public async Task<IResult> ChangeRoleAsync(HttpContext context, string accountId, string memberId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         if (await FindMemberAsync(accountId, memberId, context.RequestAborted) is not { } target)
         {
@@ -88,10 +84,9 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     public async Task<IResult> RemoveAsync(HttpContext context, string accountId, string memberId)
     {
         // Leaving needs no role beyond membership; removing someone else is checked by the lifecycle.
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.RemoveMember);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.RemoveMember)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         if (await FindMemberAsync(accountId, memberId, context.RequestAborted) is not { } target)
         {
@@ -107,10 +102,9 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST …/team/boundary</c> with <c>tenant</c> and <c>email_domain</c>: who may join (the API's rule).</summary>
     public async Task<IResult> SetBoundaryAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.SetMemberBoundary);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.SetMemberBoundary)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         return (await MemberBoundary.SetAsync(accountLifecycle, caller, form["tenant"], form["email_domain"], context.RequestAborted)).TryGet(out _, out var error)
@@ -121,10 +115,9 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST …/team/invitations/{invitationId}/revoke</c>.</summary>
     public async Task<IResult> RevokeInvitationAsync(HttpContext context, string accountId, string invitationId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.ManageTeam)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         if (await members.GetInvitationAsync(accountId, invitationId, context.RequestAborted) is not { } invitation)
         {
@@ -156,8 +149,9 @@ public sealed class TeamHandlers(MemberRequests requests, MemberStore members, M
     /// <summary><c>POST /dashboard/accounts/{accountId}/export</c>: the account's data as the API's NDJSON export.</summary>
     public async Task<IResult> ExportAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Export);
-        return caller is null ? refusal! : await export.ExportAsync(context, caller);
+        return !(await requests.BeginAsync(context, accountId, DashboardAccess.Export)).TryGet(out var caller, out var refusal)
+            ? refusal
+            : await export.ExportAsync(context, caller);
     }
 
     private Task<Member?> FindMemberAsync(string accountId, string memberId, CancellationToken cancellationToken) =>

@@ -28,10 +28,9 @@ public sealed class UsagePageHandlers(MemberRequests requests, RollupTable rollu
     /// <summary><c>GET /dashboard/accounts/{accountId}/usage?from=&amp;to=</c>.</summary>
     public async Task<IResult> UsageAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Usage);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Usage)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         var query = context.Request.Query;
         var ok = ReadRange(query).TryGet(out var range, out var error);
@@ -52,10 +51,9 @@ public sealed class UsagePageHandlers(MemberRequests requests, RollupTable rollu
     /// <summary><c>GET /dashboard/accounts/{accountId}/usage/csv?from=&amp;to=</c>: the page's figures as a download.</summary>
     public async Task<IResult> CsvAsync(HttpContext context, string accountId)
     {
-        var (caller, _, refusal) = await requests.BeginAsync(context, accountId, DashboardAccess.Usage);
-        if (caller is null)
+        if (!(await requests.BeginAsync(context, accountId, DashboardAccess.Usage)).TryGet(out var caller, out var refusal))
         {
-            return refusal!;
+            return refusal;
         }
         if (!ReadRange(context.Request.Query).TryGet(out var range, out var error))
         {

@@ -16,7 +16,7 @@ public sealed record ContentErasure(long DataKeysDestroyed, long BlobsDeleted, b
 /// wherever it lingers, can be decrypted), then the blobs. Safe to repeat; a run cut short is finished by the purge.
 /// </summary>
 public sealed class ContentEraser(
-    SluiceStorage storage,
+    PayloadStore payloads,
     DataKeyRing keys,
     UsageTable usage,
     TimeProvider time,
@@ -32,8 +32,7 @@ public sealed class ContentEraser(
             return (dataKeys, 0);
         }
         // Account ids are generated ([a-z0-9_]), so they are safe inside the tag query's quotes.
-        var (blobs, _) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}'", run, "payload_blobs",
-            keep: null, afterDelete: null, cancellationToken);
+        var (blobs, _) = await payloads.DeleteAccountAsync(accountId, run, cancellationToken);
         return (dataKeys, blobs);
     }
 
@@ -63,8 +62,7 @@ public sealed class ContentEraser(
             {
                 continue;
             }
-            var (deleted, complete) = await TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}' AND \"key\" = '{keyId}'",
-                run, "payload_blobs", keep: null, afterDelete: ClearReferenceAsync, cancellationToken);
+            var (deleted, complete) = await payloads.DeleteUnderKeyAsync(accountId, keyId, run, ClearReferenceAsync, cancellationToken);
             total += deleted;
             if (!complete)
             {
@@ -81,18 +79,13 @@ public sealed class ContentEraser(
     /// <summary>One request's content: its blob, and the row's reference to it. True when there was a blob.</summary>
     public async Task<bool> EraseRequestAsync(string accountId, RequestId id, CancellationToken cancellationToken)
     {
-        var name = PayloadStore.BlobName(accountId, id);
-        var existed = (await storage.Payloads.DeleteBlobIfExistsAsync(name, cancellationToken: cancellationToken)).Value;
-        await ClearReferenceAsync(name, cancellationToken);
+        var existed = await payloads.DeleteAsync(accountId, id, cancellationToken);
+        await ClearReferenceAsync(accountId, id, cancellationToken);
         return existed;
     }
 
-    private async Task ClearReferenceAsync(string blobName, CancellationToken cancellationToken)
+    private async Task ClearReferenceAsync(string accountId, RequestId id, CancellationToken cancellationToken)
     {
-        if (!PayloadStore.TryParseBlobName(blobName, out var accountId, out var id))
-        {
-            return;
-        }
         if (await usage.GetAsync(accountId, id, cancellationToken) is not { } found || found.Record.ContentBlob is null)
         {
             return;

@@ -14,6 +14,9 @@ namespace Sluice.Payloads;
 /// <summary>Where a stored payload lives and until when; copied onto the usage row.</summary>
 public sealed record StoredContent(string BlobName, string ExpiresOn);
 
+/// <summary>A stored request's content as listed: the request and its blob's name.</summary>
+public readonly record struct StoredContentName(RequestId Id, string BlobName);
+
 /// <summary>
 /// Encrypted payload blobs in the stamp's payloads container: <c>{account}/{yyyy-MM-dd}/{request id}</c>, tagged
 /// <c>account</c>, <c>created</c> and <c>expires</c> (<c>yyyy-MM-dd</c>: tags compare as strings), <c>tier</c> (the
@@ -56,6 +59,38 @@ public sealed partial class PayloadStore(
         CancellationToken cancellationToken) =>
         TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}' AND \"created\" <= '{Day(lastDay)}'", run,
             "payload_blobs", keep: null, afterDelete: null, cancellationToken);
+
+    /// <summary>Deletes every blob tagged with the account (the purge of a closed account), within the run's budget.</summary>
+    public Task<(long Deleted, bool Complete)> DeleteAccountAsync(string accountId, PurgeRun run, CancellationToken cancellationToken) =>
+        TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}'", run, "payload_blobs",
+            keep: null, afterDelete: null, cancellationToken);
+
+    /// <summary>Deletes the account's blobs encrypted under one data key (found by their <c>key</c> tag), within the
+    /// run's budget, calling <paramref name="afterDelete"/> with the request of each blob deleted.</summary>
+    public Task<(long Deleted, bool Complete)> DeleteUnderKeyAsync(string accountId, string keyId, PurgeRun run,
+        Func<string, RequestId, CancellationToken, Task> afterDelete, CancellationToken cancellationToken) =>
+        TaggedBlobDeletes.DeleteAsync(storage.Payloads, $"\"account\" = '{accountId}' AND \"key\" = '{keyId}'", run, "payload_blobs",
+            keep: null,
+            afterDelete: (name, ct) => TryParseBlobName(name, out var owner, out var id) ? afterDelete(owner, id, ct) : Task.CompletedTask,
+            cancellationToken);
+
+    /// <summary>Deletes one request's blob; true when there was one.</summary>
+    public async Task<bool> DeleteAsync(string accountId, RequestId id, CancellationToken cancellationToken) =>
+        (await storage.Payloads.DeleteBlobIfExistsAsync(BlobName(accountId, id), cancellationToken: cancellationToken)).Value;
+
+    /// <summary>Every stored request of the account with its blob name, listed by name prefix rather than by tag, so
+    /// blobs show whether due or not.</summary>
+    public async IAsyncEnumerable<StoredContentName> ListAsync(string accountId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var blob in storage.Payloads.GetBlobsAsync(BlobTraits.None, BlobStates.None, accountId + "/", cancellationToken))
+        {
+            if (TryParseBlobName(blob.Name, out var owner, out var id) && owner == accountId)
+            {
+                yield return new StoredContentName(id, blob.Name);
+            }
+        }
+    }
 
     /// <summary>The smallest lifecycle tier at least <paramref name="days"/>: the storage backstop never deletes
     /// before the app's own purge would.</summary>

@@ -33,7 +33,6 @@ public sealed partial class DataExport(
     LimitStore limits,
     IOptions<FairUseOptions> fairUse,
     MemberStore members,
-    SluiceStorage storage,
     IOptions<StampOptions> stamp,
     IOptions<AccountOptions> accountOptions,
     TimeProvider time,
@@ -123,12 +122,8 @@ public sealed partial class DataExport(
         }
 
         // Listed by name prefix rather than by tag: the export must show every blob of the account, due or not.
-        await foreach (var blob in storage.Payloads.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, account.Id + "/", ct))
+        await foreach (var (id, blobName) in payloads.ListAsync(account.Id, ct))
         {
-            if (!PayloadStore.TryParseBlobName(blob.Name, out var owner, out var id) || owner != account.Id)
-            {
-                continue;
-            }
             var (plaintext, failure) = await payloads.ReadAsync(account.Id, id, ct);
             using (plaintext)
             {
@@ -138,7 +133,7 @@ public sealed partial class DataExport(
                 }
                 writer.Begin("payload");
                 writer.Json.WriteString("request_id", id.Value);
-                writer.Json.WriteString("blob", blob.Name);
+                writer.Json.WriteString("blob", blobName);
                 if (plaintext is not null)
                 {
                     writer.Json.WritePropertyName("content");
