@@ -12,11 +12,26 @@ public sealed class LocalHostRuntimeTests
     [Fact]
     public void TheLocalHost_RunsWorkstationGc_AndIdleThreadPoolWorkersDoNotSpin()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Sluice.Host.runtimeconfig.json");
-        using var config = JsonDocument.Parse(File.ReadAllText(path));
-        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        var properties = ConfigProperties();
 
         Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
         Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
+
+    [Fact]
+    public void TheLocalHost_RunsWithoutDynamicPgo()
+    {
+        var properties = ConfigProperties();
+
+        Assert.True(properties.TryGetProperty("System.Runtime.TieredPGO", out var pgo), "TieredPGO is not set in the runtimeconfig");
+        Assert.False(pgo.GetBoolean());
+    }
+
+    /// <summary>The <c>configProperties</c> of the host's generated runtimeconfig, as the runtime reads them.</summary>
+    private static JsonElement ConfigProperties()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Sluice.Host.runtimeconfig.json");
+        using var config = JsonDocument.Parse(File.ReadAllText(path));
+        return config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone();
     }
 }

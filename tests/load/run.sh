@@ -21,6 +21,9 @@
 # Other modes (their own reports):
 #   tests/load/run.sh --answer-end [--rounds N]            holding answers' ends until their rows commit (answer-end.md)
 #   tests/load/run.sh --compare OTHER_HOST_DLL [--compare-a HOST_DLL] [--connections 32,128] [--non-streaming]
+#   tests/load/run.sh --peak-rss [--rounds N] [--rss-builds DLL[,DLL]] [--sluice-env K=V|…] [--rates 1000] [--rate-duration 8]
+#                     peak RSS A/B: every variant in a fresh process doing the same fixed work, rotated per round; VmHWM,
+#                     what it is made of, GCs, allocation and CPU per request, what the process kept (peak-rss.md)
 #   tests/load/run.sh --serve                              start the stack, print URLs and a key, wait (profiling)
 #
 # Installs wrk from Debian's packages if missing, builds Release, starts Azurite (the repo's pinned npm package, in

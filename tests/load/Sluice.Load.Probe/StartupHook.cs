@@ -81,6 +81,10 @@ internal static class Probe
                     line.Append(CultureInfo.InvariantCulture, $"{key}={value} ");
                 }
             }
+            // Whether the token estimator's vocabulary (o200k_base, about 40 MiB of managed heap) has been loaded: it is
+            // loaded on first use (a stream cut off by its client), so a peak can be told with it from one without.
+            var tokenizer = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.ML.Tokenizers.Data.O200kBase") ? 1 : 0;
+            line.Append(CultureInfo.InvariantCulture, $"tokenizer.loaded={tokenizer} ");
             var gc = s_gc!;
             line.Append(CultureInfo.InvariantCulture,
                 $"gc.pauses={gc.Count} gc.pause.total_ms={gc.TotalMs:F3} gc.pause.max_ms={gc.MaxMs:F3} gc.pauses.over_1ms={gc.Over1Ms} gc.pauses.over_5ms={gc.Over5Ms}");

@@ -17,11 +17,24 @@ using Sluice.Wire;
 //   --compare OTHER_DLL: A/B run of this build against another build of the local host (see Comparison), with
 //     --connections 32,128 (the scenarios' concurrency), --non-streaming (streams by default) and --compare-a DLL
 //     (another build as A instead of this checkout's)
+//   --peak-rss: peak RSS A/B, each variant in a fresh process doing the same fixed work (see PeakRssRun): this build,
+//     --sluice-env variants of it, and other builds (--rss-builds DLL[,DLL], e.g. a ReadyToRun publish), with
+//     --rss-json N (6000) and --rss-streams N (4000) closed-loop requests, --rss-cutoffs N (32) streams cut off, then the --rates runs for --rate-duration each;
+//     writes tests/load/results/peak-rss.md
 //   --answer-end: only measure holding each answer's end until its usage row commits (latency, and rows across SIGKILL);
 //                 writes tests/load/results/answer-end.md
 var options = RunOptions.Parse(args);
 var root = RepoRoot.Find();
 var script = Path.Combine(root, "tests", "load", "chat.lua");
+if (options.PeakRss)
+{
+    var peakRss = await PeakRssRun.RunAsync(options);
+    var peakRssFile = options.Output ?? Path.Combine(root, "tests", "load", "results", "peak-rss.md");
+    await File.WriteAllTextAsync(peakRssFile, peakRss);
+    Console.WriteLine(peakRss);
+    Console.WriteLine($"Written to {peakRssFile}.");
+    return;
+}
 if (options.CompareDll is { } otherDll)
 {
     var comparison = await Comparison.RunAsync(options, otherDll, script);
@@ -207,6 +220,9 @@ if (!options.SkipSaturation)
 
 }
 
+// Whether (c) has loaded the token estimator's vocabulary (about 40 MiB of heap, loaded by the first row estimated: a
+// stream its client cut off, as wrk does at the end of every run): the peak below is read with it or without it.
+var tokenizerLoaded = sluice.Probe().Value("tokenizer.loaded") > 0;
 var streamRuns = new List<OpenStreamsResult>();
 if (!options.SkipStreams)
 {
@@ -239,7 +255,7 @@ if (!options.SkipStreams)
     }
 }
 
-var report = new Report(options, runs, metering, runStarted, loadBefore) { RateRuns = rateRuns, StreamRuns = streamRuns };
+var report = new Report(options, runs, metering, runStarted, loadBefore) { RateRuns = rateRuns, StreamRuns = streamRuns, TokenizerLoaded = tokenizerLoaded };
 
 if (!options.SkipRows)
 {
@@ -357,6 +373,12 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
     public TimeSpan StreamsWindow { get; init; } = TimeSpan.FromSeconds(60);
     public Target[] StreamTargets { get; init; } = [Target.Direct, Target.Yarp, Target.Sluice];
     public bool SkipStreams { get; init; }
+    public bool PeakRss { get; init; }
+    public int RssJson { get; init; } = 6000;
+    public int RssStreams { get; init; } = 4000;
+    public int RssCutOffs { get; init; } = 32;
+    /// <summary>Other builds of the local host for the peak-RSS A/B (e.g. a ReadyToRun publish).</summary>
+    public string[] RssBuilds { get; init; } = [];
     /// <summary>Variants of (c) for A/B runs: each this build with more environment settings.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string>> SluiceVariants { get; init; } = [];
 
@@ -397,6 +419,11 @@ internal sealed record RunOptions(int Rounds, TimeSpan Duration, bool SkipRows, 
             StreamsWindow = TimeSpan.FromSeconds(Int("--streams-window", 60)),
             StreamTargets = [.. (Value("--stream-targets") ?? "direct,yarp,sluice").Split(',').Select(t => Enum.Parse<Target>(t, ignoreCase: true))],
             SkipStreams = args.Contains("--skip-streams"),
+            PeakRss = args.Contains("--peak-rss"),
+            RssJson = Int("--rss-json", 6000),
+            RssStreams = Int("--rss-streams", 4000),
+            RssCutOffs = Int("--rss-cutoffs", 32),
+            RssBuilds = [.. (Value("--rss-builds") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath)],
             SluiceVariants = [.. (Value("--sluice-env") ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries)
                 .Select(variant => (IReadOnlyDictionary<string, string>)variant.Split(';', StringSplitOptions.RemoveEmptyEntries)
                     .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : ""))],

@@ -9,6 +9,10 @@ internal sealed partial class Report
     public const double InstanceMiB = 2048;
 
     public List<RateRun> RateRuns { get; init; } = [];
+
+    /// <summary>Whether (c) had loaded the token estimator's vocabulary by the end of its constant-rate and closed-loop
+    /// runs (the harness's probe), so the peak RSS is read with it or without it.</summary>
+    public bool TokenizerLoaded { get; init; }
     public List<OpenStreamsResult> StreamRuns { get; init; } = [];
 
     /// <summary>/proc/loadavg (1, 5 and 15 minutes) when the run ended.</summary>
@@ -248,7 +252,8 @@ internal sealed partial class Report
         }
         if (!double.IsNaN(standardPeak))
         {
-            md.AppendLine(Inv, $"| peak RSS of the local host under the standard load (constant-rate and closed-loop runs) ≤ 150 MiB | {standardPeak:F0} MiB | {Mark(standardPeak <= 150)} |");
+            md.AppendLine(Inv, $"| peak RSS of the local host under the standard load (constant-rate and closed-loop runs) ≤ 150 MiB | {standardPeak:F0} MiB " +
+                $"(token estimator's vocabulary {(TokenizerLoaded ? "loaded, about 40 MiB of it" : "not loaded")}) | {Mark(standardPeak <= 150)} |");
         }
         md.AppendLine();
     }
