@@ -5,8 +5,10 @@ using Sluice.Host.Dev;
 namespace Sluice.Testing;
 
 /// <summary>
-/// The tests' storage: in-memory Azurite, started on first use on free ports and killed when the process ends. Tests
-/// isolate themselves by unique table prefixes and container names, never by a fake of storage.
+/// The tests' storage: in-memory Azurite, started on first use on free ports and stopped when the test process exits
+/// (disposed on <see cref="AppDomain.ProcessExit"/>; a test host that is killed instead runs no handler, and its
+/// Azurite stops itself when its standard input closes). Tests isolate themselves by unique table prefixes and
+/// container names, never by a fake of storage.
 /// <list type="bullet">
 /// <item>By default the Azure path: Azurite over HTTPS with <c>--oauth basic</c>, reached with bearer tokens
 /// (<see cref="AccessAsync"/>), as the app reaches storage with its managed identity.</item>

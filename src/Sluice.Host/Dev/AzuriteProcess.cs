@@ -18,6 +18,24 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// <summary>Azurite's well-known development account key; public, documented, and only ever valid on loopback.</summary>
     private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>
+    /// A module node loads before Azurite: when Azurite's standard input ends it stops Azurite the way Ctrl+C does
+    /// (SIGTERM: Azurite closes its servers and saves a persistent store, which otherwise loses up to 5 s of writes),
+    /// and exits outright if that has not finished within 4 s. The kernel closes the pipe when the process holding
+    /// its other end ends, however it ends (SIGKILL, a crash, a test host aborted, a return without dispose), so no
+    /// Azurite outlives the test host, harness or dev run that started it; <see cref="DisposeAsync"/> closes it too.
+    /// Output errors are ignored from then on: with the parent gone, Azurite's "closing" lines would otherwise fail
+    /// on the broken pipe and crash it before it saved.
+    /// </summary>
+    private const string StopWhenStandardInputEnds =
+        "data:text/javascript,process.stdin.on('end',()=>{" +
+        "process.stdout.on('error',()=>{});process.stderr.on('error',()=>{});" +
+        "setTimeout(()=>process.exit(0),4000).unref();" +
+        "process.kill(process.pid,'SIGTERM')}).resume()";
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for Azurite to stop before killing it.</summary>
+    private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(10);
+
     private readonly Process _process;
 
     private AzuriteProcess(Process process, int blobPort, int tablePort, bool https)
@@ -50,29 +68,32 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// <summary>Starts Azurite. With <paramref name="location"/> it persists there on the default ports (10000-10002);
     /// without, it keeps everything in memory on free ports (tests). With <paramref name="tls"/> it serves HTTPS and
     /// accepts Entra ID bearer tokens (<c>--oauth basic</c>), the way Azure storage is reached with a managed identity.</summary>
-    public static async Task<AzuriteProcess> StartAsync(string? location, AzuriteTls? tls = null, CancellationToken cancellationToken = default)
+    public static Task<AzuriteProcess> StartAsync(string? location, AzuriteTls? tls = null, CancellationToken cancellationToken = default) =>
+        StartAsync(location, tls, defaultPorts: location is not null, cancellationToken);
+
+    /// <summary>Starts Azurite; a persistent one on free ports with <paramref name="defaultPorts"/> off (tests: the
+    /// default ports may be a developer's own Azurite).</summary>
+    public static async Task<AzuriteProcess> StartAsync(string? location, AzuriteTls? tls, bool defaultPorts, CancellationToken cancellationToken)
     {
         var root = RepoRoot.Find();
         var script = await EnsureInstalledAsync(root, cancellationToken);
-        // Azurite exits when its standard input closes, which the kernel does when this process ends however it ends:
-        // a test host or harness that is killed (not just stopped) leaves no Azurite behind on the machine.
-        var args = new List<string>
-        {
-            "--import", "data:text/javascript,process.stdin.on('end',()=>process.exit(0)).resume()",
-            script, "--skipApiVersionCheck", "--disableTelemetry",
-        };
+        var args = new List<string> { "--import", StopWhenStandardInputEnds, script, "--skipApiVersionCheck", "--disableTelemetry" };
         if (tls is not null)
         {
             args.AddRange(["--oauth", "basic", "--cert", tls.CertificatePemPath, "--key", tls.KeyPemPath]);
         }
         if (location is null)
         {
-            args.AddRange(["--inMemoryPersistence", "--blobPort", "0", "--queuePort", "0", "--tablePort", "0"]);
+            args.Add("--inMemoryPersistence");
         }
         else
         {
             Directory.CreateDirectory(location);
             args.AddRange(["--location", location]);
+        }
+        if (!defaultPorts)
+        {
+            args.AddRange(["--blobPort", "0", "--queuePort", "0", "--tablePort", "0"]);
         }
         var start = new ProcessStartInfo("node")
         {
@@ -211,12 +232,23 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     [GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at https?://[^:]+:(?<port>\d+)")]
     private static partial Regex ListeningLine();
 
+    /// <summary>Stops Azurite as its parent's end would (its standard input closes, so it saves and exits), and kills
+    /// it only if it has not stopped within <see cref="s_stopGrace"/>.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            _process.StandardInput.Close();
+            using var grace = new CancellationTokenSource(s_stopGrace);
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
         _process.Dispose();
     }
