@@ -4,9 +4,11 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Microsoft.AspNetCore.Http;
+using Sluice.Benchmarks.Alternatives;
 using Sluice.Providers;
 using Sluice.Responses;
 using Sluice.Surfaces;
+using Sluice.Translation;
 using Sluice.Usage;
 using Sluice.Wire;
 
@@ -21,7 +23,9 @@ namespace Sluice.Benchmarks;
 /// provider plumbing (<see cref="UpstreamHttp.ReadOpenAIResponseAsync"/>, the native pass-through's
 /// <see cref="HttpResponseMessage"/>); network and storage are left out, as they are the same for every surface.
 /// Chat Completions (passed through to an OpenAI route) is each category's baseline, so each ratio is what a surface
-/// costs over it.
+/// costs over it. The two "before" rows serve the same translated streams through the translators as first built (one
+/// <see cref="System.Text.Json.JsonDocument"/> per chunk, kept in <c>Alternatives/</c>), so one run shows old, new and
+/// the baseline; they also construct the surface's own (unused) translator, a few hundred bytes.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -63,6 +67,8 @@ public class SurfaceOverheadBenchmarks
     private readonly byte[] _messagesStream = Messages(stream: true), _messagesJson = Messages(stream: false);
     private readonly byte[] _responsesStream = Responses(stream: true), _responsesJson = Responses(stream: false);
     private ModelRoute _openai = null!, _anthropic = null!, _chatOnly = null!;
+    private ResponsesRequest _responsesRequest = null!;
+    private static readonly ResponseIdentity s_identity = new("resp_0123456789abcdef0123456789ab", 1_765_000_000, Stored: false);
 
     [GlobalSetup]
     public void Setup()
@@ -76,8 +82,15 @@ public class SurfaceOverheadBenchmarks
         _anthropic = Route("anthropic", "anthropic");
         _chatOnly = Route("chat-only", "openai-compatible");
         // Measure paths that work: every stream ends whole with its 50 completion tokens, every answer with usage.
-        foreach (var run in (Func<Task<TokenUsage?>>[])[ChatStream, MessagesPassThroughStream, MessagesTranslatedStream, ResponsesPassThroughStream,
-            ResponsesTranslatedStream, ChatJson, MessagesPassThroughJson, MessagesTranslatedJson, ResponsesPassThroughJson, ResponsesTranslatedJson, Embeddings])
+        var rented = ArrayPool<byte>.Shared.Rent(_responsesStream.Length);
+        _responsesStream.CopyTo(rented, 0);
+        if (!ResponsesRequest.TryParse(BufferedBody.FromPooled(rented, _responsesStream.Length), out var responsesRequest, out _))
+        {
+            throw new InvalidOperationException("The sample Responses request does not validate.");
+        }
+        _responsesRequest = responsesRequest!;
+        foreach (var run in (Func<Task<TokenUsage?>>[])[ChatStream, MessagesPassThroughStream, MessagesTranslatedStream, MessagesTranslatedStreamBefore,
+            ResponsesPassThroughStream, ResponsesTranslatedStream, ResponsesTranslatedStreamBefore, ChatJson, MessagesPassThroughJson, MessagesTranslatedJson, ResponsesPassThroughJson, ResponsesTranslatedJson, Embeddings])
         {
             if (run().GetAwaiter().GetResult() is not { CompletionTokens: > 0 } and not { PromptTokens: > 0 })
             {
@@ -98,6 +111,15 @@ public class SurfaceOverheadBenchmarks
     [BenchmarkCategory("stream")]
     public Task<TokenUsage?> MessagesTranslatedStream() => ServeAsync(_messages, _messagesStream, _chatOnly);
 
+    [Benchmark(Description = "messages → OpenAI-compatible (translated, before: JsonDocument per chunk)")]
+    [BenchmarkCategory("stream")]
+    public Task<TokenUsage?> MessagesTranslatedStreamBefore() => ServeAsync(_messages, _messagesStream, _chatOnly, hub =>
+    {
+        var meter = new ChatAnswerMeter();
+        var events = new DocumentChatToMessagesEventStream(hub, meter.Inspector, _chatOnly.UpstreamModel);
+        return (events, new HubMeter(meter, () => events.CurrentIsEnd));
+    });
+
     [Benchmark(Description = "responses → OpenAI (pass-through)")]
     [BenchmarkCategory("stream")]
     public Task<TokenUsage?> ResponsesPassThroughStream() => ServeAsync(_responses, _responsesStream, _openai);
@@ -105,6 +127,16 @@ public class SurfaceOverheadBenchmarks
     [Benchmark(Description = "responses → OpenAI-compatible (translated)")]
     [BenchmarkCategory("stream")]
     public Task<TokenUsage?> ResponsesTranslatedStream() => ServeAsync(_responses, _responsesStream, _chatOnly);
+
+    [Benchmark(Description = "responses → OpenAI-compatible (translated, before: JsonDocument per chunk)")]
+    [BenchmarkCategory("stream")]
+    public Task<TokenUsage?> ResponsesTranslatedStreamBefore() => ServeAsync(_responses, _responsesStream, _chatOnly, hub =>
+    {
+        var meter = new ChatAnswerMeter();
+        var events = new DocumentTranslatedResponsesStream(hub, meter,
+            new DocumentChatToResponsesStream(_responsesRequest.Root, s_identity, _responsesRequest.Model));
+        return (events, new HubMeter(meter, () => events.AtEnd));
+    });
 
     [Benchmark(Baseline = true, Description = "chat.completions → OpenAI (pass-through)")]
     [BenchmarkCategory("json")]
@@ -131,7 +163,9 @@ public class SurfaceOverheadBenchmarks
     public Task<TokenUsage?> Embeddings() => ServeAsync(_embeddings, s_embeddingsRequest, _openai);
 
     /// <summary>What <see cref="GatewayFlow"/> does for one request between reading the body and recording the row.</summary>
-    private async Task<TokenUsage?> ServeAsync(Surface surface, byte[] wire, ModelRoute route)
+    /// <param name="before">For the "before" rows: the translation as first built, over the surface's hub stream.</param>
+    private async Task<TokenUsage?> ServeAsync(Surface surface, byte[] wire, ModelRoute route,
+        Func<IChatEventStream, (IChatEventStream Events, IAnswerMeter Meter)>? before = null)
     {
         var rented = ArrayPool<byte>.Shared.Rent(wire.Length);
         wire.CopyTo(rented, 0);
@@ -146,13 +180,21 @@ public class SurfaceOverheadBenchmarks
             throw new InvalidOperationException($"The {surface.Endpoint} request is refused on route {route.Id}.");
         }
         var context = StreamBenchmarks.NullResponse();
-        if (answer.Response.Events is { } events)
+        if (before is not null)
         {
-            if (!await ResponseRelay.RelayEventsAsync(context, events, answer.Meter, answer.ClientWantsUsageEvents, answer.StreamEnd,
-                TimeSpan.FromSeconds(30), TimeProvider.System, static () => { }, observe: null, beforeEnd: null, CancellationToken.None))
+            var (events, meter) = before(((UpstreamResponse)answer.Hub!).Events!);
+            await using (events)
             {
-                throw new InvalidOperationException($"The {surface.Endpoint} stream on route {route.Id} did not end whole.");
+                using (meter)
+                {
+                    await RelayAsync(events, meter);
+                    return meter.Usage;
+                }
             }
+        }
+        if (answer.Response.Events is { } translated)
+        {
+            await RelayAsync(translated, answer.Meter);
         }
         else
         {
@@ -164,6 +206,15 @@ public class SurfaceOverheadBenchmarks
             GC.KeepAlive(route.Pricing.CostNanoUsd(u.PromptTokens, u.CompletionTokens));
         }
         return usage;
+
+        async Task RelayAsync(IChatEventStream events, IAnswerMeter meter)
+        {
+            if (!await ResponseRelay.RelayEventsAsync(context, events, meter, answer.ClientWantsUsageEvents, answer.StreamEnd,
+                TimeSpan.FromSeconds(30), TimeProvider.System, static () => { }, observe: null, beforeEnd: null, CancellationToken.None))
+            {
+                throw new InvalidOperationException($"The {surface.Endpoint} stream on route {route.Id} did not end whole.");
+            }
+        }
     }
 
     /// <summary>

@@ -95,90 +95,75 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
 
     private void Translate(ReadOnlyMemory<byte> data)
     {
-        using (var document = ChatToMessages.ParseObject(data, "An upstream stream event"))
+        var chunk = ChatStreamChunk.Read(data.Span, "An upstream stream event");
+        if (!_started)
         {
-            var chunk = document.RootElement;
-            if (!_started)
+            _started = true;
+            Start(ChatStreamChunk.Text(chunk.Id), ChatStreamChunk.Text(chunk.Model));
+        }
+        if (!chunk.HasChoice)
+        {
+            return;
+        }
+        if (ChatStreamChunk.IsNonEmpty(chunk.Content))
+        {
+            if (_open != Block.Text)
             {
-                _started = true;
-                Start(chunk);
+                OpenBlock(Block.Text, default);
             }
-            if (!chunk.TryGetProperty("choices"u8, out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-            {
-                return;
-            }
-            var choice = choices[0];
-            if (choice.ValueKind != JsonValueKind.Object)
-            {
-                return;
-            }
-            if (choice.TryGetProperty("delta"u8, out var delta) && delta.ValueKind == JsonValueKind.Object)
-            {
-                if (delta.TryGetProperty("content"u8, out var text) && text.ValueKind == JsonValueKind.String && !text.ValueEquals(""u8))
-                {
-                    if (_open != Block.Text)
-                    {
-                        OpenBlock(Block.Text, default);
-                    }
-                    var w = StartEvent("content_block_delta"u8);
-                    w.WriteNumber("index"u8, _blockIndex);
-                    w.WriteStartObject("delta"u8);
-                    w.WriteString("type"u8, "text_delta"u8);
-                    w.WritePropertyName("text"u8);
-                    text.WriteTo(w);
-                    w.WriteEndObject();
-                    EndEvent(w);
-                }
-                if (delta.TryGetProperty("tool_calls"u8, out var calls) && calls.ValueKind == JsonValueKind.Array)
-                {
-                    foreach (var call in calls.EnumerateArray())
-                    {
-                        ToolCall(call);
-                    }
-                }
-            }
-            if (AnthropicProvider.Text(choice, "finish_reason"u8) is { } finish)
-            {
-                _finishReason = finish;
-            }
+            var w = StartEvent("content_block_delta"u8);
+            w.WriteNumber("index"u8, _blockIndex);
+            w.WriteStartObject("delta"u8);
+            w.WriteString("type"u8, "text_delta"u8);
+            ChatStreamChunk.WriteString(w, "text"u8, chunk.Content);
+            w.WriteEndObject();
+            EndEvent(w);
+        }
+        var calls = chunk.ToolCalls;
+        while (calls.MoveNext(out var call))
+        {
+            ToolCall(call);
+        }
+        if (!chunk.FinishReason.IsEmpty)
+        {
+            _finishReason = ChatStreamChunk.Text(chunk.FinishReason);
         }
     }
 
     /// <summary>A tool call's first piece (with its id) opens a <c>tool_use</c> block; later pieces add arguments.</summary>
-    private void ToolCall(JsonElement call)
+    private void ToolCall(in ChatStreamChunk.ToolCallPiece call)
     {
-        if (call.ValueKind != JsonValueKind.Object)
+        if (!call.IsObject)
         {
             return;
         }
-        var index = call.TryGetProperty("index"u8, out var i) && i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out var n) ? n : _toolIndex;
+        var index = call.Index ?? _toolIndex;
         if (_open != Block.Tool || index != _toolIndex)
         {
             _toolIndex = index;
             OpenBlock(Block.Tool, call);
         }
-        if (call.TryGetProperty("function"u8, out var function) && function.ValueKind == JsonValueKind.Object
-            && function.TryGetProperty("arguments"u8, out var arguments) && arguments.ValueKind == JsonValueKind.String && !arguments.ValueEquals(""u8))
+        if (ChatStreamChunk.IsNonEmpty(call.Arguments))
         {
             var w = StartEvent("content_block_delta"u8);
             w.WriteNumber("index"u8, _blockIndex);
             w.WriteStartObject("delta"u8);
             w.WriteString("type"u8, "input_json_delta"u8);
-            w.WritePropertyName("partial_json"u8);
-            arguments.WriteTo(w);
+            ChatStreamChunk.WriteString(w, "partial_json"u8, call.Arguments);
             w.WriteEndObject();
             EndEvent(w);
         }
     }
 
-    private void Start(JsonElement chunk)
+    /// <summary>Opens the message with the first chunk's <paramref name="id"/> and <paramref name="model"/>.</summary>
+    private void Start(string? id, string? model)
     {
         var w = StartEvent("message_start"u8);
         w.WriteStartObject("message"u8);
-        w.WriteString("id"u8, ChatToMessages.MessageId(AnthropicProvider.Text(chunk, "id"u8)));
+        w.WriteString("id"u8, ChatToMessages.MessageId(id));
         w.WriteString("type"u8, "message"u8);
         w.WriteString("role"u8, "assistant"u8);
-        w.WriteString("model"u8, AnthropicProvider.Text(chunk, "model"u8) ?? fallbackModel);
+        w.WriteString("model"u8, model ?? fallbackModel);
         w.WriteStartArray("content"u8);
         w.WriteEndArray();
         w.WriteNull("stop_reason"u8);
@@ -189,7 +174,7 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
         EndEvent(w);
     }
 
-    private void OpenBlock(Block kind, JsonElement call)
+    private void OpenBlock(Block kind, in ChatStreamChunk.ToolCallPiece call)
     {
         CloseBlock();
         _open = kind;
@@ -204,10 +189,9 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
         }
         else
         {
-            var function = call.TryGetProperty("function"u8, out var f) ? f : default;
             w.WriteString("type"u8, "tool_use"u8);
-            w.WriteString("id"u8, AnthropicProvider.Text(call, "id"u8) ?? "");
-            w.WriteString("name"u8, AnthropicProvider.Text(function, "name"u8) ?? "");
+            w.WriteString("id"u8, ChatStreamChunk.Text(call.Id) ?? "");
+            w.WriteString("name"u8, ChatStreamChunk.Text(call.Name) ?? "");
             w.WriteStartObject("input"u8);
             w.WriteEndObject();
         }
@@ -232,7 +216,7 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
     {
         if (!_started)
         {
-            Start(default);
+            Start(null, null);
         }
         CloseBlock();
         var w = StartEvent("message_delta"u8);

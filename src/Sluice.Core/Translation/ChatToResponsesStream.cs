@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Sluice.Wire;
 
@@ -43,6 +42,7 @@ public sealed class ChatToResponsesStream : IDisposable
     private ItemKind _kind;
     private int _outputIndex = -1;
     private string _itemId = "";
+    private JsonEncodedText _itemIdText;
     private int _callIndex = -1;
     private string _callId = "";
     private string _callName = "";
@@ -65,8 +65,22 @@ public sealed class ChatToResponsesStream : IDisposable
     /// <summary>Writes <c>response.created</c> and <c>response.in_progress</c>.</summary>
     public void Start(IBufferWriter<byte> output)
     {
-        WriteResponseEvent(output, "response.created", "in_progress", usage: null);
-        WriteResponseEvent(output, "response.in_progress", "in_progress", usage: null);
+        // The two events carry the same response object: written once (into the open item's buffer, empty until the
+        // first item), copied twice.
+        var response = WriterFor(_open);
+        WriteResponse(response, "in_progress", usage: null);
+        response.Flush();
+        WriteCopy(output, "response.created"u8, _open.WrittenSpan);
+        WriteCopy(output, "response.in_progress"u8, _open.WrittenSpan);
+        _open.Clear();
+
+        void WriteCopy(IBufferWriter<byte> output, ReadOnlySpan<byte> type, ReadOnlySpan<byte> response)
+        {
+            var w = BeginEvent(output, type);
+            w.WritePropertyName("response"u8);
+            w.WriteRawValue(response, skipInputValidation: true);
+            EndEvent(output, w);
+        }
     }
 
     /// <summary>Translates one chunk. Returns false for an in-band error chunk: the caller then ends the stream with
@@ -74,60 +88,40 @@ public sealed class ChatToResponsesStream : IDisposable
     /// <see cref="MaxOutputBytes"/>.</summary>
     public bool Translate(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
     {
-        JsonDocument document;
-        try
+        var read = ChatStreamChunk.Read(chunk, "An upstream stream chunk");
+        if (read.HasError)
         {
-            var reader = new Utf8JsonReader(chunk);
-            document = JsonDocument.ParseValue(ref reader);
+            return false;
         }
-        catch (JsonException e)
+        if (!read.Usage.IsEmpty)
         {
-            throw new InvalidDataException("An upstream stream chunk is not valid JSON.", e);
+            // Once per stream: the usage chunk.
+            var reader = new Utf8JsonReader(read.Usage);
+            using var usage = JsonDocument.ParseValue(ref reader);
+            Usage = ResponsesUsage.FromChat(usage.RootElement);
         }
-        using (document)
+        if (!read.HasChoice)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException("An upstream stream chunk is not a JSON object.");
-            }
-            if (root.TryGetProperty("error"u8, out var error) && error.ValueKind == JsonValueKind.Object)
-            {
-                return false;
-            }
-            if (root.TryGetProperty("usage"u8, out var usage) && usage.ValueKind == JsonValueKind.Object)
-            {
-                Usage = ResponsesUsage.FromChat(usage);
-            }
-            if (!root.TryGetProperty("choices"u8, out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-            {
-                return true;
-            }
-            var choice = choices[0];
-            if (choice.TryGetProperty("delta"u8, out var delta) && delta.ValueKind == JsonValueKind.Object)
-            {
-                if (delta.TryGetProperty("content"u8, out var content) && content.ValueKind == JsonValueKind.String && !content.ValueEquals(""u8))
-                {
-                    TextDelta(output, ItemKind.Text, content);
-                }
-                if (delta.TryGetProperty("refusal"u8, out var refusal) && refusal.ValueKind == JsonValueKind.String && !refusal.ValueEquals(""u8))
-                {
-                    TextDelta(output, ItemKind.Refusal, refusal);
-                }
-                if (delta.TryGetProperty("tool_calls"u8, out var calls) && calls.ValueKind == JsonValueKind.Array)
-                {
-                    foreach (var call in calls.EnumerateArray())
-                    {
-                        CallDelta(output, call);
-                    }
-                }
-            }
-            if (choice.TryGetProperty("finish_reason"u8, out var finish) && finish.ValueKind == JsonValueKind.String)
-            {
-                _finishReason = finish.GetString();
-            }
             return true;
         }
+        if (ChatStreamChunk.IsNonEmpty(read.Content))
+        {
+            TextDelta(output, ItemKind.Text, read.Content);
+        }
+        if (ChatStreamChunk.IsNonEmpty(read.Refusal))
+        {
+            TextDelta(output, ItemKind.Refusal, read.Refusal);
+        }
+        var calls = read.ToolCalls;
+        while (calls.MoveNext(out var call))
+        {
+            CallDelta(output, call);
+        }
+        if (!read.FinishReason.IsEmpty)
+        {
+            _finishReason = ChatStreamChunk.Text(read.FinishReason);
+        }
+        return true;
     }
 
     /// <summary>Closes the open item and writes <c>response.completed</c> (or <c>response.incomplete</c>).</summary>
@@ -135,17 +129,18 @@ public sealed class ChatToResponsesStream : IDisposable
     {
         CloseItem(output);
         var reason = ChatToResponses.IncompleteReason(_finishReason);
-        WriteResponseEvent(output, reason is null ? "response.completed" : "response.incomplete", reason is null ? "completed" : "incomplete",
+        WriteResponseEvent(output, reason is null ? "response.completed"u8 : "response.incomplete"u8, reason is null ? "completed" : "incomplete",
             Usage, reason);
     }
 
     /// <summary>Writes <c>response.failed</c> with a fixed message (the upstream's error text may echo the prompt).</summary>
     public void Fail(IBufferWriter<byte> output)
     {
-        WriteResponseEvent(output, "response.failed", "failed", Usage, error: ("server_error", "The upstream provider failed while answering."));
+        WriteResponseEvent(output, "response.failed"u8, "failed", Usage, error: ("server_error", "The upstream provider failed while answering."));
     }
 
-    private void TextDelta(IBufferWriter<byte> output, ItemKind kind, JsonElement text)
+    /// <summary>A piece of text or refusal (a string token of the chunk).</summary>
+    private void TextDelta(IBufferWriter<byte> output, ItemKind kind, ReadOnlySpan<byte> text)
     {
         ContentChunks++;
         if (_kind != kind)
@@ -153,11 +148,12 @@ public sealed class ChatToResponsesStream : IDisposable
             CloseItem(output);
             OpenText(output, kind);
         }
+        var from = _open.WrittenCount;
         Append(text);
-        var w = BeginEvent(output, kind == ItemKind.Text ? "response.output_text.delta" : "response.refusal.delta");
+        var w = BeginEvent(output, kind == ItemKind.Text ? "response.output_text.delta"u8 : "response.refusal.delta"u8);
         WritePartAddress(w);
-        w.WritePropertyName("delta"u8);
-        text.WriteTo(w);
+        // The piece as just appended, unescaped: the writer escapes it as it would the parsed string.
+        w.WriteString("delta"u8, _open.WrittenSpan[from..]);
         if (kind == ItemKind.Text)
         {
             w.WriteStartArray("logprobs"u8);
@@ -166,52 +162,55 @@ public sealed class ChatToResponsesStream : IDisposable
         EndEvent(output, w);
     }
 
-    private void CallDelta(IBufferWriter<byte> output, JsonElement call)
+    private void CallDelta(IBufferWriter<byte> output, in ChatStreamChunk.ToolCallPiece call)
     {
-        if (call.ValueKind != JsonValueKind.Object)
+        if (!call.IsObject)
         {
             return;
         }
-        var index = call.TryGetProperty("index"u8, out var i) && i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out var n) ? n : _callIndex;
-        var function = call.TryGetProperty("function"u8, out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
+        var index = call.Index ?? _callIndex;
         if (_kind != ItemKind.Call || index != _callIndex)
         {
             CloseItem(output);
             _kind = ItemKind.Call;
             _callIndex = index;
             _outputIndex++;
-            _itemId = _identity.ItemId("fc", _outputIndex);
-            _callId = call.TryGetProperty("id"u8, out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : "";
-            _callName = function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String
-                ? name.GetString()! : "";
+            SetItemId(_identity.ItemId("fc", _outputIndex));
+            _callId = ChatStreamChunk.Text(call.Id) ?? "";
+            _callName = ChatStreamChunk.Text(call.Name) ?? "";
             _open.Clear();
-            var w = BeginEvent(output, "response.output_item.added");
+            var w = BeginEvent(output, "response.output_item.added"u8);
             w.WriteNumber("output_index"u8, _outputIndex);
             w.WritePropertyName("item"u8);
             WriteCall(w, "in_progress");
             EndEvent(output, w);
         }
-        if (function.ValueKind == JsonValueKind.Object && function.TryGetProperty("arguments"u8, out var arguments)
-            && arguments.ValueKind == JsonValueKind.String && !arguments.ValueEquals(""u8))
+        if (ChatStreamChunk.IsNonEmpty(call.Arguments))
         {
             ContentChunks++;
-            Append(arguments);
-            var w = BeginEvent(output, "response.function_call_arguments.delta");
-            w.WriteString("item_id"u8, _itemId);
+            var from = _open.WrittenCount;
+            Append(call.Arguments);
+            var w = BeginEvent(output, "response.function_call_arguments.delta"u8);
+            w.WriteString("item_id"u8, _itemIdText);
             w.WriteNumber("output_index"u8, _outputIndex);
-            w.WritePropertyName("delta"u8);
-            arguments.WriteTo(w);
+            w.WriteString("delta"u8, _open.WrittenSpan[from..]);
             EndEvent(output, w);
         }
+    }
+
+    private void SetItemId(string id)
+    {
+        _itemId = id;
+        _itemIdText = JsonEncodedText.Encode(id, ResponseObject.WriterOptions.Encoder);
     }
 
     private void OpenText(IBufferWriter<byte> output, ItemKind kind)
     {
         _kind = kind;
         _outputIndex++;
-        _itemId = _identity.ItemId("msg", _outputIndex);
+        SetItemId(_identity.ItemId("msg", _outputIndex));
         _open.Clear();
-        var w = BeginEvent(output, "response.output_item.added");
+        var w = BeginEvent(output, "response.output_item.added"u8);
         w.WriteNumber("output_index"u8, _outputIndex);
         w.WritePropertyName("item"u8);
         ChatToResponses.WriteMessageStart(w, _itemId, "in_progress");
@@ -219,7 +218,7 @@ public sealed class ChatToResponsesStream : IDisposable
         w.WriteEndObject();
         EndEvent(output, w);
 
-        w = BeginEvent(output, "response.content_part.added");
+        w = BeginEvent(output, "response.content_part.added"u8);
         WritePartAddress(w);
         w.WritePropertyName("part"u8);
         WritePart(w, empty: true);
@@ -236,8 +235,8 @@ public sealed class ChatToResponsesStream : IDisposable
         Utf8JsonWriter w;
         if (_kind == ItemKind.Call)
         {
-            w = BeginEvent(output, "response.function_call_arguments.done");
-            w.WriteString("item_id"u8, _itemId);
+            w = BeginEvent(output, "response.function_call_arguments.done"u8);
+            w.WriteString("item_id"u8, _itemIdText);
             w.WriteNumber("output_index"u8, _outputIndex);
             w.WriteString("name"u8, _callName);
             w.WriteString("arguments"u8, _open.WrittenSpan);
@@ -245,7 +244,7 @@ public sealed class ChatToResponsesStream : IDisposable
         }
         else
         {
-            w = BeginEvent(output, _kind == ItemKind.Text ? "response.output_text.done" : "response.refusal.done");
+            w = BeginEvent(output, _kind == ItemKind.Text ? "response.output_text.done"u8 : "response.refusal.done"u8);
             WritePartAddress(w);
             w.WriteString(_kind == ItemKind.Text ? "text"u8 : "refusal"u8, _open.WrittenSpan);
             if (_kind == ItemKind.Text)
@@ -255,7 +254,7 @@ public sealed class ChatToResponsesStream : IDisposable
             }
             EndEvent(output, w);
 
-            w = BeginEvent(output, "response.content_part.done");
+            w = BeginEvent(output, "response.content_part.done"u8);
             WritePartAddress(w);
             w.WritePropertyName("part"u8);
             WritePart(w, empty: false);
@@ -264,13 +263,12 @@ public sealed class ChatToResponsesStream : IDisposable
 
         // The finished item, once for its event and once kept for response.completed.
         var start = _finished.WrittenCount;
-        using (var item = new Utf8JsonWriter(_finished, ResponseObject.WriterOptions))
-        {
-            WriteItem(item);
-        }
+        var item = WriterFor(_finished);
+        WriteItem(item);
+        item.Flush();
         _finishedItems.Add(start.._finished.WrittenCount);
         CheckSize();
-        w = BeginEvent(output, "response.output_item.done");
+        w = BeginEvent(output, "response.output_item.done"u8);
         w.WriteNumber("output_index"u8, _outputIndex);
         w.WritePropertyName("item"u8);
         w.WriteRawValue(_finished.WrittenSpan[_finishedItems[^1]], skipInputValidation: true);
@@ -326,19 +324,15 @@ public sealed class ChatToResponsesStream : IDisposable
 
     private void WritePartAddress(Utf8JsonWriter w)
     {
-        w.WriteString("item_id"u8, _itemId);
+        w.WriteString("item_id"u8, _itemIdText);
         w.WriteNumber("output_index"u8, _outputIndex);
         w.WriteNumber("content_index"u8, 0);
     }
 
-    /// <summary>Appends a string value, unescaped, to the open item's text.</summary>
-    private void Append(JsonElement text)
+    /// <summary>Appends a string token's value, unescaped, to the open item's text.</summary>
+    private void Append(ReadOnlySpan<byte> token)
     {
-        var raw = JsonMarshal.GetRawUtf8Value(text);
-        var reader = new Utf8JsonReader(raw);
-        reader.Read();
-        var length = reader.CopyString(_open.GetSpan(reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length));
-        _open.Advance(length);
+        _open.Advance(ChatStreamChunk.Unescape(token, _open.GetSpan(token.Length)));
         CheckSize();
     }
 
@@ -350,11 +344,17 @@ public sealed class ChatToResponsesStream : IDisposable
         }
     }
 
-    private void WriteResponseEvent(IBufferWriter<byte> output, string type, string status, ResponsesUsage? usage,
+    private void WriteResponseEvent(IBufferWriter<byte> output, ReadOnlySpan<byte> type, string status, ResponsesUsage? usage,
         string? incompleteReason = null, (string, string)? error = null)
     {
         var w = BeginEvent(output, type);
         w.WritePropertyName("response"u8);
+        WriteResponse(w, status, usage, incompleteReason, error);
+        EndEvent(output, w);
+    }
+
+    private void WriteResponse(Utf8JsonWriter w, string status, ResponsesUsage? usage, string? incompleteReason = null, (string, string)? error = null)
+    {
         ResponseObject.Write(w, _request, _identity, _model, status, w =>
         {
             if (status == "in_progress")
@@ -366,28 +366,33 @@ public sealed class ChatToResponsesStream : IDisposable
                 w.WriteRawValue(_finished.WrittenSpan[item], skipInputValidation: true);
             }
         }, usage, incompleteReason, error);
-        EndEvent(output, w);
     }
 
     /// <summary>Writes <c>event: {type}</c> and the start of the data line; returns the writer, inside the event's
     /// object after <c>type</c> and <c>sequence_number</c>.</summary>
-    private Utf8JsonWriter BeginEvent(IBufferWriter<byte> output, string type)
+    private Utf8JsonWriter BeginEvent(IBufferWriter<byte> output, ReadOnlySpan<byte> type)
     {
         Write(output, "event: "u8);
-        var written = System.Text.Encoding.UTF8.GetBytes(type, output.GetSpan(type.Length * 3));
-        output.Advance(written);
+        Write(output, type);
         Write(output, "\ndata: "u8);
+        var w = WriterFor(output);
+        w.WriteStartObject();
+        w.WriteString("type"u8, type);
+        w.WriteNumber("sequence_number"u8, _sequence++);
+        return w;
+    }
+
+    /// <summary>The one writer, writing to <paramref name="target"/> from its start.</summary>
+    private Utf8JsonWriter WriterFor(IBufferWriter<byte> target)
+    {
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(output, ResponseObject.WriterOptions);
+            _writer = new Utf8JsonWriter(target, ResponseObject.WriterOptions);
         }
         else
         {
-            _writer.Reset(output);
+            _writer.Reset(target);
         }
-        _writer.WriteStartObject();
-        _writer.WriteString("type"u8, type);
-        _writer.WriteNumber("sequence_number"u8, _sequence++);
         return _writer;
     }
 
