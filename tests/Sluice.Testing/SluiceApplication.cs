@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Accounts;
@@ -26,6 +28,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
     private readonly AzuriteAccess? _access;
     private readonly string _environment;
     private readonly Action<IServiceCollection>? _services;
+    private readonly StartFailure _startFailure = new();
 
     private SluiceApplication(AzuriteAccess? access, string? connectionString, string name, IDictionary<string, string?> settings, FakeTimeProvider? time,
         string environment, Action<IServiceCollection>? services)
@@ -100,7 +103,16 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
 
     private static SluiceApplication Start(SluiceApplication app)
     {
-        app.StartServer();
+        try
+        {
+            app.StartServer();
+        }
+        catch
+        {
+            // The host is already gone (the app's RunAsync disposed it); only the storage access is left to release.
+            app._access?.Dispose();
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         app.BaseAddress = new Uri(address.TrimEnd('/') + "/");
         return app;
@@ -115,6 +127,7 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             logging.ClearProviders();
             logging.SetMinimumLevel(LogLevel.Trace);
             logging.AddProvider(Logs);
+            logging.AddProvider(_startFailure);
         });
         builder.ConfigureTestServices(services =>
         {
@@ -133,6 +146,24 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             }
             _services?.Invoke(services);
         });
+    }
+
+    /// <summary>Surfaces the app's own start failure, never the factory's secondary one. Program.Main runs on its own
+    /// thread: when the host's start fails, <c>RunAsync</c> disposes the host, and if that happens before the factory's
+    /// deferred host has asked the provider for the application lifetime, the factory throws
+    /// <see cref="ObjectDisposedException"/> instead of the failure (dotnet/aspnetcore#33494; seen under load). The host
+    /// logs the failure before it throws and disposes, so by the time the provider is disposed it is recorded here.</summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        try
+        {
+            return base.CreateHost(builder);
+        }
+        catch (ObjectDisposedException) when (_startFailure.Exception is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+            throw;
+        }
     }
 
     public override async ValueTask DisposeAsync()
@@ -169,5 +200,34 @@ public sealed class SluiceApplication : WebApplicationFactory<Program>
             throw new InvalidOperationException(error.Message);
         }
         return (created.Account, created.OwnerKey.Key);
+    }
+
+    /// <summary>The exception the host's start threw, from the event <c>Host.StartAsync</c> logs just before throwing it
+    /// (options validated on start and hosted services alike).</summary>
+    private sealed class StartFailure : ILoggerProvider, ILogger
+    {
+        private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+        private Exception? _exception;
+
+        public Exception? Exception => Volatile.Read(ref _exception);
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == HostCategory ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Name == "HostedServiceStartupFaulted" && exception is not null)
+            {
+                Interlocked.CompareExchange(ref _exception, exception, null);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }
