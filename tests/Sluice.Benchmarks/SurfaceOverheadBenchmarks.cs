@@ -23,9 +23,10 @@ namespace Sluice.Benchmarks;
 /// provider plumbing (<see cref="UpstreamHttp.ReadOpenAIResponseAsync"/>, the native pass-through's
 /// <see cref="HttpResponseMessage"/>); network and storage are left out, as they are the same for every surface.
 /// Chat Completions (passed through to an OpenAI route) is each category's baseline, so each ratio is what a surface
-/// costs over it. The two "before" rows serve the same translated streams through the translators as first built (one
-/// <see cref="System.Text.Json.JsonDocument"/> per chunk, kept in <c>Alternatives/</c>), so one run shows old, new and
-/// the baseline; they also construct the surface's own (unused) translator, a few hundred bytes.
+/// costs over it. The two "before: JsonDocument" rows serve the same translated streams through the translators as first
+/// built (one <see cref="System.Text.Json.JsonDocument"/> per chunk, kept in <c>Alternatives/</c>), and the two "before:
+/// the meter reads each chunk again" rows through the chunk reader with the meter's own second read of each chunk (also
+/// in <c>Alternatives/</c>), so one run shows old, previous, new and the baseline; they also construct the surface's own (unused) translator, a few hundred bytes.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -90,7 +91,8 @@ public class SurfaceOverheadBenchmarks
         }
         _responsesRequest = responsesRequest!;
         foreach (var run in (Func<Task<TokenUsage?>>[])[ChatStream, MessagesPassThroughStream, MessagesTranslatedStream, MessagesTranslatedStreamBefore,
-            ResponsesPassThroughStream, ResponsesTranslatedStream, ResponsesTranslatedStreamBefore, ChatJson, MessagesPassThroughJson, MessagesTranslatedJson, ResponsesPassThroughJson, ResponsesTranslatedJson, Embeddings])
+            MessagesTranslatedStreamTwoReads, ResponsesPassThroughStream, ResponsesTranslatedStream, ResponsesTranslatedStreamBefore,
+            ResponsesTranslatedStreamTwoReads, ChatJson, MessagesPassThroughJson, MessagesTranslatedJson, ResponsesPassThroughJson, ResponsesTranslatedJson, Embeddings])
         {
             if (run().GetAwaiter().GetResult() is not { CompletionTokens: > 0 } and not { PromptTokens: > 0 })
             {
@@ -120,6 +122,15 @@ public class SurfaceOverheadBenchmarks
         return (events, new HubMeter(meter, () => events.CurrentIsEnd));
     });
 
+    [Benchmark(Description = "messages → OpenAI-compatible (translated, before: the meter reads each chunk again)")]
+    [BenchmarkCategory("stream")]
+    public Task<TokenUsage?> MessagesTranslatedStreamTwoReads() => ServeAsync(_messages, _messagesStream, _chatOnly, hub =>
+    {
+        var meter = new ChatAnswerMeter();
+        var events = new TwoReadChatToMessagesEventStream(hub, meter.Inspector, _chatOnly.UpstreamModel);
+        return (events, new HubMeter(meter, () => events.CurrentIsEnd));
+    });
+
     [Benchmark(Description = "responses → OpenAI (pass-through)")]
     [BenchmarkCategory("stream")]
     public Task<TokenUsage?> ResponsesPassThroughStream() => ServeAsync(_responses, _responsesStream, _openai);
@@ -135,6 +146,16 @@ public class SurfaceOverheadBenchmarks
         var meter = new ChatAnswerMeter();
         var events = new DocumentTranslatedResponsesStream(hub, meter,
             new DocumentChatToResponsesStream(_responsesRequest.Root, s_identity, _responsesRequest.Model));
+        return (events, new HubMeter(meter, () => events.AtEnd));
+    });
+
+    [Benchmark(Description = "responses → OpenAI-compatible (translated, before: the meter reads each chunk again)")]
+    [BenchmarkCategory("stream")]
+    public Task<TokenUsage?> ResponsesTranslatedStreamTwoReads() => ServeAsync(_responses, _responsesStream, _chatOnly, hub =>
+    {
+        var meter = new ChatAnswerMeter();
+        var events = new TwoReadTranslatedResponsesStream(hub, meter,
+            new ChatToResponsesStream(_responsesRequest.Root, s_identity, _responsesRequest.Model));
         return (events, new HubMeter(meter, () => events.AtEnd));
     });
 

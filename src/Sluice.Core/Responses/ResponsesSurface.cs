@@ -193,9 +193,7 @@ internal sealed class TranslatedResponsesStream(IChatEventStream hub, ChatAnswer
         }
         while (await hub.MoveNextAsync(cancellationToken))
         {
-            var chunk = hub.Current.Span;
-            meter.Inspector.Inspect(chunk);
-            if (!translator.Translate(chunk, _frame))
+            if (!translator.Translate(hub.Current.Span, _frame, meter.Inspector))
             {
                 // An in-band error chunk: an honest response.failed ends the stream.
                 translator.Fail(_frame);

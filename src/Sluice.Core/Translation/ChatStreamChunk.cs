@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Sluice.Usage;
 
 namespace Sluice.Translation;
 
@@ -12,12 +13,18 @@ namespace Sluice.Translation;
 /// <remarks>
 /// The pass reads every token, so a chunk that is not JSON fails as a whole before anything of it is translated, as a
 /// parse did. A property that appears twice counts once, the last time, as <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>
-/// reads it. Only the first choice is read (Sluice asks for one).
+/// reads it. Only the first choice is read (Sluice asks for one). The same pass feeds the usage meter
+/// (<see cref="Read(ReadOnlySpan{byte}, string, ChunkInspector)"/>), so a translated stream reads each chunk once; a
+/// chunk shaped beyond what the pass keeps (a second choice, text in two fields, a duplicate property, ...) is read
+/// again by the meter's own <see cref="ChunkInspector.Inspect"/>, so the usage row is the same either way.
 /// </remarks>
 internal readonly ref struct ChatStreamChunk
 {
     /// <summary>The chunk's <c>error</c> is an object: an in-band failure.</summary>
-    public bool HasError { get; private init; }
+    public bool HasError => !Error.IsEmpty;
+
+    /// <summary>The <c>error</c> object's JSON, or empty.</summary>
+    public ReadOnlySpan<byte> Error { get; private init; }
 
     /// <summary>The <c>usage</c> object's JSON, or empty.</summary>
     public ReadOnlySpan<byte> Usage { get; private init; }
@@ -38,10 +45,45 @@ internal readonly ref struct ChatStreamChunk
 
     public ReadOnlySpan<byte> FinishReason { get; private init; }
 
+    /// <summary>The first choice's <c>delta.reasoning_content</c> string token, or empty: not translated, but metered.</summary>
+    public ReadOnlySpan<byte> ReasoningContent { get; private init; }
+
+    /// <summary>The chunk holds something the meter reads that this pass does not keep: the meter reads it whole.</summary>
+    private bool MeterReadsAgain { get; init; }
+
     /// <summary>The first choice's <c>delta.tool_calls</c> array, or empty; read it with <see cref="ToolCalls"/>.</summary>
     public ReadOnlySpan<byte> ToolCallsJson { get; private init; }
 
     public ToolCallReader ToolCalls => new(ToolCallsJson);
+
+    /// <summary>Reads a chunk and records it in <paramref name="meter"/>, as <see cref="ChunkInspector.Inspect"/>
+    /// would have. A chunk that is not JSON is still given to the meter (which keeps what it can read of it) before
+    /// the <see cref="InvalidDataException"/>.</summary>
+    public static ChatStreamChunk Read(ReadOnlySpan<byte> json, string what, ChunkInspector meter)
+    {
+        ChatStreamChunk chunk;
+        try
+        {
+            chunk = Read(json, what);
+        }
+        catch (InvalidDataException)
+        {
+            meter.Inspect(json);
+            throw;
+        }
+        if (chunk.MeterReadsAgain)
+        {
+            meter.Inspect(json);
+        }
+        else
+        {
+            // At most one of the three holds text (else MeterReadsAgain).
+            var text = IsNonEmpty(chunk.Content) ? chunk.Content : IsNonEmpty(chunk.Refusal) ? chunk.Refusal : chunk.ReasoningContent;
+            var hadText = !chunk.Content.IsEmpty || !chunk.Refusal.IsEmpty || !chunk.ReasoningContent.IsEmpty;
+            meter.Record(chunk.Usage, chunk.Error, text, hadText, chunk.ToolCallsJson);
+        }
+        return chunk;
+    }
 
     /// <summary>Reads a chunk; <paramref name="what"/> names it in the <see cref="InvalidDataException"/> thrown for one
     /// that is not JSON or not an object.</summary>
@@ -73,14 +115,18 @@ internal readonly ref struct ChatStreamChunk
 
     private static ChatStreamChunk ReadRoot(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
-        bool hasError = false, hasChoice = false;
-        ReadOnlySpan<byte> usage = default, id = default, model = default, content = default, refusal = default, finish = default, calls = default;
+        bool hasChoice = false, again = false;
+        var seen = 0; // bits: 1 choices, 2 usage, 4 error (a duplicate is read again by the meter)
+        ReadOnlySpan<byte> usage = default, error = default, id = default, model = default, content = default, refusal = default,
+            finish = default, calls = default, reasoning = default;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("choices"u8))
             {
+                again |= (seen & 1) != 0;
+                seen |= 1;
                 hasChoice = false;
-                content = refusal = finish = calls = default;
+                content = refusal = finish = calls = reasoning = default;
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.StartArray)
                 {
@@ -93,10 +139,11 @@ internal readonly ref struct ChatStreamChunk
                     if (first && reader.TokenType == JsonTokenType.StartObject)
                     {
                         hasChoice = true;
-                        ReadChoice(ref reader, json, ref content, ref refusal, ref finish, ref calls);
+                        again |= ReadChoice(ref reader, json, ref content, ref refusal, ref finish, ref calls, ref reasoning);
                     }
                     else
                     {
+                        again = true;
                         reader.Skip();
                     }
                     first = false;
@@ -109,11 +156,14 @@ internal readonly ref struct ChatStreamChunk
             switch (name)
             {
                 case 1:
+                    again |= (seen & 2) != 0;
+                    seen |= 2;
                     usage = Container(ref reader, json, JsonTokenType.StartObject);
                     break;
                 case 2:
-                    hasError = reader.TokenType == JsonTokenType.StartObject;
-                    reader.Skip();
+                    again |= (seen & 4) != 0;
+                    seen |= 4;
+                    error = Container(ref reader, json, JsonTokenType.StartObject);
                     break;
                 case 3:
                     id = StringToken(ref reader, json);
@@ -128,14 +178,20 @@ internal readonly ref struct ChatStreamChunk
         }
         return new ChatStreamChunk
         {
-            HasError = hasError, Usage = usage, Id = id, Model = model, HasChoice = hasChoice,
-            Content = content, Refusal = refusal, FinishReason = finish, ToolCallsJson = calls,
+            Error = error, Usage = usage, Id = id, Model = model, HasChoice = hasChoice,
+            Content = content, Refusal = refusal, FinishReason = finish, ToolCallsJson = calls, ReasoningContent = reasoning,
+            MeterReadsAgain = again,
         };
     }
 
-    private static void ReadChoice(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref ReadOnlySpan<byte> content,
-        ref ReadOnlySpan<byte> refusal, ref ReadOnlySpan<byte> finish, ref ReadOnlySpan<byte> calls)
+    /// <summary>Reads the first choice; returns whether the meter must read the chunk again (see
+    /// <see cref="ChunkInspector.Record"/>: it samples every string under <c>content</c>, <c>refusal</c>,
+    /// <c>reasoning_content</c> or <c>arguments</c> in a <c>delta</c> or <c>message</c>, at any depth, in order).</summary>
+    private static bool ReadChoice(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref ReadOnlySpan<byte> content,
+        ref ReadOnlySpan<byte> refusal, ref ReadOnlySpan<byte> finish, ref ReadOnlySpan<byte> calls, ref ReadOnlySpan<byte> reasoning)
     {
+        var again = false;
+        var deltas = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("finish_reason"u8))
@@ -145,22 +201,34 @@ internal readonly ref struct ChatStreamChunk
                 continue;
             }
             var isDelta = reader.ValueTextEquals("delta"u8);
+            again |= reader.ValueTextEquals("message"u8);
             reader.Read();
+            if (isDelta)
+            {
+                again |= ++deltas > 1;
+            }
             if (!isDelta || reader.TokenType != JsonTokenType.StartObject)
             {
                 if (isDelta)
                 {
-                    content = refusal = calls = default;
+                    again |= reader.TokenType == JsonTokenType.StartArray;
+                    content = refusal = calls = reasoning = default;
                 }
                 reader.Skip();
                 continue;
             }
-            content = refusal = calls = default;
+            content = refusal = calls = reasoning = default;
+            var seen = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.ValueTextEquals("content"u8) ? 1 : reader.ValueTextEquals("refusal"u8) ? 2
-                    : reader.ValueTextEquals("tool_calls"u8) ? 3 : 0;
+                    : reader.ValueTextEquals("tool_calls"u8) ? 3 : reader.ValueTextEquals("reasoning_content"u8) ? 4
+                    : reader.ValueTextEquals("arguments"u8) ? 5 : 0;
                 reader.Read();
+                // A duplicate, a nested value under a metered name or any other container could hold text elsewhere.
+                again |= name == 5 || (name != 0 && (seen & (1 << name)) != 0)
+                    || (name != 3 && reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray);
+                seen |= 1 << name;
                 switch (name)
                 {
                     case 1:
@@ -170,14 +238,22 @@ internal readonly ref struct ChatStreamChunk
                         refusal = StringToken(ref reader, json);
                         break;
                     case 3:
+                        again |= reader.TokenType == JsonTokenType.StartObject;
                         calls = Container(ref reader, json, JsonTokenType.StartArray);
+                        break;
+                    case 4:
+                        reasoning = StringToken(ref reader, json);
                         break;
                     default:
                         reader.Skip();
                         break;
                 }
             }
+            // The meter keeps text in document order: two fields with text (or text beside tool calls) it reads itself.
+            var texts = (IsNonEmpty(content) ? 1 : 0) + (IsNonEmpty(refusal) ? 1 : 0) + (IsNonEmpty(reasoning) ? 1 : 0);
+            again |= texts + (calls.IsEmpty ? 0 : 1) > 1;
         }
+        return again;
     }
 
     /// <summary>The current string token, quotes included, or empty for any other token (skipped).</summary>

@@ -18,7 +18,7 @@ namespace Sluice.Translation;
 /// <remarks>
 /// Events are framed here (<c>event:</c> and <c>data:</c> lines) and handed out through <see cref="RawEvent"/>. One hub
 /// chunk can give several events; they are written into one reused buffer. The hub's usage and text are read by
-/// <see cref="Inspector"/> as they pass, for the usage row: memory stays flat however long the answer runs. The hub
+/// <see cref="Inspector"/> from the same read as the translation, for the usage row: memory stays flat however long the answer runs. The hub
 /// stream is not disposed here: the answer that holds both releases it.
 /// </remarks>
 internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspector inspector, string fallbackModel) : IChatEventStream
@@ -69,14 +69,23 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
                 }
                 break;
             }
-            var data = hub.Current;
-            Inspector.Inspect(data.Span);
+            ChatStreamChunk chunk;
+            try
+            {
+                // One read of the chunk, for the translation and the usage row.
+                chunk = ChatStreamChunk.Read(hub.Current.Span, "An upstream stream event", Inspector);
+            }
+            catch (InvalidDataException) when (Inspector.Failure is not null)
+            {
+                Fail();
+                break;
+            }
             if (Inspector.Failure is not null)
             {
                 Fail();
                 break;
             }
-            Translate(data);
+            Translate(chunk);
             if (_events.Count > 0)
             {
                 return Take();
@@ -93,9 +102,8 @@ internal sealed class ChatToMessagesEventStream(IChatEventStream hub, ChunkInspe
         return true;
     }
 
-    private void Translate(ReadOnlyMemory<byte> data)
+    private void Translate(in ChatStreamChunk chunk)
     {
-        var chunk = ChatStreamChunk.Read(data.Span, "An upstream stream event");
         if (!_started)
         {
             _started = true;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Sluice.Usage;
 using Sluice.Wire;
 
 namespace Sluice.Translation;
@@ -85,10 +86,12 @@ public sealed class ChatToResponsesStream : IDisposable
 
     /// <summary>Translates one chunk. Returns false for an in-band error chunk: the caller then ends the stream with
     /// <see cref="Fail"/>. Throws <see cref="InvalidDataException"/> for a chunk that is not JSON or an answer past
-    /// <see cref="MaxOutputBytes"/>.</summary>
-    public bool Translate(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
+    /// <see cref="MaxOutputBytes"/>. With a <paramref name="meter"/>, the same read records the chunk's usage and text
+    /// for the usage row.</summary>
+    public bool Translate(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output, ChunkInspector? meter = null)
     {
-        var read = ChatStreamChunk.Read(chunk, "An upstream stream chunk");
+        var read = meter is null ? ChatStreamChunk.Read(chunk, "An upstream stream chunk")
+            : ChatStreamChunk.Read(chunk, "An upstream stream chunk", meter);
         if (read.HasError)
         {
             return false;

@@ -103,6 +103,53 @@ public sealed class ChunkInspector(int sampleByteLimit = 16 * 1024)
         {
             // A chunk the gateway cannot read is still relayed as is; it only does not count.
         }
+        Count(hadContent);
+        return usageOnly;
+    }
+
+    /// <summary>
+    /// Records one chunk from what another reader's pass over it already found, leaving the state <see cref="Inspect"/>
+    /// would: the stream translations read each chunk once, for themselves and for the meter. For a chunk whose text
+    /// sits in at most one field of its only choice's <c>delta</c> (the reader reads the chunk again otherwise).
+    /// </summary>
+    /// <param name="usage">The chunk's <c>usage</c> object's JSON, or empty.</param>
+    /// <param name="error">The chunk's <c>error</c> object's JSON, or empty.</param>
+    /// <param name="text">The string token (quotes included) of the delta's <c>content</c>, <c>refusal</c> or
+    /// <c>reasoning_content</c> that holds text, or empty.</param>
+    /// <param name="hadText">Whether any of those was a string: an empty one still counts as a content chunk.</param>
+    /// <param name="toolCalls">The delta's <c>tool_calls</c> array, or empty; walked as <see cref="Inspect"/> walks it.</param>
+    public void Record(ReadOnlySpan<byte> usage, ReadOnlySpan<byte> error, ReadOnlySpan<byte> text, bool hadText,
+        ReadOnlySpan<byte> toolCalls)
+    {
+        if (!usage.IsEmpty)
+        {
+            var reader = new Utf8JsonReader(usage);
+            reader.Read();
+            Usage = ReadUsage(ref reader);
+        }
+        if (!error.IsEmpty)
+        {
+            var reader = new Utf8JsonReader(error);
+            reader.Read();
+            Failure = ReadFailure(ref reader);
+        }
+        if (text.Length > 2 && _sampleLength < sampleByteLimit)
+        {
+            var reader = new Utf8JsonReader(text);
+            reader.Read();
+            AppendString(ref reader);
+        }
+        if (!toolCalls.IsEmpty)
+        {
+            var reader = new Utf8JsonReader(toolCalls);
+            reader.Read();
+            hadText |= ReadTextFields(ref reader);
+        }
+        Count(hadText);
+    }
+
+    private void Count(bool hadContent)
+    {
         if (hadContent)
         {
             ContentChunks++;
@@ -111,7 +158,6 @@ public sealed class ChunkInspector(int sampleByteLimit = 16 * 1024)
                 SampledChunks++;
             }
         }
-        return usageOnly;
     }
 
     /// <summary>Reads an error object: its <c>code</c>, else its <c>type</c>, when a short string.</summary>

@@ -186,9 +186,12 @@ public sealed class StreamTranslationWireTests
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(here)!, "StreamGolden", name + ".txt"));
 
     /// <summary>A hub stream from a list of chunks, ending with [DONE] or breaking off.</summary>
-    private sealed class ListEventStream(string[] chunks, bool completed) : IChatEventStream
+    internal sealed class ListEventStream(string[] chunks, bool completed) : IChatEventStream
     {
         private int _next;
+
+        /// <summary>How many chunks the reader took.</summary>
+        public int Delivered => _next;
 
         public ReadOnlyMemory<byte> Current { get; private set; }
 
