@@ -58,10 +58,11 @@ param maximumInstanceCount int = 100
 
 @minValue(1)
 @maxValue(1000)
-// From tests/load: one core carries about 320 model-shaped streams (a chunk every 30 ms) through Sluice and the host's
-// forwarding hop; memory would allow about 2,200. docs/performance.md derives it and prices it (PerformanceDocTests).
+// From tests/load: one core carries about 230 model-shaped streams (a chunk every 30 ms) through Sluice and the host's
+// forwarding hop (quiet run 232, a busy one 243); memory would allow about 2,400. docs/performance.md derives it and
+// prices it (PerformanceDocTests).
 @description('Concurrent HTTP executions per instance before Flex adds one; a streamed completion holds one until it ends.')
-param httpPerInstanceConcurrency int = 300
+param httpPerInstanceConcurrency int = 200
 
 @description('Six-field NCRONTAB, always UTC on Flex: when the purge runs (SLUICE_PURGE_SCHEDULE).')
 param purgeSchedule string = '0 5 * * * *'

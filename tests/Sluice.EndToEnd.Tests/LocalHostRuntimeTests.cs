@@ -19,12 +19,13 @@ public sealed class LocalHostRuntimeTests
     }
 
     [Fact]
-    public void TheLocalHost_RunsWithoutDynamicPgo()
+    public void TheLocalHost_KeepsDynamicPgo()
     {
+        // Measured both ways (docs/performance.md, "Peak RSS"): off saves memory, on keeps the tails lower.
         var properties = ConfigProperties();
 
-        Assert.True(properties.TryGetProperty("System.Runtime.TieredPGO", out var pgo), "TieredPGO is not set in the runtimeconfig");
-        Assert.False(pgo.GetBoolean());
+        var disabled = properties.TryGetProperty("System.Runtime.TieredPGO", out var pgo) && !pgo.GetBoolean();
+        Assert.False(disabled, "The local host's runtimeconfig turns dynamic PGO off");
     }
 
     /// <summary>The <c>configProperties</c> of the host's generated runtimeconfig, as the runtime reads them.</summary>
