@@ -217,27 +217,4 @@ public sealed class MessagesTranslationTests
         }
         return (events, translated);
     }
-
-    /// <summary>A hub stream from a list of chunks, ending with [DONE] or breaking off.</summary>
-    private sealed class ListEventStream(List<string> chunks, bool completed) : IChatEventStream
-    {
-        private int _next;
-
-        public ReadOnlyMemory<byte> Current { get; private set; }
-
-        public bool Completed { get; private set; }
-
-        public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
-        {
-            if (_next < chunks.Count)
-            {
-                Current = Encoding.UTF8.GetBytes(chunks[_next++]);
-                return ValueTask.FromResult(true);
-            }
-            Completed = completed;
-            return ValueTask.FromResult(false);
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
 }

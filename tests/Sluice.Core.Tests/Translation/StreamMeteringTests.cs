@@ -85,7 +85,7 @@ public sealed class StreamMeteringTests
     {
         var (chunks, completed) = Case(name);
         var meter = new ChunkInspector(sampleLimit);
-        var hub = new StreamTranslationWireTests.ListEventStream(chunks, completed);
+        var hub = new ListEventStream(chunks, completed);
         await using (var stream = new ChatToMessagesEventStream(hub, meter, "fallback"))
         {
             try
@@ -145,7 +145,7 @@ public sealed class StreamMeteringTests
             Delta("""{"content":"jumps over the lazy dog, caf\u00e9 \"quoted\"."}"""),
         ];
         var meter = new ChunkInspector();
-        await using (var stream = new ChatToMessagesEventStream(new StreamTranslationWireTests.ListEventStream(chunks, completed: false), meter, "fallback"))
+        await using (var stream = new ChatToMessagesEventStream(new ListEventStream(chunks, completed: false), meter, "fallback"))
         {
             while (await stream.MoveNextAsync(CancellationToken.None))
             {
@@ -172,7 +172,7 @@ public sealed class StreamMeteringTests
     {
         var (chunks, completed) = StreamTranslationWireTests.Cases["escapes"];
         var meter = new ChunkInspector();
-        await using (var stream = new ChatToMessagesEventStream(new StreamTranslationWireTests.ListEventStream(chunks, completed), meter, "fallback"))
+        await using (var stream = new ChatToMessagesEventStream(new ListEventStream(chunks, completed), meter, "fallback"))
         {
             while (await stream.MoveNextAsync(CancellationToken.None))
             {

@@ -184,30 +184,4 @@ public sealed class StreamTranslationWireTests
     /// <summary>The expected bytes, kept beside this file (StreamGolden/): written by the translations as first built.</summary>
     private static string Golden(string name, [CallerFilePath] string here = "") =>
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(here)!, "StreamGolden", name + ".txt"));
-
-    /// <summary>A hub stream from a list of chunks, ending with [DONE] or breaking off.</summary>
-    internal sealed class ListEventStream(string[] chunks, bool completed) : IChatEventStream
-    {
-        private int _next;
-
-        /// <summary>How many chunks the reader took.</summary>
-        public int Delivered => _next;
-
-        public ReadOnlyMemory<byte> Current { get; private set; }
-
-        public bool Completed { get; private set; }
-
-        public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
-        {
-            if (_next < chunks.Length)
-            {
-                Current = Encoding.UTF8.GetBytes(chunks[_next++]);
-                return ValueTask.FromResult(true);
-            }
-            Completed = completed;
-            return ValueTask.FromResult(false);
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
 }
