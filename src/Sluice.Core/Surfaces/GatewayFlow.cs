@@ -250,7 +250,7 @@ public sealed partial class GatewayFlow(
             outcome = RelayError.ClientDisconnected;
             Log.ClientDisconnected(logger, row.RequestId.Value);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException)
+        catch (Exception e) when (e is IOException or HttpRequestException || IsBrokenAnswer(e))
         {
             outcome = RelayError.UpstreamStreamBroken;
             Log.StreamBroken(logger, row.RequestId.Value, route.Id);
@@ -265,6 +265,13 @@ public sealed partial class GatewayFlow(
         }
         return Results.Empty;
     }
+
+    /// <summary>An upstream answer the gateway cannot read or translate: not JSON, not the shape expected, or JSON whose
+    /// string is not text (System.Text.Json throws <see cref="InvalidOperationException"/> reading a lone UTF-16
+    /// surrogate escape). Each is the upstream's failure (502, with its row), not the gateway's (500, and no row).</summary>
+    private static bool IsBrokenAnswer(Exception e) =>
+        e is InvalidDataException or System.Text.Json.JsonException
+        || (e is InvalidOperationException && e.TargetSite?.DeclaringType?.Assembly == typeof(System.Text.Json.JsonException).Assembly);
 
     /// <summary>The row's code for a failure the upstream reported in the stream after the headers (its own code,
     /// sanitised), or null when it reported none.</summary>
@@ -308,7 +315,7 @@ public sealed partial class GatewayFlow(
                 lastError = ApiError.UpstreamUnreachable();
                 continue;
             }
-            catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+            catch (Exception e) when (IsBrokenAnswer(e))
             {
                 Log.UpstreamFailed(logger, route.Id, "bad_response");
                 lastError = ApiError.UpstreamBadResponse();

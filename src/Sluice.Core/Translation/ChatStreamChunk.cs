@@ -288,7 +288,14 @@ internal readonly ref struct ChatStreamChunk
         }
         var reader = new Utf8JsonReader(token);
         reader.Read();
-        return reader.GetString();
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw NotText(e);
+        }
     }
 
     /// <summary>Writes a string token's value as <paramref name="name"/>'s, exactly as writing the parsed
@@ -322,8 +329,21 @@ internal readonly ref struct ChatStreamChunk
     {
         var reader = new Utf8JsonReader(token);
         reader.Read();
-        return reader.CopyString(destination);
+        try
+        {
+            return reader.CopyString(destination);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw NotText(e);
+        }
     }
+
+    /// <summary>A string escape that is valid JSON but not text (a lone UTF-16 surrogate, <c>"\ud800"</c>) cannot be
+    /// written as UTF-8: the stream is broken like one that is not JSON, so the flow records it (502) instead of an
+    /// unexpected exception ending the request without its row.</summary>
+    private static InvalidDataException NotText(InvalidOperationException e) =>
+        new("An upstream stream chunk holds a string escape that is not text (a lone UTF-16 surrogate).", e);
 
     /// <summary>One piece of a streamed tool call, its tokens as slices of the chunk.</summary>
     public readonly ref struct ToolCallPiece

@@ -259,7 +259,15 @@ public sealed class ChunkInspector(int sampleByteLimit = 16 * 1024)
             var grown = Math.Max(needed, Math.Min(Math.Max(256, _sample.Length * 2), Math.Max(needed, sampleByteLimit)));
             Array.Resize(ref _sample, grown);
         }
-        _sampleLength += reader.CopyString(_sample.AsSpan(_sampleLength));
+        try
+        {
+            _sampleLength += reader.CopyString(_sample.AsSpan(_sampleLength));
+        }
+        catch (InvalidOperationException)
+        {
+            // Valid JSON that is not text (a lone UTF-16 surrogate escape): left out of the sample, as an unreadable
+            // chunk is, rather than ending the relay before the request's row is written.
+        }
     }
 
     /// <summary>Reads OpenAI's usage object: <c>prompt_tokens</c>, <c>completion_tokens</c>, and the details

@@ -152,6 +152,30 @@ public sealed class StreamTranslationWireTests
         await Assert.ThrowsAsync<InvalidDataException>(async () => await messages.MoveNextAsync(CancellationToken.None));
     }
 
+    /// <summary>A string escape that is JSON but not text (a lone surrogate) cannot be written as UTF-8: both
+    /// translations break the stream the way a chunk that is not JSON does (the flow records a 502 row), in text, tool
+    /// arguments and tool names alike, never with an exception the flow does not expect.</summary>
+    [Theory]
+    [InlineData("""{"choices":[{"index":0,"delta":{"content":"a\ud800b"}}]}""")]
+    [InlineData("""{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"\udc00"}}]}}]}""")]
+    [InlineData("""{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"\ud800","arguments":"{}"}}]}}]}""")]
+    public async Task AStringThatIsNotText_BreaksTheStream(string chunk)
+    {
+        using var request = ResponsesRequest.TryParse(ResponsesTranslationTests.Body("""{"model":"m","input":"x","stream":true}"""), out var parsed, out _)
+            ? parsed! : throw new InvalidOperationException();
+        using var responses = new ChatToResponsesStream(request.Root, s_identity, "m");
+        using var output = new PooledBufferWriter();
+        Assert.Throws<InvalidDataException>(() => responses.Translate(Encoding.UTF8.GetBytes(chunk), output, new ChunkInspector()));
+
+        await using var messages = new ChatToMessagesEventStream(new ListEventStream([chunk], completed: true), new ChunkInspector(), "fallback");
+        await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            while (await messages.MoveNextAsync(CancellationToken.None))
+            {
+            }
+        });
+    }
+
     /// <summary>A first choice that is not an object carries nothing; the chunks around it translate as usual.</summary>
     [Fact]
     public async Task AChoiceThatIsNotAnObject_IsSkipped()

@@ -40,4 +40,20 @@ public sealed class UsageExtractionTests
         Assert.Equal("Hel{\"a\"", inspector.Sample);
         Assert.Equal(2, inspector.ContentChunks);
     }
+
+    /// <summary>A lone UTF-16 surrogate escape is valid JSON but not text: the meter leaves it out of its sample and
+    /// still counts the chunk and reads the usage after it, instead of throwing out of the relay (which ended the
+    /// request without its row).</summary>
+    [Fact]
+    public void Inspector_LeavesALoneSurrogateOutOfTheSample_AndStillReadsTheChunk()
+    {
+        var inspector = new ChunkInspector();
+
+        inspector.Inspect("""{"choices":[{"index":0,"delta":{"content":"a\ud800b"}}]}"""u8);
+        inspector.Inspect("""{"choices":[{"index":0,"delta":{"content":"ok"}}],"usage":{"prompt_tokens":3,"completion_tokens":2}}"""u8);
+
+        Assert.Equal(2, inspector.ContentChunks);
+        Assert.Equal("ok", inspector.Sample);
+        Assert.Equal(new TokenUsage(3, 2), inspector.Usage);
+    }
 }
