@@ -16,7 +16,12 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-command -v wrk >/dev/null || { echo "wrk is missing: run tests/load/run.sh once (it installs it)" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+  echo "Installing wrk (Debian package)…"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
+fi
 dotnet build src/Sluice.Host -c Release -nologo -v q >/dev/null
 dotnet build tests/load/Sluice.Load.Runner -c Release -nologo -v q >/dev/null
 
